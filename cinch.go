@@ -1,0 +1,95 @@
+package cinch
+
+import "context"
+
+// Querier runs statements and row operations on one tenant.
+type Querier interface {
+	// Query runs one SQL statement with positional params on the tenant and
+	// returns its rows (reads) or rows affected (writes). SPEC §5 decides what
+	// is allowed; anything else fails with ErrQueryRejected.
+	Query(ctx context.Context, sql string, params ...any) (*Result, error)
+	// QueryWith is Query with options (row limit, read-only).
+	QueryWith(ctx context.Context, opts QueryOptions, sql string, params ...any) (*Result, error)
+	// Insert stores one record and returns it as stored (id, timestamps, defaults).
+	Insert(ctx context.Context, table string, rec Record) (Record, error)
+	// InsertMany stores records in one transaction: all or none.
+	InsertMany(ctx context.Context, table string, recs []Record) ([]Record, error)
+	// Update changes the given columns of the row with id; ErrRowNotFound if none.
+	Update(ctx context.Context, table, id string, rec Record) (Record, error)
+	// Delete removes rows by id and returns how many existed.
+	Delete(ctx context.Context, table string, ids ...string) (int64, error)
+}
+
+// TenantService manages the tenants of one branch.
+type TenantService interface {
+	List(ctx context.Context) ([]TenantInfo, error)
+	Create(ctx context.Context, name string, opts TenantCreateOptions) (TenantInfo, error)
+	Info(ctx context.Context, name string) (TenantInfo, error)
+	// Copy makes target a consistent copy of source (SQLite backup API), or
+	// an empty tenant with the same schema when noData is set.
+	Copy(ctx context.Context, source, target string, noData bool) (TenantInfo, error)
+	Rename(ctx context.Context, oldName, newName string) error
+	Delete(ctx context.Context, name string) error
+}
+
+// TableService changes and describes the tables of one branch. Every change
+// is recorded in changes.json and reaches every tenant of the branch.
+type TableService interface {
+	List(ctx context.Context) ([]TableInfo, error)
+	Info(ctx context.Context, name string) (TableInfo, error)
+	Create(ctx context.Context, name string, columns []Column) (Change, error)
+	Copy(ctx context.Context, source, target string, noData bool) (Change, error)
+	Drop(ctx context.Context, name string) (Change, error)
+}
+
+// ColumnService changes the columns of a table on one branch.
+type ColumnService interface {
+	List(ctx context.Context, table string) ([]ColumnInfo, error)
+	Add(ctx context.Context, table string, column Column) (Change, error)
+	Drop(ctx context.Context, table, column string) (Change, error)
+	Rename(ctx context.Context, table, oldName, newName string) (Change, error)
+	// AlterNullable makes a column nullable or NOT NULL; fill replaces
+	// existing NULLs when making it NOT NULL.
+	AlterNullable(ctx context.Context, table, column string, nullable bool, fill *string) (Change, error)
+}
+
+// ViewService changes and describes the views of one branch.
+type ViewService interface {
+	List(ctx context.Context) ([]ViewInfo, error)
+	Info(ctx context.Context, name string) (ViewInfo, error)
+	Create(ctx context.Context, name, sql string) (Change, error)
+	Update(ctx context.Context, name, sql string) (Change, error)
+	Drop(ctx context.Context, name string) (Change, error)
+}
+
+// IndexService changes and describes the indexes of one branch.
+type IndexService interface {
+	// List returns the indexes of table, or of every table when table is "".
+	List(ctx context.Context, table string) ([]IndexInfo, error)
+	// Create makes an index; the name defaults to idx_<table>_<columns>.
+	Create(ctx context.Context, index IndexInfo) (Change, error)
+	Drop(ctx context.Context, name string) (Change, error)
+}
+
+// DB is a cheap handle on one tenant of one branch of one database. Local
+// (package local) and remote (package client) handles both satisfy it, so an
+// application switches between them by changing how it connects.
+type DB interface {
+	Querier
+	// Target names the database, branch and tenant this handle works on.
+	Target() Target
+	// IsLocal reports whether the handle works on files in this process.
+	IsLocal() bool
+	// SwitchTenant returns a handle on another tenant of the same branch; it
+	// does no I/O (an unknown tenant fails on first use).
+	SwitchTenant(name string) DB
+	// SwitchBranch returns a handle on the same tenant name of another branch.
+	SwitchBranch(name string) DB
+	Tenants() TenantService
+	Tables() TableService
+	Columns() ColumnService
+	Views() ViewService
+	Indexes() IndexService
+	// Changes returns the branch's change records, oldest first.
+	Changes(ctx context.Context) ([]Change, error)
+}

@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cinchdb/cinch"
+)
+
+// ErrAhead is returned by Migrate when the file has applied more changes
+// than the caller knows: another process committed a newer change, or a
+// data-dependent change is being prepared. The caller reloads and retries.
+var ErrAhead = fmt.Errorf("%w: tenant file is ahead of the branch", cinch.ErrSchemaDrift)
+
+// Migrate brings the file to version len(changes) in one IMMEDIATE
+// transaction: it reads user_version inside the transaction (so two
+// processes converging the same tenant never apply a change twice), runs
+// the SQL of each missing change, checks foreign keys after rebuilds, and
+// sets user_version. It returns the version it found.
+//
+// Rebuilds need foreign keys off, and that pragma is a no-op inside a
+// transaction, so it is switched before BEGIN and restored after.
+func (c *Conn) Migrate(ctx context.Context, changes []cinch.Change) (from int, err error) {
+	target := len(changes)
+	from, err = c.UserVersion()
+	if err != nil {
+		return 0, translate(err)
+	}
+	if from == target {
+		return from, nil
+	}
+	if from > target {
+		return from, ErrAhead
+	}
+	rebuild := false
+	for _, ch := range changes[from:] {
+		rebuild = rebuild || ch.Rebuild
+	}
+	err = c.withForeignKeysOff(rebuild, func() error {
+		return c.Update(ctx, func() error {
+			v, err := c.UserVersion()
+			if err != nil {
+				return translate(err)
+			}
+			from = v
+			if v > target {
+				return ErrAhead
+			}
+			for i, ch := range changes[v:] {
+				for _, stmt := range ch.SQL {
+					if err := c.Exec(stmt); err != nil {
+						return &cinch.Error{Err: cinch.ErrRolloutFailed,
+							Message: fmt.Sprintf("change %d (%s %s) failed: %v", v+i+1, ch.Type, ch.Entity, translate(err))}
+					}
+				}
+			}
+			if rebuild {
+				if err := c.foreignKeyCheck(); err != nil {
+					return err
+				}
+			}
+			return c.Exec(fmt.Sprintf("PRAGMA user_version=%d", target))
+		})
+	})
+	return from, err
+}
+
+// Revert undoes the newest change (version from → from-1) with inverse SQL,
+// only if the file is at version from; it is the abort path of a
+// data-dependent rollout.
+func (c *Conn) Revert(ctx context.Context, from int, inverse []string, rebuild bool) error {
+	return c.withForeignKeysOff(rebuild, func() error {
+		return c.Update(ctx, func() error {
+			v, err := c.UserVersion()
+			if err != nil || v != from {
+				return translate(err)
+			}
+			for _, stmt := range inverse {
+				if err := c.Exec(stmt); err != nil {
+					return fmt.Errorf("%w: undo failed: %v", cinch.ErrInternal, translate(err))
+				}
+			}
+			return c.Exec(fmt.Sprintf("PRAGMA user_version=%d", from-1))
+		})
+	})
+}
+
+func (c *Conn) withForeignKeysOff(off bool, fn func() error) error {
+	if !off {
+		return fn()
+	}
+	if err := c.Exec("PRAGMA foreign_keys=OFF"); err != nil {
+		return translate(err)
+	}
+	defer c.Exec("PRAGMA foreign_keys=ON")
+	return fn()
+}
+
+func (c *Conn) foreignKeyCheck() error {
+	s, _, err := c.raw.Prepare("PRAGMA foreign_key_check")
+	if err != nil {
+		return translate(err)
+	}
+	defer s.Close()
+	if s.Step() {
+		return &cinch.Error{Err: cinch.ErrConstraint, Message: fmt.Sprintf("foreign key check failed after rebuild: table %s row %d", s.ColumnText(0), s.ColumnInt64(1))}
+	}
+	return translate(s.Err())
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its messages
+// (["ok"] when healthy).
+func (c *Conn) IntegrityCheck(ctx context.Context) ([]string, error) {
+	res, err := c.Query(ctx, cinch.QueryOptions{}, "PRAGMA integrity_check")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range res.Rows {
+		out = append(out, fmt.Sprint(r["integrity_check"]))
+	}
+	return out, nil
+}

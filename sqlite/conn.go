@@ -1,0 +1,263 @@
+// Package sqlite is cinch's adapter for SQLite (github.com/ncruces/go-sqlite3):
+// opening tenant files with the right pragmas, the query guard, running
+// statements into cinch.Result, the schema model and the DDL it generates,
+// applying changes transactionally, and consistent copies via the backup API.
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cinchdb/cinch"
+	"github.com/ncruces/go-sqlite3"
+)
+
+// Defaults for Options.
+const (
+	DefaultBusyTimeout = 10 * time.Second
+	DefaultStmtCache   = 32
+)
+
+// Options tune how a connection is opened.
+type Options struct {
+	BusyTimeout time.Duration // how long to wait for another writer; DefaultBusyTimeout if zero
+	ReadOnly    bool          // open the file read-only
+	Memory      bool          // path is ignored: a private in-memory database (the schema template)
+	StmtCache   int           // prepared statements kept per connection; DefaultStmtCache if zero
+}
+
+// Conn is one SQLite connection with the guard installed and a small cache
+// of prepared statements. A Conn is used by one goroutine at a time.
+type Conn struct {
+	raw    *sqlite3.Conn
+	guard  Guard
+	system bool // cinch's own work: the guard steps aside
+	stmts  map[string]*sqlite3.Stmt
+	order  []string // insertion order, for eviction
+	limit  int
+	path   string
+}
+
+// Open opens (creating if needed) the SQLite file at path in WAL mode with
+// a busy timeout, foreign keys on and synchronous=NORMAL (durable in WAL
+// mode except for the last transactions on power loss; see docs/design.md).
+func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
+	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	name := "file:" + escapePath(path)
+	if opts.ReadOnly {
+		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	}
+	if opts.Memory {
+		name = ":memory:"
+		flags = sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_MEMORY
+	}
+	raw, err := sqlite3.OpenFlags(name, flags)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	c := &Conn{raw: raw, stmts: map[string]*sqlite3.Stmt{}, limit: opts.StmtCache, path: path}
+	if c.limit == 0 {
+		c.limit = DefaultStmtCache
+	}
+	if err := c.configure(ctx, opts); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Conn) configure(ctx context.Context, opts Options) error {
+	bt := opts.BusyTimeout
+	if bt == 0 {
+		bt = DefaultBusyTimeout
+	}
+	// busy_timeout first, so the pragmas below wait for other processes.
+	if err := c.raw.BusyTimeout(bt); err != nil {
+		return err
+	}
+	pragmas := "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
+	if !opts.Memory && !opts.ReadOnly {
+		pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	}
+	if err := c.raw.Exec(pragmas); err != nil {
+		return err
+	}
+	return c.raw.SetAuthorizer(c.guard.Authorize)
+}
+
+// Raw returns the driver connection (for the backup API and tests).
+func (c *Conn) Raw() *sqlite3.Conn { return c.raw }
+
+// Path is the file this connection was opened on.
+func (c *Conn) Path() string { return c.path }
+
+// Close finalizes cached statements and closes the connection.
+func (c *Conn) Close() error {
+	if c == nil || c.raw == nil {
+		return nil
+	}
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	c.stmts = nil
+	err := c.raw.Close()
+	c.raw = nil
+	return err
+}
+
+// System runs fn with the guard stepped aside, for cinch's own schema work.
+func (c *Conn) System(fn func() error) error {
+	c.system = true
+	c.raw.SetAuthorizer(nil)
+	defer func() {
+		c.system = false
+		c.raw.SetAuthorizer(c.guard.Authorize)
+	}()
+	return fn()
+}
+
+// Exec runs trusted SQL (cinch's own), without the guard.
+func (c *Conn) Exec(sql string) error {
+	return c.System(func() error { return c.raw.Exec(sql) })
+}
+
+// UserVersion reads PRAGMA user_version: the number of changes applied.
+func (c *Conn) UserVersion() (int, error) {
+	s, _, err := c.raw.Prepare("PRAGMA user_version")
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	if !s.Step() {
+		return 0, s.Err()
+	}
+	return s.ColumnInt(0), nil
+}
+
+// prepare returns a cached or newly prepared, guarded statement for user SQL.
+func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
+	if s, ok := c.stmts[sql]; ok {
+		return s, nil
+	}
+	c.guard.Denied = ""
+	s, tail, err := c.raw.Prepare(sql)
+	if err != nil {
+		return nil, c.userError(err)
+	}
+	if s == nil {
+		return nil, cinch.Errorf(cinch.ErrInvalidInput, "empty query").WithHint("give one SQL statement")
+	}
+	if strings.TrimSpace(tail) != "" {
+		// Ask SQLite whether the tail holds a statement (it may be only comments).
+		s2, _, err2 := c.raw.Prepare(tail)
+		if s2 != nil || err2 != nil {
+			s.Close()
+			if s2 != nil {
+				s2.Close()
+			}
+			return nil, cinch.Errorf(cinch.ErrQueryRejected, "more than one statement in a query").WithHint("run one statement at a time")
+		}
+	}
+	if len(c.order) >= c.limit {
+		old := c.order[0]
+		c.order = c.order[1:]
+		if os, ok := c.stmts[old]; ok {
+			os.Close()
+			delete(c.stmts, old)
+		}
+	}
+	c.stmts[sql] = s
+	c.order = append(c.order, sql)
+	return s, nil
+}
+
+// IsReadOnly reports whether sql only reads, preparing (and caching) it
+// under the guard; it is how a tenant handle picks reader or writer.
+func (c *Conn) IsReadOnly(sql string) (bool, error) {
+	s, err := c.prepare(sql)
+	if err != nil {
+		return false, err
+	}
+	return s.ReadOnly(), nil
+}
+
+// userError turns a driver error for user SQL into the cinch vocabulary.
+func (c *Conn) userError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.guard.Denied != "" {
+		why := c.guard.Denied
+		c.guard.Denied = ""
+		return &cinch.Error{Err: cinch.ErrQueryRejected, Message: "query rejected: " + why}
+	}
+	return translate(err)
+}
+
+// translate maps driver errors to the vocabulary, keeping the message.
+func translate(err error) error {
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		msg := strings.TrimPrefix(se.Error(), "sqlite3: ")
+		switch {
+		case errors.Is(err, sqlite3.CONSTRAINT):
+			return &cinch.Error{Err: cinch.ErrConstraint, Message: msg}
+		case errors.Is(err, sqlite3.BUSY), errors.Is(err, sqlite3.LOCKED):
+			return &cinch.Error{Err: cinch.ErrBusy, Message: msg, Hint: "another writer held the tenant for longer than the busy timeout; retry"}
+		case errors.Is(err, sqlite3.INTERRUPT):
+			return &cinch.Error{Err: cinch.ErrCanceled, Message: "query interrupted: " + msg}
+		case errors.Is(err, sqlite3.AUTH):
+			return &cinch.Error{Err: cinch.ErrQueryRejected, Message: msg}
+		case errors.Is(err, sqlite3.READONLY):
+			return &cinch.Error{Err: cinch.ErrReadOnly, Message: msg}
+		case errors.Is(err, sqlite3.ERROR), errors.Is(err, sqlite3.RANGE), errors.Is(err, sqlite3.MISMATCH), errors.Is(err, sqlite3.TOOBIG):
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: msg}
+		}
+		return fmt.Errorf("%w: %s", cinch.ErrInternal, msg)
+	}
+	return err
+}
+
+// escapePath makes a filesystem path safe inside a file: URI.
+func escapePath(p string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return r.Replace(p)
+}
+
+// Begin starts an IMMEDIATE transaction (takes the write lock now, so the
+// busy timeout applies here and never mid-transaction).
+func (c *Conn) Begin() error { return c.Exec("BEGIN IMMEDIATE") }
+
+// Commit commits.
+func (c *Conn) Commit() error { return c.Exec("COMMIT") }
+
+// Rollback rolls back if a transaction is open.
+func (c *Conn) Rollback() {
+	if !c.raw.GetAutocommit() {
+		c.Exec("ROLLBACK")
+	}
+}
+
+// Update runs fn in an IMMEDIATE transaction, committing when fn returns nil.
+func (c *Conn) Update(ctx context.Context, fn func() error) (err error) {
+	old := c.raw.SetInterrupt(ctx)
+	defer c.raw.SetInterrupt(old)
+	if err := c.Begin(); err != nil {
+		return translate(err)
+	}
+	defer func() {
+		if err != nil {
+			c.Rollback()
+		}
+	}()
+	if err = fn(); err != nil {
+		return err
+	}
+	if err = c.Commit(); err != nil {
+		return translate(err)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+)
+
+// Guard is the query guard of SPEC §5, enforced by SQLite's authorizer: it
+// sees every action a statement takes after parsing, so no spelling,
+// comment, CTE or case trick reaches around it.
+//
+// One policy serves every interface. It stays installed on every tenant
+// connection; cinch's own schema work flips the connection into system
+// mode (Conn.System), which is never reachable from user SQL.
+type Guard struct {
+	// Denied records the reason for the last denial, for the error message.
+	Denied string
+}
+
+// readPragmas may be run with or without an argument; they read only.
+var readPragmas = map[string]bool{
+	"integrity_check": true, "quick_check": true, "foreign_key_check": true,
+	"table_info": true, "table_xinfo": true, "table_list": true,
+	"index_list": true, "index_info": true, "index_xinfo": true,
+	"foreign_key_list": true, "collation_list": true, "function_list": true,
+	"pragma_list": true, "module_list": true, "compile_options": true,
+}
+
+// queryPragmas may be read (no argument) but not set.
+var queryPragmas = map[string]bool{
+	"user_version": true, "schema_version": true, "data_version": true,
+	"application_id": true, "page_count": true, "page_size": true,
+	"freelist_count": true, "encoding": true, "foreign_keys": true,
+	"journal_mode": true, "synchronous": true, "auto_vacuum": true,
+	"max_page_count": true, "cache_size": true, "busy_timeout": true,
+}
+
+// maintenancePragmas change no schema or durability and are allowed.
+var maintenancePragmas = map[string]bool{"optimize": true}
+
+// Authorize is the authorizer callback. It returns AUTH_DENY with a reason
+// in g.Denied for anything SPEC §5 forbids.
+func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, schema, inner string) sqlite3.AuthorizerReturnCode {
+	deny := func(reason string) sqlite3.AuthorizerReturnCode {
+		if g.Denied == "" {
+			g.Denied = reason
+		}
+		return sqlite3.AUTH_DENY
+	}
+	// VACUUM works by attaching a private scratch database named vacuum_*;
+	// everything it does there is its own business.
+	scratch := strings.HasPrefix(schema, "vacuum_")
+	switch action {
+	case sqlite3.AUTH_SELECT, sqlite3.AUTH_READ, sqlite3.AUTH_RECURSIVE,
+		sqlite3.AUTH_TRANSACTION, sqlite3.AUTH_SAVEPOINT, sqlite3.AUTH_ANALYZE, sqlite3.AUTH_REINDEX:
+		return sqlite3.AUTH_OK
+	case sqlite3.AUTH_FUNCTION:
+		if strings.EqualFold(name4, "load_extension") {
+			return deny("load_extension is not allowed")
+		}
+		return sqlite3.AUTH_OK
+	case sqlite3.AUTH_INSERT, sqlite3.AUTH_UPDATE, sqlite3.AUTH_DELETE:
+		if scratch || strings.HasPrefix(name3, "sqlite_stat") {
+			return sqlite3.AUTH_OK
+		}
+		if strings.HasPrefix(name3, "__") || strings.HasPrefix(name3, "sqlite_") {
+			return deny("writes to system table " + name3 + " are not allowed")
+		}
+		return sqlite3.AUTH_OK
+	case sqlite3.AUTH_ATTACH:
+		// The only attach allowed is the empty filename: VACUUM's private
+		// scratch database. VACUUM INTO and ATTACH of any file are denied.
+		if name3 == "" {
+			return sqlite3.AUTH_OK
+		}
+		return deny("ATTACH and VACUUM INTO are not allowed: a query reaches exactly one tenant")
+	case sqlite3.AUTH_DETACH:
+		if strings.HasPrefix(name3, "vacuum_") {
+			return sqlite3.AUTH_OK
+		}
+		return deny("DETACH is not allowed")
+	case sqlite3.AUTH_PRAGMA:
+		name := strings.ToLower(name3)
+		switch {
+		case readPragmas[name], maintenancePragmas[name]:
+			return sqlite3.AUTH_OK
+		case queryPragmas[name] && name4 == "":
+			return sqlite3.AUTH_OK
+		}
+		return deny("PRAGMA " + name3 + " is not allowed (only read-only and maintenance pragmas are)")
+	case sqlite3.AUTH_CREATE_TABLE:
+		if scratch || strings.HasPrefix(name3, "sqlite_stat") { // VACUUM, ANALYZE
+			return sqlite3.AUTH_OK
+		}
+	case sqlite3.AUTH_CREATE_INDEX, sqlite3.AUTH_CREATE_VIEW, sqlite3.AUTH_CREATE_TRIGGER,
+		sqlite3.AUTH_DROP_INDEX, sqlite3.AUTH_DROP_TABLE, sqlite3.AUTH_DROP_VIEW, sqlite3.AUTH_DROP_TRIGGER,
+		sqlite3.AUTH_ALTER_TABLE:
+		if scratch {
+			return sqlite3.AUTH_OK
+		}
+	}
+	// Everything else is DDL (temp objects and virtual tables included) or unknown.
+	return deny("schema changes (CREATE, ALTER, DROP) are not allowed in queries: use the table, column, view and index commands so the change is tracked and reaches every tenant")
+}

@@ -1,0 +1,183 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cinchdb/cinch"
+	"github.com/ncruces/go-sqlite3"
+)
+
+// Query runs one guarded user statement with positional params.
+//
+// A statement that leaves a transaction open (BEGIN) is rolled back and
+// refused: connections are shared, and each Query is its own transaction.
+func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
+	s, err := c.prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	if opts.ReadOnly && !s.ReadOnly() {
+		return nil, &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
+	}
+	if ctx.Done() != nil {
+		old := c.raw.SetInterrupt(ctx)
+		defer c.raw.SetInterrupt(old)
+	}
+	defer s.Reset()
+	if err := bindParams(s, params); err != nil {
+		return nil, err
+	}
+	res := &cinch.Result{Rows: []cinch.Record{}}
+	n := s.ColumnCount()
+	res.Columns = make([]string, n)
+	bools := make([]bool, n)
+	for i := range n {
+		res.Columns[i] = s.ColumnName(i)
+		bools[i] = strings.EqualFold(s.ColumnDeclType(i), "BOOLEAN")
+	}
+	before := c.raw.TotalChanges()
+	for s.Step() {
+		if opts.Limit > 0 && len(res.Rows) >= opts.Limit {
+			res.Truncated = true
+			break
+		}
+		res.Rows = append(res.Rows, scanRow(s, res.Columns, bools))
+	}
+	if err := s.Err(); err != nil {
+		c.Rollback()
+		return nil, c.userError(err)
+	}
+	if !c.raw.GetAutocommit() {
+		c.Rollback()
+		return nil, cinch.Errorf(cinch.ErrQueryRejected, "query rejected: transaction control (BEGIN, COMMIT, SAVEPOINT) is not available in queries").
+			WithHint("each query is its own transaction; use InsertMany or the guarded *sql.DB for multi-statement transactions")
+	}
+	if !s.ReadOnly() {
+		res.RowsAffected = c.raw.TotalChanges() - before
+	}
+	return res, nil
+}
+
+// scanRow reads the current row; BOOLEAN columns come back as bool.
+func scanRow(s *sqlite3.Stmt, cols []string, bools []bool) cinch.Record {
+	row := make(cinch.Record, len(cols))
+	for i, name := range cols {
+		row[name] = columnValue(s, i, bools[i])
+	}
+	return row
+}
+
+func columnValue(s *sqlite3.Stmt, i int, boolean bool) any {
+	switch s.ColumnType(i) {
+	case sqlite3.INTEGER:
+		v := s.ColumnInt64(i)
+		if boolean {
+			return v != 0
+		}
+		return v
+	case sqlite3.FLOAT:
+		return s.ColumnFloat(i)
+	case sqlite3.TEXT:
+		return s.ColumnText(i)
+	case sqlite3.BLOB:
+		return s.ColumnBlob(i, nil)
+	default:
+		return nil
+	}
+}
+
+// bindParams binds positional parameters; the count must match.
+func bindParams(s *sqlite3.Stmt, params []any) error {
+	if want := s.BindCount(); want != len(params) {
+		return cinch.Errorf(cinch.ErrInvalidInput, "query has %d parameter(s) but %d value(s) were given", want, len(params)).
+			WithHint("give one --param per ? in the query")
+	}
+	for i, p := range params {
+		if err := bindValue(s, i+1, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bindValue(s *sqlite3.Stmt, i int, v any) error {
+	var err error
+	switch v := v.(type) {
+	case nil:
+		err = s.BindNull(i)
+	case bool:
+		err = s.BindBool(i, v)
+	case int:
+		err = s.BindInt64(i, int64(v))
+	case int8:
+		err = s.BindInt64(i, int64(v))
+	case int16:
+		err = s.BindInt64(i, int64(v))
+	case int32:
+		err = s.BindInt64(i, int64(v))
+	case int64:
+		err = s.BindInt64(i, v)
+	case uint8:
+		err = s.BindInt64(i, int64(v))
+	case uint16:
+		err = s.BindInt64(i, int64(v))
+	case uint32:
+		err = s.BindInt64(i, int64(v))
+	case uint:
+		if uint64(v) > math.MaxInt64 {
+			return cinch.Errorf(cinch.ErrInvalidInput, "parameter %d: %d does not fit in a 64-bit integer", i, v)
+		}
+		err = s.BindInt64(i, int64(v))
+	case uint64:
+		if v > math.MaxInt64 {
+			return cinch.Errorf(cinch.ErrInvalidInput, "parameter %d: %d does not fit in a 64-bit integer", i, v)
+		}
+		err = s.BindInt64(i, int64(v))
+	case float32:
+		err = s.BindFloat(i, float64(v))
+	case float64:
+		err = s.BindFloat(i, v)
+	case string:
+		err = s.BindText(i, v)
+	case []byte:
+		err = s.BindBlob(i, v)
+	case json.Number:
+		if n, e := v.Int64(); e == nil {
+			err = s.BindInt64(i, n)
+		} else if f, e := v.Float64(); e == nil {
+			err = s.BindFloat(i, f)
+		} else {
+			return cinch.Errorf(cinch.ErrInvalidInput, "parameter %d: bad number %q", i, v)
+		}
+	case time.Time:
+		err = s.BindText(i, v.UTC().Format(cinch.TimeFormat))
+	default:
+		return cinch.Errorf(cinch.ErrInvalidInput, "parameter %d: unsupported type %T", i, v).
+			WithHint("use nil, bool, integers, floats, strings, []byte or time.Time")
+	}
+	return translate(err)
+}
+
+// Exists reports whether a row with id exists in table (trusted names).
+func (c *Conn) scalarInt(sql string, args ...any) (int64, error) {
+	s, _, err := c.raw.Prepare(sql)
+	if err != nil {
+		return 0, translate(err)
+	}
+	defer s.Close()
+	if err := bindParams(s, args); err != nil {
+		return 0, err
+	}
+	if !s.Step() {
+		if err := s.Err(); err != nil {
+			return 0, translate(err)
+		}
+		return 0, fmt.Errorf("%w: no row from %s", cinch.ErrInternal, sql)
+	}
+	return s.ColumnInt64(0), nil
+}
