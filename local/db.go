@@ -2,40 +2,388 @@ package local
 
 import (
 	"context"
-	"database/sql"
+	"fmt"
+	"strings"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"github.com/google/uuid"
 )
 
-func (d *DB) Query(ctx context.Context, sql string, params ...any) (*cinch.Result, error) {
-	panic("unimplemented")
+// DB is a cheap handle on one tenant; it implements cinch.DB. Handles are
+// values: SwitchTenant and SwitchBranch return new ones and do no I/O.
+type DB struct {
+	p      *Project
+	target cinch.Target
 }
-func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
-	panic("unimplemented")
-}
-func (d *DB) Insert(ctx context.Context, table string, rec cinch.Record) (cinch.Record, error) {
-	panic("unimplemented")
-}
-func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) ([]cinch.Record, error) {
-	panic("unimplemented")
-}
-func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (cinch.Record, error) {
-	panic("unimplemented")
-}
-func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, error) {
-	panic("unimplemented")
-}
-func (d *DB) Target() cinch.Target                                { panic("unimplemented") }
-func (d *DB) IsLocal() bool                                       { return true }
-func (d *DB) SwitchTenant(name string) cinch.DB                   { panic("unimplemented") }
-func (d *DB) SwitchBranch(name string) cinch.DB                   { panic("unimplemented") }
-func (d *DB) Tenants() cinch.TenantService                        { panic("unimplemented") }
-func (d *DB) Tables() cinch.TableService                          { panic("unimplemented") }
-func (d *DB) Columns() cinch.ColumnService                        { panic("unimplemented") }
-func (d *DB) Views() cinch.ViewService                            { panic("unimplemented") }
-func (d *DB) Indexes() cinch.IndexService                         { panic("unimplemented") }
-func (d *DB) Changes(ctx context.Context) ([]cinch.Change, error) { panic("unimplemented") }
 
-// SQLDB returns a database/sql handle on this tenant with the query guard
-// installed on every connection, for sqlc/sqlx users. Close it when done.
-func (d *DB) SQLDB(ctx context.Context) (*sql.DB, error) { panic("unimplemented") }
+var _ cinch.DB = (*DB)(nil)
+
+// Target names the database, branch and tenant of the handle.
+func (d *DB) Target() cinch.Target { return d.target }
+
+// IsLocal is true: this handle works on files in this process.
+func (d *DB) IsLocal() bool { return true }
+
+// SwitchTenant returns a handle on another tenant of the same branch.
+func (d *DB) SwitchTenant(name string) cinch.DB { return d.WithTenant(name) }
+
+// SwitchBranch returns a handle on the same tenant of another branch.
+func (d *DB) SwitchBranch(name string) cinch.DB {
+	t := d.target
+	t.Branch = name
+	return &DB{p: d.p, target: t}
+}
+
+// WithTenant is SwitchTenant returning the concrete type.
+func (d *DB) WithTenant(name string) *DB {
+	t := d.target
+	t.Tenant = name
+	return &DB{p: d.p, target: t}
+}
+
+// Tenants manages the tenants of the handle's branch.
+func (d *DB) Tenants() cinch.TenantService { return tenants{d} }
+
+// Tables changes the tables of the handle's branch.
+func (d *DB) Tables() cinch.TableService { return tables{d} }
+
+// Columns changes the columns of the handle's branch.
+func (d *DB) Columns() cinch.ColumnService { return columns{d} }
+
+// Views changes the views of the handle's branch.
+func (d *DB) Views() cinch.ViewService { return views{d} }
+
+// Indexes changes the indexes of the handle's branch.
+func (d *DB) Indexes() cinch.IndexService { return indexes{d} }
+
+// Changes returns the branch's change records, oldest first.
+func (d *DB) Changes(ctx context.Context) ([]cinch.Change, error) {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes, _, err := b.state(ctx)
+	return append([]cinch.Change{}, changes...), err
+}
+
+// branch validates the target and returns its branch state.
+func (d *DB) branch(ctx context.Context) (*branch, error) {
+	if err := d.target.Validate(); err != nil {
+		return nil, err
+	}
+	return d.p.branch(ctx, d.target.Database, d.target.Branch)
+}
+
+// Query runs one statement on the tenant (SPEC §5).
+func (d *DB) Query(ctx context.Context, sql string, params ...any) (*cinch.Result, error) {
+	return d.QueryWith(ctx, cinch.QueryOptions{}, sql, params...)
+}
+
+// QueryWith runs one statement with options. Reads go to a reader
+// connection, writes to the tenant's single writer; a write to a lazy
+// tenant creates its file first.
+func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
+	var res *cinch.Result
+	err := d.use(ctx, func(h *handle) error {
+		if h.lazy {
+			var ro bool
+			err := h.b.withTemplate(func(c *sqlite.Conn) error {
+				var err error
+				if ro, err = c.IsReadOnly(sql); err != nil || !ro {
+					return err
+				}
+				res, err = c.Query(ctx, opts, sql, params...)
+				return err
+			})
+			if err != nil || ro {
+				return err
+			}
+			if opts.ReadOnly {
+				return &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
+			}
+			return errMaterialize
+		}
+		r, err := h.reader(ctx, d.p.cfg.ReadersPerTenant)
+		if err != nil {
+			return err
+		}
+		ro, err := r.IsReadOnly(sql)
+		if err == nil && ro {
+			res, err = r.Query(ctx, opts, sql, params...)
+		}
+		h.putReader(r)
+		if err != nil || ro {
+			return err
+		}
+		if opts.ReadOnly {
+			return &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
+		}
+		h.wmu.Lock()
+		defer h.wmu.Unlock()
+		res, err = h.writer.Query(ctx, opts, sql, params...)
+		return err
+	})
+	return res, err
+}
+
+// errMaterialize asks use to create the lazy tenant's file and retry.
+var errMaterialize = fmt.Errorf("materialize")
+
+// use runs fn on the tenant's handle, creating a lazy tenant's file when
+// fn asks for it.
+func (d *DB) use(ctx context.Context, fn func(h *handle) error) error {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	for range 3 {
+		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant)
+		if err != nil {
+			return err
+		}
+		err = fn(h)
+		d.p.pool.release(h)
+		if err != errMaterialize {
+			return err
+		}
+		if err := d.materialize(ctx, b, h); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: tenant %q could not be materialized", cinch.ErrInternal, d.target.Tenant)
+}
+
+// materialize creates a lazy tenant's file under the branch lock, so a
+// concurrent schema change either sees the file or finished before it.
+func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, found, err := b.reg.get(ctx, d.target.Tenant); err != nil {
+		return err
+	} else if !found {
+		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", d.target.Tenant, "it was deleted meanwhile")
+	}
+	if !exists(h.path) {
+		if err := b.createTenantFile(ctx, h.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write runs fn on the writer connection of a materialized tenant.
+func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, schema *sqlite.Schema) error) error {
+	return d.use(ctx, func(h *handle) error {
+		if h.lazy {
+			return errMaterialize
+		}
+		_, schema, err := h.b.state(ctx)
+		if err != nil {
+			return err
+		}
+		h.wmu.Lock()
+		defer h.wmu.Unlock()
+		return fn(h.writer, schema)
+	})
+}
+
+func (d *DB) now() string { return d.p.now().UTC().Format(cinch.TimeFormat) }
+
+// tableFor checks that table exists and returns it.
+func tableFor(schema *sqlite.Schema, table string) (*sqlite.Table, error) {
+	if err := cinch.ValidateIdentifier(cinch.KindTable, table); err != nil {
+		return nil, err
+	}
+	t, ok := schema.Tables[table]
+	if !ok {
+		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", table, "see the tables with: cinch table list")
+	}
+	return t, nil
+}
+
+// recordArgs checks a record's columns against the table and returns the
+// quoted column names and values to bind.
+func recordArgs(t *sqlite.Table, rec cinch.Record, allowID bool) ([]string, []any, error) {
+	cols := make([]string, 0, len(rec))
+	for k := range rec {
+		cols = append(cols, k)
+	}
+	sortStrings(cols)
+	names := make([]string, 0, len(cols))
+	vals := make([]any, 0, len(cols))
+	for _, k := range cols {
+		switch {
+		case k == "id" && allowID:
+			if s, ok := rec[k].(string); !ok || s == "" {
+				return nil, nil, cinch.Errorf(cinch.ErrInvalidInput, "id must be a non-empty string").WithHint("leave id out to have one generated")
+			}
+		case k == "created_at" || k == "updated_at" || k == "id":
+			return nil, nil, cinch.Errorf(cinch.ErrInvalidInput, "column %q is set automatically", k).WithHint("leave it out of the data")
+		case t.Column(k) == nil:
+			return nil, nil, cinch.NotFound(cinch.ErrColumnNotFound, "column", t.Name+"."+k, "see the columns with: cinch column list "+t.Name)
+		}
+		v, err := normalizeValue(k, rec[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, sqlite.Quote(k))
+		vals = append(vals, v)
+	}
+	return names, vals, nil
+}
+
+// normalizeValue accepts the scalar values a record may hold.
+func normalizeValue(col string, v any) (any, error) {
+	switch v.(type) {
+	case map[string]any, []any:
+		return nil, cinch.Errorf(cinch.ErrInvalidInput, "value of column %q is an object or array", col).WithHint("store nested data as a JSON string in a TEXT column")
+	}
+	return v, nil
+}
+
+// fixBools turns 0/1 of BOOLEAN columns into bools in rows from RETURNING.
+func fixBools(t *sqlite.Table, rows []cinch.Record) {
+	for _, c := range t.Columns {
+		if c.Type != cinch.TypeBoolean {
+			continue
+		}
+		for _, r := range rows {
+			if v, ok := r[c.Name].(int64); ok {
+				r[c.Name] = v != 0
+			}
+		}
+	}
+}
+
+// Insert stores one record and returns it as stored.
+func (d *DB) Insert(ctx context.Context, table string, rec cinch.Record) (cinch.Record, error) {
+	out, err := d.InsertMany(ctx, table, []cinch.Record{rec})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// InsertMany stores records in one transaction: all or none.
+func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) ([]cinch.Record, error) {
+	if len(recs) == 0 {
+		return []cinch.Record{}, nil
+	}
+	out := make([]cinch.Record, 0, len(recs))
+	err := d.write(ctx, func(w *sqlite.Conn, schema *sqlite.Schema) error {
+		t, err := tableFor(schema, table)
+		if err != nil {
+			return err
+		}
+		insert := func() error {
+			for i, rec := range recs {
+				names, vals, err := recordArgs(t, rec, true)
+				if err != nil {
+					if len(recs) > 1 {
+						return fmt.Errorf("record %d: %w", i+1, err)
+					}
+					return err
+				}
+				now := d.now()
+				if _, ok := rec["id"]; !ok {
+					id, err := uuid.NewV7()
+					if err != nil {
+						return err
+					}
+					names = append(names, `"id"`)
+					vals = append(vals, id.String())
+				}
+				names = append(names, `"created_at"`, `"updated_at"`)
+				vals = append(vals, now, now)
+				q := "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(names, ", ") + ") VALUES (" +
+					strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ") RETURNING *"
+				res, err := w.Query(ctx, cinch.QueryOptions{}, q, vals...)
+				if err != nil {
+					return err
+				}
+				fixBools(t, res.Rows)
+				out = append(out, res.Rows...)
+			}
+			return nil
+		}
+		if len(recs) == 1 {
+			return insert()
+		}
+		return w.Update(ctx, insert)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update changes the given columns of the row with id.
+func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (cinch.Record, error) {
+	var out cinch.Record
+	err := d.write(ctx, func(w *sqlite.Conn, schema *sqlite.Schema) error {
+		t, err := tableFor(schema, table)
+		if err != nil {
+			return err
+		}
+		names, vals, err := recordArgs(t, rec, false)
+		if err != nil {
+			return err
+		}
+		sets := make([]string, 0, len(names)+1)
+		for _, n := range names {
+			sets = append(sets, n+" = ?")
+		}
+		sets = append(sets, `"updated_at" = ?`)
+		vals = append(vals, d.now(), id)
+		q := "UPDATE " + sqlite.Quote(table) + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = ? RETURNING *`
+		res, err := w.Query(ctx, cinch.QueryOptions{}, q, vals...)
+		if err != nil {
+			return err
+		}
+		if len(res.Rows) == 0 {
+			return cinch.NotFound(cinch.ErrRowNotFound, "row", table+"/"+id, "check the id with: cinch query \"SELECT id FROM "+table+"\"")
+		}
+		fixBools(t, res.Rows)
+		out = res.Rows[0]
+		return nil
+	})
+	return out, err
+}
+
+// Delete removes rows by id and returns how many existed.
+func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := d.use(ctx, func(h *handle) error {
+		_, schema, err := h.b.state(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tableFor(schema, table); err != nil {
+			return err
+		}
+		if h.lazy { // no file, no rows
+			return nil
+		}
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		q := "DELETE FROM " + sqlite.Quote(table) + ` WHERE "id" IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+		h.wmu.Lock()
+		defer h.wmu.Unlock()
+		res, err := h.writer.Query(ctx, cinch.QueryOptions{}, q, args...)
+		if err != nil {
+			return err
+		}
+		n = res.RowsAffected
+		return nil
+	})
+	return n, err
+}

@@ -5,10 +5,21 @@ package local
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"github.com/gofrs/flock"
+	"github.com/pelletier/go-toml/v2"
 )
 
 // Defaults for Config.
@@ -41,59 +52,438 @@ type Settings struct {
 	ActiveBranch   string `toml:"active_branch"`
 }
 
+const configFile = "config.toml"
+
 // Init creates a project in dir (creating dir if needed) with one database
 // (name, or "main" when empty) holding branch main and tenant main.
 // ErrProjectExists if dir already holds a project.
-func Init(ctx context.Context, dir, database string) error { panic("unimplemented") }
+func Init(ctx context.Context, dir, database string) error {
+	if database == "" {
+		database = cinch.DefaultDatabase
+	}
+	if err := cinch.ValidateDatabaseName(database); err != nil {
+		return err
+	}
+	root := filepath.Join(dir, ProjectDirName)
+	if exists(root) {
+		abs, _ := filepath.Abs(dir)
+		return &cinch.Error{Err: cinch.ErrProjectExists, Message: fmt.Sprintf("a cinch project already exists in %s", abs),
+			Hint: "use it as it is, or remove its .cinchdb folder to start over"}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "databases"), 0o755); err != nil {
+		return err
+	}
+	if err := writeSettings(root, Settings{ActiveDatabase: database, ActiveBranch: cinch.DefaultBranch}); err != nil {
+		return err
+	}
+	p, err := Open(ctx, Config{Dir: dir})
+	if err != nil {
+		return err
+	}
+	defer p.Close(ctx)
+	return p.CreateDatabase(ctx, database)
+}
+
+func writeSettings(root string, s Settings) error {
+	data, err := toml.Marshal(s)
+	if err != nil {
+		return err
+	}
+	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
+	return writeFileAtomic(filepath.Join(root, configFile), append([]byte(head), data...))
+}
 
 // FindProject walks up from start to the first folder holding .cinchdb.
 // ErrNoProject if there is none.
-func FindProject(start string) (string, error) { panic("unimplemented") }
+func FindProject(start string) (string, error) {
+	dir, err := filepath.Abs(start)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, ProjectDirName)); err == nil && fi.IsDir() {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found",
+				Hint: "run cinch init here, or pass --project DIR"}
+		}
+		dir = parent
+	}
+}
 
 // Project is an open project. It is safe for concurrent use, and other
 // processes may use the same project at the same time.
-type Project struct{}
+type Project struct {
+	dir  string
+	root string
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+	gen  *generation
+	pool *pool
+	lock *flock.Flock // project-wide lock for database create/delete and settings
+
+	mu       sync.Mutex
+	branches map[[2]string]*branch
+	closed   bool
+}
 
 // Open opens the project at cfg.Dir.
-func Open(ctx context.Context, cfg Config) (*Project, error) { panic("unimplemented") }
+func Open(ctx context.Context, cfg Config) (*Project, error) {
+	root := filepath.Join(cfg.Dir, ProjectDirName)
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return nil, &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found", Hint: "run cinch init, or pass --project DIR"}
+	}
+	if cfg.MaxOpenTenants <= 0 {
+		cfg.MaxOpenTenants = DefaultMaxOpenTenants
+	}
+	if cfg.ReadersPerTenant <= 0 {
+		cfg.ReadersPerTenant = DefaultReadersPerTenant
+	}
+	if cfg.BusyTimeout <= 0 {
+		cfg.BusyTimeout = DefaultBusyTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	gen, err := openGeneration(filepath.Join(root, "generation"))
+	if err != nil {
+		return nil, err
+	}
+	p := &Project{dir: cfg.Dir, root: root, cfg: cfg, log: cfg.Logger, now: cfg.Now, gen: gen,
+		lock: flock.New(filepath.Join(root, lockFile)), branches: map[[2]string]*branch{}}
+	p.pool = newPool(p, cfg.MaxOpenTenants, cfg.ReadersPerTenant)
+	p.pool.seenGen = gen.load()
+	return p, nil
+}
 
 // Close closes every open tenant. A second call returns nil.
-func (p *Project) Close(ctx context.Context) error { panic("unimplemented") }
+func (p *Project) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.mu.Unlock()
+	p.pool.closeAll()
+	p.dropBranches()
+	return p.gen.close()
+}
 
 // Dir returns the project folder.
-func (p *Project) Dir() string { panic("unimplemented") }
+func (p *Project) Dir() string { return p.dir }
+
+func (p *Project) connOptions() sqlite.Options {
+	return sqlite.Options{BusyTimeout: p.cfg.BusyTimeout}
+}
 
 // Settings returns the active database and branch from config.toml.
-func (p *Project) Settings() (Settings, error) { panic("unimplemented") }
+func (p *Project) Settings() (Settings, error) {
+	s := Settings{ActiveDatabase: cinch.DefaultDatabase, ActiveBranch: cinch.DefaultBranch}
+	data, err := os.ReadFile(filepath.Join(p.root, configFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return s, nil
+		}
+		return s, err
+	}
+	if err := toml.Unmarshal(data, &s); err != nil {
+		return s, &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("%s: %v", filepath.Join(p.root, configFile), err),
+			Hint: "fix the file or set active_database and active_branch again with cinch db switch"}
+	}
+	return s, nil
+}
 
 // SetActive records the active database and branch in config.toml.
-func (p *Project) SetActive(database, branch string) error { panic("unimplemented") }
+func (p *Project) SetActive(database, branch string) error {
+	if err := cinch.ValidateDatabaseName(database); err != nil {
+		return err
+	}
+	if err := cinch.ValidateBranchName(branch); err != nil {
+		return err
+	}
+	if !exists(p.branchDir(database, branch)) {
+		if !exists(p.dbDir(database)) {
+			return notFoundDatabase(database)
+		}
+		return notFoundBranch(branch)
+	}
+	if err := p.lock.Lock(); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
+}
+
+func (p *Project) dbDir(database string) string { return filepath.Join(p.root, "databases", database) }
+func (p *Project) branchDir(database, branch string) string {
+	return filepath.Join(p.dbDir(database), "branches", branch)
+}
+
+func notFoundDatabase(name string) error {
+	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "see the databases with: cinch db list")
+}
+
+func notFoundBranch(name string) error {
+	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "see the branches with: cinch branch list")
+}
+
+// branch returns the loaded state of a branch.
+func (p *Project) branch(ctx context.Context, database, name string) (*branch, error) {
+	key := [2]string{database, name}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, cinch.Errorf(cinch.ErrInternal, "project is closed")
+	}
+	b := p.branches[key]
+	p.mu.Unlock()
+	if b != nil {
+		return b, nil
+	}
+	dir := p.branchDir(database, name)
+	if !exists(dir) {
+		if !exists(p.dbDir(database)) {
+			return nil, notFoundDatabase(database)
+		}
+		return nil, notFoundBranch(name)
+	}
+	reg, err := openRegistry(ctx, filepath.Join(dir, registryFile), p.cfg.BusyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(filepath.Join(dir, lockFile))}
+	if err := nb.refresh(ctx); err != nil {
+		nb.close()
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.branches[key]; b != nil { // lost a race: use the first
+		nb.close()
+		return b, nil
+	}
+	p.branches[key] = nb
+	return nb, nil
+}
+
+// dropStaleBranches forgets branches whose registry file is no longer the
+// one this process opened (the database or branch was deleted, maybe
+// recreated, by another process). Users of a dropped branch in flight get
+// a clear error, never a closed connection.
+func (p *Project) dropStaleBranches() {
+	p.mu.Lock()
+	var stale []*branch
+	for k, b := range p.branches {
+		sig, err := statSig(filepath.Join(b.dir, registryFile))
+		if err != nil || sig.ino != b.reg.sig.ino {
+			stale = append(stale, b)
+			delete(p.branches, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, b := range stale {
+		b.close()
+	}
+}
+
+// dropBranches forgets all cached branch state.
+func (p *Project) dropBranches() {
+	p.mu.Lock()
+	old := p.branches
+	p.branches = map[[2]string]*branch{}
+	p.mu.Unlock()
+	for _, b := range old {
+		b.close()
+	}
+}
 
 // Databases lists the databases.
 func (p *Project) Databases(ctx context.Context) ([]cinch.DatabaseInfo, error) {
-	panic("unimplemented")
+	entries, err := os.ReadDir(filepath.Join(p.root, "databases"))
+	if err != nil {
+		return nil, err
+	}
+	out := []cinch.DatabaseInfo{}
+	for _, e := range entries {
+		if !e.IsDir() || cinch.ValidateDatabaseName(e.Name()) != nil {
+			continue
+		}
+		info, err := p.DatabaseInfo(ctx, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
 }
 
 // CreateDatabase creates a database with branch main and tenant main.
-func (p *Project) CreateDatabase(ctx context.Context, name string) error { panic("unimplemented") }
+func (p *Project) CreateDatabase(ctx context.Context, name string) error {
+	if err := cinch.ValidateDatabaseName(name); err != nil {
+		return err
+	}
+	if err := p.lock.Lock(); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if exists(p.dbDir(name)) {
+		return cinch.Exists(cinch.ErrDatabaseExists, "database", name)
+	}
+	// Build it under a temporary name and rename: a crash leaves no half database.
+	tmp := filepath.Join(p.root, "databases", "."+name+".creating")
+	os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "branches", cinch.DefaultBranch)
+	if err := os.MkdirAll(filepath.Join(dir, tenantsDir), 0o755); err != nil {
+		return err
+	}
+	meta := Metadata{Name: cinch.DefaultBranch, Database: name, CreatedAt: p.now().UTC().Truncate(time.Millisecond)}
+	if err := writeJSON(filepath.Join(dir, metadataFile), meta); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(dir, changesFile), []cinch.Change{}); err != nil {
+		return err
+	}
+	reg, err := openRegistry(ctx, filepath.Join(dir, registryFile), p.cfg.BusyTimeout)
+	if err != nil {
+		return err
+	}
+	err = reg.insert(ctx, tenantRow{Name: cinch.DefaultTenant, CreatedAt: p.now()})
+	reg.close()
+	if err != nil {
+		return err
+	}
+	// Tenant main gets its (empty) file right away, as the seed shows.
+	mainDB, err := sqlite.Open(ctx, filepath.Join(dir, tenantsDir, cinch.DefaultTenant+".db"), p.connOptions())
+	if err != nil {
+		return err
+	}
+	mainDB.Close()
+	if err := os.Rename(tmp, p.dbDir(name)); err != nil {
+		return err
+	}
+	return sqlite.SyncDir(filepath.Join(p.root, "databases"))
+}
 
 // DatabaseInfo describes one database.
 func (p *Project) DatabaseInfo(ctx context.Context, name string) (cinch.DatabaseInfo, error) {
-	panic("unimplemented")
+	if err := cinch.ValidateDatabaseName(name); err != nil {
+		return cinch.DatabaseInfo{}, err
+	}
+	entries, err := os.ReadDir(filepath.Join(p.dbDir(name), "branches"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cinch.DatabaseInfo{}, notFoundDatabase(name)
+		}
+		return cinch.DatabaseInfo{}, err
+	}
+	info := cinch.DatabaseInfo{Name: name, Branches: []string{}}
+	for _, e := range entries {
+		if e.IsDir() && cinch.ValidateBranchName(e.Name()) == nil {
+			info.Branches = append(info.Branches, e.Name())
+		}
+	}
+	sort.Strings(info.Branches)
+	return info, nil
 }
 
 // DeleteDatabase removes a database and all its files. The database the
 // project's config marks active cannot be deleted (ErrProtected).
-func (p *Project) DeleteDatabase(ctx context.Context, name string) error { panic("unimplemented") }
+func (p *Project) DeleteDatabase(ctx context.Context, name string) error {
+	if _, err := p.DatabaseInfo(ctx, name); err != nil {
+		return err
+	}
+	s, err := p.Settings()
+	if err != nil {
+		return err
+	}
+	if s.ActiveDatabase == name {
+		return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("database %q is the active database", name),
+			Hint: "switch to another database first: cinch db switch NAME"}
+	}
+	if err := p.lock.Lock(); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	// Rename out of the way first (atomic), then remove at leisure.
+	trash := filepath.Join(p.root, "databases", "."+name+".deleting")
+	os.RemoveAll(trash)
+	if err := os.Rename(p.dbDir(name), trash); err != nil {
+		return err
+	}
+	p.gen.bump()
+	p.pool.closeAll()
+	p.dropBranches()
+	return os.RemoveAll(trash)
+}
 
 // Branches lists the branches of a database.
 func (p *Project) Branches(ctx context.Context, database string) ([]cinch.BranchInfo, error) {
-	panic("unimplemented")
+	info, err := p.DatabaseInfo(ctx, database)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cinch.BranchInfo, 0, len(info.Branches))
+	for _, name := range info.Branches {
+		bi, err := p.BranchInfo(ctx, database, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bi)
+	}
+	return out, nil
+}
+
+// BranchInfo describes one branch.
+func (p *Project) BranchInfo(ctx context.Context, database, name string) (cinch.BranchInfo, error) {
+	if err := cinch.ValidateDatabaseName(database); err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	if err := cinch.ValidateBranchName(name); err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	b, err := p.branch(ctx, database, name)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	m, err := b.metadata()
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	n, err := b.reg.count(ctx)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	changes, _, err := b.state(ctx)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	return cinch.BranchInfo{Name: name, Database: database, Parent: m.Parent, CreatedAt: m.CreatedAt, Changes: len(changes), Tenants: n}, nil
 }
 
 // Connect returns a handle on target. Names are validated here; existence
 // is checked on first use.
-func (p *Project) Connect(target cinch.Target) (*DB, error) { panic("unimplemented") }
+func (p *Project) Connect(target cinch.Target) (*DB, error) {
+	if target.Database == "" {
+		target.Database = cinch.DefaultDatabase
+	}
+	if target.Branch == "" {
+		target.Branch = cinch.DefaultBranch
+	}
+	if target.Tenant == "" {
+		target.Tenant = cinch.DefaultTenant
+	}
+	if err := target.Validate(); err != nil {
+		return nil, err
+	}
+	return &DB{p: p, target: target}, nil
+}
 
 // TenantCheck is the result of checking one tenant.
 type TenantCheck struct {
@@ -104,16 +494,4 @@ type TenantCheck struct {
 	Drift         bool     `json:"drift"`
 	Integrity     []string `json:"integrity"` // ["ok"] when healthy
 	OK            bool     `json:"ok"`
-}
-
-// DB is a handle on one tenant; it implements cinch.DB.
-type DB struct{}
-
-var _ cinch.DB = (*DB)(nil)
-
-// Check runs integrity_check on the tenants named (all of the branch when
-// none) and compares each schema version with the branch; it converges
-// tenants that are behind before checking.
-func (d *DB) Check(ctx context.Context, tenants ...string) ([]TenantCheck, error) {
-	panic("unimplemented")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cinchdb/cinch"
+	"github.com/ncruces/go-sqlite3"
 )
 
 // ErrAhead is returned by Migrate when the file has applied more changes
@@ -62,6 +63,11 @@ func (c *Conn) Migrate(ctx context.Context, changes []cinch.Change) (from int, e
 			return c.Exec(fmt.Sprintf("PRAGMA user_version=%d", target))
 		})
 	})
+	if err == nil {
+		// Move the new header into the main file, so tools that read the
+		// header (tenant list) see the new version without opening it.
+		c.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
+	}
 	return from, err
 }
 
@@ -120,4 +126,42 @@ func (c *Conn) IntegrityCheck(ctx context.Context) ([]string, error) {
 		out = append(out, fmt.Sprint(r["integrity_check"]))
 	}
 	return out, nil
+}
+
+// CheckViews compiles every view, so a change that breaks one (a dropped
+// or renamed table or column it reads) is caught before it is recorded.
+func (c *Conn) CheckViews(ctx context.Context) error {
+	s, _, err := c.raw.Prepare("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name")
+	if err != nil {
+		return translate(err)
+	}
+	var views []string
+	for s.Step() {
+		views = append(views, s.ColumnText(0))
+	}
+	s.Close()
+	for _, v := range views {
+		probe, _, err := c.raw.Prepare("SELECT * FROM " + Quote(v) + " LIMIT 0")
+		if err != nil {
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("view %q would break: %v", v, translate(err)),
+				Hint: "update or delete the view first; nothing was changed"}
+		}
+		probe.Close()
+	}
+	return nil
+}
+
+// ObjectSQL returns the SQL SQLite stores for a schema object (its text
+// after any rewrite by RENAME COLUMN), or "" if there is none.
+func (c *Conn) ObjectSQL(name string) string {
+	s, _, err := c.raw.Prepare("SELECT sql FROM sqlite_schema WHERE name = ?")
+	if err != nil {
+		return ""
+	}
+	defer s.Close()
+	s.BindText(1, name)
+	if s.Step() {
+		return s.ColumnText(0)
+	}
+	return ""
 }

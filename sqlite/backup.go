@@ -32,7 +32,7 @@ func (c *Conn) BackupTo(ctx context.Context, dst string) error {
 }
 
 func (c *Conn) backupStep(ctx context.Context, tmp string) error {
-	b, err := c.raw.BackupInit("main", "file:"+escapePath(tmp))
+	b, err := c.raw.BackupInit("main", FileURI(tmp))
 	if err != nil {
 		return translate(err)
 	}
@@ -95,6 +95,17 @@ func RemoveDB(path string) error {
 	removeDB(path)
 	if _, err := os.Stat(path); err == nil {
 		return os.Remove(path)
+	}
+	return nil
+}
+
+// BackupToTemp writes a consistent copy to tmp (not published: the caller
+// renames it with Publish when ready).
+func (c *Conn) BackupToTemp(ctx context.Context, tmp string) error {
+	removeDB(tmp)
+	if err := c.backupStep(ctx, tmp); err != nil {
+		removeDB(tmp)
+		return err
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ type Options struct {
 type Conn struct {
 	raw    *sqlite3.Conn
 	guard  Guard
-	system bool // cinch's own work: the guard steps aside
+	inTx   bool // inside Update: Query leaves the transaction alone
 	stmts  map[string]*sqlite3.Stmt
 	order  []string // insertion order, for eviction
 	limit  int
@@ -46,13 +46,14 @@ type Conn struct {
 // mode except for the last transactions on power loss; see docs/design.md).
 func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
-	name := "file:" + escapePath(path)
+	name := FileURI(path)
 	if opts.ReadOnly {
 		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
 	}
 	if opts.Memory {
 		name = ":memory:"
-		flags = sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_MEMORY
+		// Not OPEN_MEMORY: with it, VACUUM INTO would write to the in-memory VFS.
+		flags = sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE
 	}
 	raw, err := sqlite3.OpenFlags(name, flags)
 	if err != nil {
@@ -110,10 +111,8 @@ func (c *Conn) Close() error {
 
 // System runs fn with the guard stepped aside, for cinch's own schema work.
 func (c *Conn) System(fn func() error) error {
-	c.system = true
 	c.raw.SetAuthorizer(nil)
 	defer func() {
-		c.system = false
 		c.raw.SetAuthorizer(c.guard.Authorize)
 	}()
 	return fn()
@@ -221,10 +220,11 @@ func translate(err error) error {
 	return err
 }
 
-// escapePath makes a filesystem path safe inside a file: URI.
-func escapePath(p string) string {
+// FileURI turns a filesystem path into a file: URI, escaping the
+// characters that URIs give meaning to.
+func FileURI(p string) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-	return r.Replace(p)
+	return "file:" + r.Replace(p)
 }
 
 // Begin starts an IMMEDIATE transaction (takes the write lock now, so the
@@ -248,7 +248,9 @@ func (c *Conn) Update(ctx context.Context, fn func() error) (err error) {
 	if err := c.Begin(); err != nil {
 		return translate(err)
 	}
+	c.inTx = true
 	defer func() {
+		c.inTx = false
 		if err != nil {
 			c.Rollback()
 		}

@@ -61,7 +61,9 @@ func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 		}
 		return sqlite3.AUTH_OK
 	case sqlite3.AUTH_INSERT, sqlite3.AUTH_UPDATE, sqlite3.AUTH_DELETE:
-		if scratch || strings.HasPrefix(name3, "sqlite_stat") {
+		// sqlite_master is written only by DDL, which is authorized (and
+		// denied) on its own action; SQLite refuses direct writes to it.
+		if scratch || strings.HasPrefix(name3, "sqlite_stat") || name3 == "sqlite_master" || name3 == "sqlite_temp_master" {
 			return sqlite3.AUTH_OK
 		}
 		if strings.HasPrefix(name3, "__") || strings.HasPrefix(name3, "sqlite_") {

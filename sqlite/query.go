@@ -49,10 +49,12 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 		res.Rows = append(res.Rows, scanRow(s, res.Columns, bools))
 	}
 	if err := s.Err(); err != nil {
-		c.Rollback()
+		if !c.inTx {
+			c.Rollback()
+		}
 		return nil, c.userError(err)
 	}
-	if !c.raw.GetAutocommit() {
+	if !c.inTx && !c.raw.GetAutocommit() {
 		c.Rollback()
 		return nil, cinch.Errorf(cinch.ErrQueryRejected, "query rejected: transaction control (BEGIN, COMMIT, SAVEPOINT) is not available in queries").
 			WithHint("each query is its own transaction; use InsertMany or the guarded *sql.DB for multi-statement transactions")

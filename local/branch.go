@@ -1,0 +1,251 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"github.com/gofrs/flock"
+)
+
+// Files inside a branch folder (SPEC §2 plus cinch's internal ones).
+const (
+	changesFile  = "changes.json"
+	metadataFile = "metadata.json"
+	registryFile = "registry.db"
+	journalFile  = "journal.json"
+	lockFile     = ".lock"
+	tenantsDir   = "tenants"
+)
+
+// Metadata is metadata.json: facts about a branch.
+type Metadata struct {
+	Name         string    `json:"name"`
+	Database     string    `json:"database"`
+	Parent       string    `json:"parent,omitempty"`
+	ParentChange string    `json:"parent_change,omitempty"` // last change shared with the parent
+	CreatedAt    time.Time `json:"created_at"`
+	MergedInto   []string  `json:"merged_into,omitempty"`
+}
+
+// branch is the in-process state of one branch: its change history, the
+// schema model and an in-memory template database built from it, the
+// tenant registry and the cross-process lock. It is loaded once and
+// refreshed when changes.json changes on disk.
+type branch struct {
+	p        *Project
+	database string
+	name     string
+	dir      string
+
+	lockMu sync.Mutex   // in-process half of the branch lock
+	flock  *flock.Flock // cross-process half
+
+	reg *registry
+
+	mu       sync.Mutex // guards the fields below and the template connection
+	sig      fileSig
+	changes  []cinch.Change
+	schema   *sqlite.Schema
+	template *sqlite.Conn
+}
+
+// fileSig identifies one version of changes.json without reading it.
+type fileSig struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+}
+
+func statSig(path string) (fileSig, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileSig{}, err
+	}
+	s := fileSig{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = uint64(st.Ino)
+	}
+	return s, nil
+}
+
+func (b *branch) tenantPath(name string) string {
+	return filepath.Join(b.dir, tenantsDir, name+".db")
+}
+
+// lock takes the branch lock: in-process mutex, then the file lock. All
+// structural work (schema changes, tenant create/copy/rename/delete,
+// materializing a lazy tenant) happens under it, and it first finishes
+// whatever a crashed process left in the journal.
+func (b *branch) lock(ctx context.Context) (unlock func(), err error) {
+	b.lockMu.Lock()
+	if err := b.flock.Lock(); err != nil {
+		b.lockMu.Unlock()
+		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, b.flock.Path(), err)
+	}
+	unlock = func() {
+		b.flock.Unlock()
+		b.lockMu.Unlock()
+	}
+	if err := b.refresh(ctx); err != nil {
+		unlock()
+		return nil, err
+	}
+	if err := b.recover(ctx); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// state returns the current changes and schema, refreshed from disk if
+// another process changed them.
+func (b *branch) state(ctx context.Context) ([]cinch.Change, *sqlite.Schema, error) {
+	if err := b.refresh(ctx); err != nil {
+		return nil, nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.changes, b.schema, nil
+}
+
+// refresh reloads changes.json when its signature changed.
+func (b *branch) refresh(ctx context.Context) error {
+	path := filepath.Join(b.dir, changesFile)
+	sig, err := statSig(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cinch.NotFound(cinch.ErrBranchNotFound, "branch", b.name, "see the branches with: cinch branch list")
+		}
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if sig == b.sig && b.template != nil {
+		return nil
+	}
+	var changes []cinch.Change
+	if err := readJSON(path, &changes); err != nil {
+		return err
+	}
+	return b.install(ctx, changes, sig)
+}
+
+// install replaces the cached history (b.mu held): rebuild the model and
+// the template by replaying every change.
+func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSig) error {
+	schema := sqlite.NewSchema()
+	for _, ch := range changes {
+		if err := schema.Apply(ch); err != nil {
+			return err
+		}
+	}
+	tmpl := b.template
+	if tmpl == nil || !isPrefix(b.changes, changes) {
+		if tmpl != nil {
+			tmpl.Close()
+		}
+		var err error
+		tmpl, err = sqlite.Open(ctx, "", sqlite.Options{Memory: true})
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := tmpl.Migrate(ctx, changes); err != nil {
+		tmpl.Close()
+		b.template = nil
+		return fmt.Errorf("%w: replaying %s: %v", cinch.ErrInternal, filepath.Join(b.dir, changesFile), err)
+	}
+	b.template, b.changes, b.schema, b.sig = tmpl, changes, schema, sig
+	return nil
+}
+
+// commit appends a change to changes.json (the commit point of a schema
+// change) and to the cache. Caller holds the branch lock.
+func (b *branch) commit(ctx context.Context, changes []cinch.Change) error {
+	path := filepath.Join(b.dir, changesFile)
+	if err := writeJSON(path, changes); err != nil {
+		return err
+	}
+	sig, err := statSig(path)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.install(ctx, changes, sig)
+}
+
+// withTemplate runs fn on the template connection (schema only, no rows).
+func (b *branch) withTemplate(fn func(c *sqlite.Conn) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.template == nil {
+		return cinch.Errorf(cinch.ErrBranchNotFound, "branch %q was deleted while in use", b.name).WithHint("retry")
+	}
+	return fn(b.template)
+}
+
+// version is the number of committed changes.
+func (b *branch) version() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.changes)
+}
+
+func (b *branch) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.template != nil {
+		b.template.Close()
+		b.template = nil
+	}
+	if b.reg != nil {
+		b.reg.close()
+	}
+}
+
+// createTenantFile writes a new tenant file at path holding the current
+// schema and no rows: VACUUM INTO from the template to a temporary file,
+// then Publish. Caller holds the branch lock.
+func (b *branch) createTenantFile(ctx context.Context, path string) error {
+	tmp := path + ".tmp"
+	sqlite.RemoveDB(tmp)
+	err := b.withTemplate(func(c *sqlite.Conn) error {
+		return c.Exec("VACUUM INTO " + sqlite.QuoteLiteral(tmp))
+	})
+	if err != nil {
+		sqlite.RemoveDB(tmp)
+		return err
+	}
+	return sqlite.Publish(tmp, path)
+}
+
+// readMetadata reads metadata.json.
+func (b *branch) metadata() (Metadata, error) {
+	var m Metadata
+	err := readJSON(filepath.Join(b.dir, metadataFile), &m)
+	return m, err
+}
+
+// isPrefix reports whether old is a prefix of changes (by id), so the
+// template can be moved forward instead of rebuilt.
+func isPrefix(old, changes []cinch.Change) bool {
+	if len(old) > len(changes) {
+		return false
+	}
+	for i := range old {
+		if old[i].ID != changes[i].ID {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,105 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
+)
+
+// Check converges and checks tenants: each named tenant (every tenant of
+// the branch when none is named) is brought to the branch's schema
+// version, then PRAGMA integrity_check runs on it. A tenant that stays
+// behind or ahead of the branch is reported as drift.
+func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		rows, err := b.reg.list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+	}
+	out := make([]TenantCheck, 0, len(names))
+	for _, name := range names {
+		if err := cinch.ValidateTenantName(name); err != nil {
+			return nil, err
+		}
+		if _, found, err := b.reg.get(ctx, name); err != nil {
+			return nil, err
+		} else if !found {
+			return nil, notFoundTenant(name)
+		}
+		tc := TenantCheck{Tenant: name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
+		if !exists(b.tenantPath(name)) {
+			tc.SchemaVersion, tc.Integrity, tc.OK = tc.BranchVersion, []string{"ok"}, true
+			out = append(out, tc)
+			continue
+		}
+		tc.State = string(cinch.TenantMaterialized)
+		err := b.p.pool.withWriter(ctx, b, name, func(c *sqlite.Conn) error {
+			if err := b.catchUp(ctx, c); err != nil {
+				tc.Integrity = append(tc.Integrity, "schema: "+err.Error())
+			}
+			v, err := c.UserVersion()
+			if err != nil {
+				return err
+			}
+			tc.SchemaVersion = v
+			msgs, err := c.IntegrityCheck(ctx)
+			tc.Integrity = append(tc.Integrity, msgs...)
+			return err
+		})
+		if err != nil {
+			tc.Integrity = append(tc.Integrity, err.Error())
+		}
+		tc.Drift = tc.SchemaVersion != tc.BranchVersion
+		tc.OK = !tc.Drift && len(tc.Integrity) == 1 && tc.Integrity[0] == "ok"
+		out = append(out, tc)
+	}
+	return out, nil
+}
+
+// SQLDB returns a database/sql handle on this tenant for sqlc/sqlx users,
+// with the query guard installed on every connection: DDL, ATTACH and the
+// rest of SPEC §5's refusals apply, and transactions (BEGIN/COMMIT) work.
+// The tenant's file is created first if it is lazy. Close the *sql.DB when
+// done; it does not count against the handle pool.
+func (d *DB) SQLDB(ctx context.Context) (*sql.DB, error) {
+	var path string
+	err := d.use(ctx, func(h *handle) error {
+		if h.lazy {
+			return errMaterialize
+		}
+		path = h.path
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return driver.Open(sqlite.FileURI(path)+"?_txlock=immediate", func(c *sqlite3.Conn) error {
+		if err := c.BusyTimeout(d.p.cfg.BusyTimeout); err != nil {
+			return err
+		}
+		if err := c.Exec("PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); err != nil {
+			return err
+		}
+		var g sqlite.Guard // one per connection: it records the denial reason
+		return c.SetAuthorizer(g.Authorize)
+	})
+}
+
+// IsQueryRejected reports whether err is the guard refusing a statement
+// (from Query or from the *sql.DB of SQLDB).
+func IsQueryRejected(err error) bool {
+	return errors.Is(err, cinch.ErrQueryRejected) || errors.Is(err, sqlite3.AUTH)
+}

@@ -1,0 +1,295 @@
+package local
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+)
+
+// pool keeps a bounded number of open tenant handles (least recently used
+// ones are closed first). Each handle has one writer connection and up to
+// ReadersPerTenant reader connections, opened on demand. A handle in use is
+// never closed under its user; the pool may briefly exceed its bound
+// instead of blocking.
+type pool struct {
+	p       *Project
+	mu      sync.Mutex
+	max     int
+	readers int
+	m       map[poolKey]*handle
+	lru     *list.List // front: most recently used
+	seenGen uint64
+}
+
+type poolKey struct{ database, branch, tenant string }
+
+// handle is one open tenant.
+type handle struct {
+	key  poolKey
+	b    *branch
+	path string
+	elem *list.Element
+	refs int  // guarded by pool.mu
+	dead bool // guarded by pool.mu: close when refs drop to 0
+
+	initMu sync.Mutex
+	ready  bool
+	lazy   bool // registered, no file: reads go to the branch template
+
+	wmu    sync.Mutex
+	writer *sqlite.Conn
+
+	rmu      sync.Mutex
+	closed   bool // guarded by rmu: readers returned after close are closed
+	idle     []*sqlite.Conn
+	nReaders int
+	rfree    chan struct{} // signals a returned reader
+}
+
+func newPool(p *Project, max, readers int) *pool {
+	return &pool{p: p, max: max, readers: readers, m: map[poolKey]*handle{}, lru: list.New()}
+}
+
+// checkGeneration drops every handle when another operation (in any
+// process) bumped the shared generation: a tenant was deleted or renamed.
+// Caller holds pl.mu.
+func (pl *pool) checkGeneration() {
+	g := pl.p.gen.load()
+	if g == pl.seenGen {
+		return
+	}
+	pl.seenGen = g
+	for k, h := range pl.m {
+		pl.retire(k, h)
+	}
+	pl.p.dropStaleBranches()
+}
+
+// retire removes h from the map and closes it once unused. Caller holds pl.mu.
+func (pl *pool) retire(k poolKey, h *handle) {
+	delete(pl.m, k)
+	pl.lru.Remove(h.elem)
+	h.dead = true
+	if h.refs == 0 {
+		go h.close()
+	}
+}
+
+// acquire returns the ready handle of a tenant, opening it if needed.
+// Release it with release.
+func (pl *pool) acquire(ctx context.Context, b *branch, tenant string) (*handle, error) {
+	key := poolKey{b.database, b.name, tenant}
+	pl.mu.Lock()
+	pl.checkGeneration()
+	h := pl.m[key]
+	if h == nil {
+		h = &handle{key: key, b: b, path: b.tenantPath(tenant), rfree: make(chan struct{}, 1)}
+		h.elem = pl.lru.PushFront(h)
+		pl.m[key] = h
+	} else {
+		pl.lru.MoveToFront(h.elem)
+	}
+	h.refs++
+	pl.evict()
+	pl.mu.Unlock()
+	if err := h.init(ctx); err != nil {
+		pl.mu.Lock()
+		if pl.m[key] == h {
+			pl.retire(key, h)
+		}
+		pl.mu.Unlock()
+		pl.release(h)
+		return nil, err
+	}
+	return h, nil
+}
+
+// evict closes least recently used handles beyond the bound. Caller holds pl.mu.
+func (pl *pool) evict() {
+	for e := pl.lru.Back(); e != nil && len(pl.m) > pl.max; {
+		prev := e.Prev()
+		if h := e.Value.(*handle); h.refs == 0 {
+			pl.retire(h.key, h)
+		}
+		e = prev
+	}
+}
+
+func (pl *pool) release(h *handle) {
+	pl.mu.Lock()
+	h.refs--
+	closeIt := h.dead && h.refs == 0
+	pl.mu.Unlock()
+	if closeIt {
+		h.close()
+	}
+}
+
+// forget retires a tenant's handle (delete, rename). Callers also bump
+// the generation so other processes do the same.
+func (pl *pool) forget(b *branch, tenant string) {
+	key := poolKey{b.database, b.name, tenant}
+	pl.mu.Lock()
+	if h := pl.m[key]; h != nil {
+		pl.retire(key, h)
+	}
+	pl.mu.Unlock()
+}
+
+func (pl *pool) closeAll() {
+	pl.mu.Lock()
+	for k, h := range pl.m {
+		pl.retire(k, h)
+	}
+	pl.mu.Unlock()
+}
+
+// openCount is the number of open handles (for metrics and tests).
+func (pl *pool) openCount() int {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return len(pl.m)
+}
+
+// withWriter runs fn on a writer connection of a materialized tenant: the
+// pooled one if the tenant is open here, else a short-lived one.
+func (pl *pool) withWriter(ctx context.Context, b *branch, tenant string, fn func(*sqlite.Conn) error) error {
+	key := poolKey{b.database, b.name, tenant}
+	pl.mu.Lock()
+	h := pl.m[key]
+	if h != nil && !h.dead {
+		h.refs++
+	} else {
+		h = nil
+	}
+	pl.mu.Unlock()
+	if h != nil {
+		defer pl.release(h)
+		h.initMu.Lock()
+		ok := h.ready && !h.lazy
+		h.initMu.Unlock()
+		if ok {
+			h.wmu.Lock()
+			defer h.wmu.Unlock()
+			return fn(h.writer)
+		}
+	}
+	c, err := sqlite.Open(ctx, b.tenantPath(tenant), pl.p.connOptions())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
+// init opens the handle: a lazy one if the tenant has no file, else the
+// writer connection, catching the file up to the branch's schema.
+func (h *handle) init(ctx context.Context) error {
+	h.initMu.Lock()
+	defer h.initMu.Unlock()
+	if h.ready && (!h.lazy || !exists(h.path)) {
+		return nil
+	}
+	if h.ready && h.lazy { // another process materialized it
+		h.ready, h.lazy = false, false
+	}
+	if _, found, err := h.b.reg.get(ctx, h.key.tenant); err != nil {
+		return err
+	} else if !found {
+		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant,
+			"see the tenants with: cinch tenant list, or create it with: cinch tenant create "+h.key.tenant)
+	}
+	if !exists(h.path) {
+		h.lazy, h.ready = true, true
+		return nil
+	}
+	w, err := sqlite.Open(ctx, h.path, h.b.p.connOptions())
+	if err != nil {
+		return err
+	}
+	if err := h.b.catchUp(ctx, w); err != nil {
+		w.Close()
+		return err
+	}
+	h.writer, h.lazy, h.ready = w, false, true
+	return nil
+}
+
+// catchUp migrates a tenant connection to the branch version. A file that
+// is ahead (a data-dependent change being prepared by another process) is
+// left alone.
+func (b *branch) catchUp(ctx context.Context, c *sqlite.Conn) error {
+	changes, _, err := b.state(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Migrate(ctx, changes); err != nil && !errors.Is(err, sqlite.ErrAhead) {
+		return err
+	}
+	return nil
+}
+
+// reader borrows a reader connection, opening one if fewer than the limit
+// exist, else waiting for one.
+func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
+	for {
+		h.rmu.Lock()
+		if n := len(h.idle); n > 0 {
+			c := h.idle[n-1]
+			h.idle = h.idle[:n-1]
+			h.rmu.Unlock()
+			return c, nil
+		}
+		if h.nReaders < limit {
+			h.nReaders++
+			h.rmu.Unlock()
+			c, err := sqlite.Open(ctx, h.path, h.b.p.connOptions())
+			if err != nil {
+				h.rmu.Lock()
+				h.nReaders--
+				h.rmu.Unlock()
+				return nil, err
+			}
+			return c, nil
+		}
+		h.rmu.Unlock()
+		select {
+		case <-h.rfree:
+		case <-ctx.Done():
+			return nil, cinch.Errorf(cinch.ErrCanceled, "canceled while waiting for a connection to tenant %q", h.key.tenant)
+		}
+	}
+}
+
+func (h *handle) putReader(c *sqlite.Conn) {
+	h.rmu.Lock()
+	if h.closed {
+		h.rmu.Unlock()
+		c.Close()
+		return
+	}
+	h.idle = append(h.idle, c)
+	h.rmu.Unlock()
+	select {
+	case h.rfree <- struct{}{}:
+	default:
+	}
+}
+
+func (h *handle) close() {
+	h.wmu.Lock()
+	h.writer.Close()
+	h.writer = nil
+	h.wmu.Unlock()
+	h.rmu.Lock()
+	h.closed = true
+	for _, c := range h.idle {
+		c.Close()
+	}
+	h.idle = nil
+	h.rmu.Unlock()
+}

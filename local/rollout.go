@@ -1,0 +1,304 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"github.com/google/uuid"
+)
+
+// journal is journal.json: the one multi-step operation in flight on a
+// branch, written before the first step and removed after the last, so the
+// next process to take the branch lock can finish or undo it. See
+// docs/design.md for each case.
+type journal struct {
+	Op string `json:"op"` // "prepare", "apply", "rename", "delete"
+	// prepare/apply: the version being rolled out and, for prepare, how to undo it.
+	Version        int          `json:"version,omitempty"`
+	Change         cinch.Change `json:"change,omitzero"`
+	Inverse        []string     `json:"inverse,omitempty"`
+	InverseRebuild bool         `json:"inverse_rebuild,omitempty"`
+	// rename/delete: the tenants involved.
+	Tenant  string `json:"tenant,omitempty"`
+	NewName string `json:"new_name,omitempty"`
+}
+
+func (b *branch) journalPath() string { return filepath.Join(b.dir, journalFile) }
+
+func (b *branch) writeJournal(j journal) error { return writeJSON(b.journalPath(), j) }
+
+func (b *branch) clearJournal() error {
+	err := os.Remove(b.journalPath())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return sqlite.SyncDir(b.dir)
+}
+
+// recover finishes or undoes the operation a crashed process left in the
+// journal. Caller holds the branch lock and has refreshed the state.
+func (b *branch) recover(ctx context.Context) error {
+	var j journal
+	if err := readJSON(b.journalPath(), &j); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	b.p.log.Info("recovering interrupted operation", "database", b.database, "branch", b.name, "op", j.Op)
+	switch j.Op {
+	case "prepare":
+		if b.version() >= j.Version {
+			// The change was committed before the crash: roll forward.
+			if err := b.rollForward(ctx); err != nil {
+				return err
+			}
+		} else if err := b.undo(ctx, j); err != nil {
+			return err
+		}
+	case "apply":
+		if err := b.rollForward(ctx); err != nil {
+			return err
+		}
+	case "rename":
+		oldPath, newPath := b.tenantPath(j.Tenant), b.tenantPath(j.NewName)
+		if exists(oldPath) && !exists(newPath) {
+			if err := renameTenantFile(ctx, oldPath, newPath); err != nil {
+				return err
+			}
+		}
+	case "delete":
+		if err := sqlite.RemoveDB(b.tenantPath(j.Tenant)); err != nil {
+			return err
+		}
+		if err := b.reg.remove(ctx, j.Tenant); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: unknown operation %q in %s", cinch.ErrInternal, j.Op, b.journalPath())
+	}
+	return b.clearJournal()
+}
+
+// materialized returns the registered tenants that have a file.
+func (b *branch) materialized(ctx context.Context) ([]string, error) {
+	rows, err := b.reg.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rows {
+		if !r.Archived && exists(b.tenantPath(r.Name)) {
+			out = append(out, r.Name)
+		}
+	}
+	return out, nil
+}
+
+// forEachTenant runs fn on every materialized tenant with bounded
+// parallelism, and returns the errors by tenant. A tenant open in this
+// process is worked on through its pooled writer; others get a short-lived
+// connection, so a rollout does not evict the hot handles.
+func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *sqlite.Conn) error) map[string]error {
+	workers := min(max(runtime.GOMAXPROCS(0), 2), 8)
+	var (
+		mu     sync.Mutex
+		errs   = map[string]error{}
+		next   = make(chan string)
+		wg     sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range next {
+				err := b.p.pool.withWriter(ctx, b, name, fn)
+				if err != nil {
+					mu.Lock()
+					errs[name] = err
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, n := range names {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- n
+	}
+	close(next)
+	wg.Wait()
+	return errs
+}
+
+// rollForward brings every materialized tenant to the branch version.
+// Caller holds the branch lock.
+func (b *branch) rollForward(ctx context.Context) error {
+	names, err := b.materialized(ctx)
+	if err != nil {
+		return err
+	}
+	changes, _, err := b.state(ctx)
+	if err != nil {
+		return err
+	}
+	errs := b.forEachTenant(ctx, names, func(c *sqlite.Conn) error {
+		_, err := c.Migrate(ctx, changes)
+		return err
+	})
+	return firstTenantError(errs, "apply the schema to")
+}
+
+// undo reverts tenants a crashed prepare left ahead. Caller holds the lock.
+func (b *branch) undo(ctx context.Context, j journal) error {
+	names, err := b.materialized(ctx)
+	if err != nil {
+		return err
+	}
+	errs := b.forEachTenant(ctx, names, func(c *sqlite.Conn) error {
+		return c.Revert(ctx, j.Version, j.Inverse, j.InverseRebuild)
+	})
+	return firstTenantError(errs, "undo the interrupted change on")
+}
+
+func firstTenantError(errs map[string]error, what string) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	err := errs[names[0]]
+	more := ""
+	if len(names) > 1 {
+		more = fmt.Sprintf(" (and %d more tenants)", len(names)-1)
+	}
+	return &cinch.Error{Err: errors.Join(cinch.ErrRolloutFailed, err),
+		Message: fmt.Sprintf("could not %s tenant %q%s: %v", what, names[0], more, err),
+		Hint:    "fix the cause and run any cinch command on this branch (e.g. cinch tenant check --all) to finish"}
+}
+
+// change makes one tracked schema change: plan it against the current
+// model, check it on the template, then roll it out (docs/design.md):
+//
+//   - a change that cannot fail on data is committed to changes.json first
+//     and then applied to every tenant (roll forward; a crash is finished by
+//     the next command, and every tenant also catches up when opened);
+//   - a data-dependent change is prepared on every tenant first, committed
+//     only if all accept it, and undone on all if one refuses.
+func (b *branch) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.Plan, error)) (cinch.Change, error) {
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return cinch.Change{}, err
+	}
+	defer unlock()
+	changes, schema, err := b.state(ctx)
+	if err != nil {
+		return cinch.Change{}, err
+	}
+	p, err := plan(schema)
+	if err != nil {
+		return cinch.Change{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return cinch.Change{}, err
+	}
+	ch := p.Change
+	ch.ID = id.String()
+	ch.Timestamp = b.p.now().UTC().Truncate(1e6)
+	next := append(append([]cinch.Change{}, changes...), ch)
+
+	if err := b.checkOnTemplate(ctx, next); err != nil {
+		return cinch.Change{}, err
+	}
+	names, err := b.materialized(ctx)
+	if err != nil {
+		return cinch.Change{}, err
+	}
+	migrate := func(c *sqlite.Conn) error {
+		_, err := c.Migrate(ctx, next)
+		return err
+	}
+	if p.DataDependent {
+		j := journal{Op: "prepare", Version: len(next), Change: ch, Inverse: p.Inverse, InverseRebuild: p.InverseRebuild}
+		if err := b.writeJournal(j); err != nil {
+			return cinch.Change{}, err
+		}
+		if errs := b.forEachTenant(ctx, names, migrate); len(errs) > 0 {
+			// Undo on a context that outlives a canceled request.
+			if err := b.undo(context.WithoutCancel(ctx), j); err != nil {
+				return cinch.Change{}, err // journal stays: the next command retries the undo
+			}
+			b.clearJournal()
+			return cinch.Change{}, refused(errs, ch)
+		}
+		if err := b.commit(ctx, next); err != nil {
+			return cinch.Change{}, err
+		}
+		return ch, b.clearJournal()
+	}
+	if err := b.commit(ctx, next); err != nil {
+		return cinch.Change{}, err
+	}
+	if err := b.writeJournal(journal{Op: "apply", Version: len(next)}); err != nil {
+		return ch, err
+	}
+	if errs := b.forEachTenant(context.WithoutCancel(ctx), names, migrate); len(errs) > 0 {
+		return ch, firstTenantError(errs, "apply the change to")
+	}
+	return ch, b.clearJournal()
+}
+
+// refused is the error of a data-dependent change some tenant refused.
+func refused(errs map[string]error, ch cinch.Change) error {
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	err := errs[names[0]]
+	var ce *cinch.Error
+	msg := err.Error()
+	if errors.As(err, &ce) {
+		msg = ce.Message
+	}
+	more := ""
+	if len(names) > 1 {
+		more = fmt.Sprintf(" (%d tenants refused: %v)", len(names), names)
+	}
+	return &cinch.Error{Err: errors.Join(cinch.ErrRolloutFailed, cinch.ErrConstraint),
+		Message: fmt.Sprintf("%s %s would fail on tenant %q: %s%s; nothing was changed", ch.Type, ch.Entity, names[0], msg, more),
+		Hint:    "fix that tenant's data (or give a fill value) and try again"}
+}
+
+// checkOnTemplate applies the new history to the template inside a
+// transaction and rolls it back: SQL errors (a view over a missing
+// column, ...) surface here, before any tenant is touched.
+func (b *branch) checkOnTemplate(ctx context.Context, next []cinch.Change) error {
+	probe, err := sqlite.Open(ctx, "", sqlite.Options{Memory: true})
+	if err != nil {
+		return err
+	}
+	defer probe.Close()
+	if _, err := probe.Migrate(ctx, next); err != nil {
+		var ce *cinch.Error
+		if errors.As(err, &ce) {
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: ce.Message, Hint: "nothing was changed"}
+		}
+		return err
+	}
+	return probe.CheckViews(ctx)
+}
