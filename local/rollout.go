@@ -111,10 +111,10 @@ func (b *branch) materialized(ctx context.Context) ([]string, error) {
 func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *sqlite.Conn) error) map[string]error {
 	workers := min(max(runtime.GOMAXPROCS(0), 2), 8)
 	var (
-		mu     sync.Mutex
-		errs   = map[string]error{}
-		next   = make(chan string)
-		wg     sync.WaitGroup
+		mu   sync.Mutex
+		errs = map[string]error{}
+		next = make(chan string)
+		wg   sync.WaitGroup
 	)
 	for range workers {
 		wg.Add(1)

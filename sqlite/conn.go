@@ -32,13 +32,13 @@ type Options struct {
 // Conn is one SQLite connection with the guard installed and a small cache
 // of prepared statements. A Conn is used by one goroutine at a time.
 type Conn struct {
-	raw    *sqlite3.Conn
-	guard  Guard
-	inTx   bool // inside Update: Query leaves the transaction alone
-	stmts  map[string]*sqlite3.Stmt
-	order  []string // insertion order, for eviction
-	limit  int
-	path   string
+	raw   *sqlite3.Conn
+	guard Guard
+	inTx  bool // inside Update: Query leaves the transaction alone
+	stmts map[string]*sqlite3.Stmt
+	order []string // insertion order, for eviction
+	limit int
+	path  string
 }
 
 // Open opens (creating if needed) the SQLite file at path in WAL mode with
