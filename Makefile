@@ -1,0 +1,40 @@
+# cinch: every check CI runs is `make test` (see .ci/run and the README).
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 10s
+PKGS        := ./...
+
+.PHONY: test lint unit fuzz bench build tidy-check
+
+## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once.
+test: lint unit fuzz bench
+
+## lint: gofmt, go vet, staticcheck, go.mod tidy.
+lint: tidy-check
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
+
+tidy-check:
+	@cp go.mod /tmp/cinch.go.mod.bak; cp go.sum /tmp/cinch.go.sum.bak; \
+	$(GO) mod tidy; \
+	if ! git diff --quiet -- go.mod go.sum; then echo "go.mod/go.sum are not tidy: run go mod tidy"; git diff -- go.mod go.sum | head -20; exit 1; fi
+
+## unit: all tests with the race detector (integration tests build and run the real binary).
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+## fuzz: run every fuzz target briefly (FUZZTIME each).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## bench: run every benchmark once so they keep compiling and working.
+bench:
+	$(GO) test -run XXX -bench . -benchtime 1x -short $(PKGS)
+
+build:
+	$(GO) build -o bin/cinch ./cmd/cinch
