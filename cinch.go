@@ -71,6 +71,24 @@ type IndexService interface {
 	Drop(ctx context.Context, name string) (Change, error)
 }
 
+// BranchService manages the branches of one database.
+type BranchService interface {
+	List(ctx context.Context) ([]BranchInfo, error)
+	Info(ctx context.Context, name string) (BranchInfo, error)
+	// Create copies the from branch: its change history and every tenant's
+	// data (consistent per tenant, while from keeps serving).
+	Create(ctx context.Context, name, from string) (BranchInfo, error)
+	// Delete removes a branch and its tenants; main cannot be deleted.
+	Delete(ctx context.Context, name string) error
+	// Changes returns a branch's change records, oldest first.
+	Changes(ctx context.Context, name string) ([]Change, error)
+	// Merge applies the changes source has since the common ancestor to
+	// target's schema and every target tenant, or only reports the plan
+	// when dryRun is set. Conflicts refuse the merge with ErrConflict and
+	// are listed in the result.
+	Merge(ctx context.Context, source, target string, dryRun bool) (MergeResult, error)
+}
+
 // DB is a cheap handle on one tenant of one branch of one database. Local
 // (package local) and remote (package client) handles both satisfy it, so an
 // application switches between them by changing how it connects.
@@ -90,6 +108,7 @@ type DB interface {
 	Columns() ColumnService
 	Views() ViewService
 	Indexes() IndexService
+	Branches() BranchService
 	// Changes returns the branch's change records, oldest first.
 	Changes(ctx context.Context) ([]Change, error)
 }

@@ -133,3 +133,25 @@ type DatabaseInfo struct {
 	Name     string   `json:"name"`
 	Branches []string `json:"branches"`
 }
+
+// MergeConflict is one entity both branches changed incompatibly since
+// their common ancestor, with each side's changes to it.
+type MergeConflict struct {
+	Entity string   `json:"entity"` // e.g. "column:users.phone", "view:active_users"
+	Source []Change `json:"source"`
+	Target []Change `json:"target"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// MergeResult describes a merge: what it applies (or would, for a dry
+// run) and whether it was a fast-forward.
+type MergeResult struct {
+	Source      string          `json:"source"`
+	Target      string          `json:"target"`
+	Ancestor    string          `json:"ancestor,omitempty"` // id of the last common change, "" if none
+	FastForward bool            `json:"fast_forward"`
+	DryRun      bool            `json:"dry_run"`
+	Changes     []Change        `json:"changes"` // as applied to the target, with their SQL
+	Conflicts   []MergeConflict `json:"conflicts,omitempty"`
+	Tenants     int             `json:"tenants"` // target tenants migrated (or to migrate)
+}

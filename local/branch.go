@@ -106,6 +106,37 @@ func (b *branch) lock(ctx context.Context) (unlock func(), err error) {
 	return unlock, nil
 }
 
+// tryLock is lock without waiting: ErrBusy if another operation (a merge,
+// a schema change) holds the branch, in this process or another.
+func (b *branch) tryLock(ctx context.Context) (unlock func(), err error) {
+	busy := &cinch.Error{Err: cinch.ErrBusy, Message: fmt.Sprintf("another operation (a merge or a schema change) is running on branch %q", b.name),
+		Hint: "wait for it to finish and try again"}
+	if !b.lockMu.TryLock() {
+		return nil, busy
+	}
+	ok, err := b.flock.TryLock()
+	if err != nil || !ok {
+		b.lockMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return nil, busy
+	}
+	unlock = func() {
+		b.flock.Unlock()
+		b.lockMu.Unlock()
+	}
+	if err := b.refresh(ctx); err != nil {
+		unlock()
+		return nil, err
+	}
+	if err := b.recover(ctx); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
 // state returns the current changes and schema, refreshed from disk if
 // another process changed them.
 func (b *branch) state(ctx context.Context) ([]cinch.Change, *sqlite.Schema, error) {

@@ -129,11 +129,17 @@ func (pl *pool) release(h *handle) {
 	}
 }
 
-// forget retires a tenant's handle (delete, rename). Callers also bump
-// the generation so other processes do the same.
-func (pl *pool) forget(b *branch, tenant string) {
+// forget retires a tenant's handle (delete, rename). With bump, it also
+// bumps the shared generation so other processes drop their handles too;
+// this process keeps its other handles when nobody else bumped meanwhile.
+func (pl *pool) forget(b *branch, tenant string, bump bool) {
 	key := poolKey{b.database, b.name, tenant}
 	pl.mu.Lock()
+	if bump {
+		if g := pl.p.gen.bump(); g == pl.seenGen+1 {
+			pl.seenGen = g
+		}
+	}
 	if h := pl.m[key]; h != nil {
 		pl.retire(key, h)
 	}
@@ -292,4 +298,15 @@ func (h *handle) close() {
 	}
 	h.idle = nil
 	h.rmu.Unlock()
+}
+
+// closeBranch retires every handle of a branch (branch delete).
+func (pl *pool) closeBranch(b *branch) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for k, h := range pl.m {
+		if k.database == b.database && k.branch == b.name {
+			pl.retire(k, h)
+		}
+	}
 }

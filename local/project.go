@@ -495,3 +495,14 @@ type TenantCheck struct {
 	Integrity     []string `json:"integrity"` // ["ok"] when healthy
 	OK            bool     `json:"ok"`
 }
+
+// forgetBranch drops one branch's cached state (branch delete).
+func (p *Project) forgetBranch(database, name string) {
+	p.mu.Lock()
+	b := p.branches[[2]string{database, name}]
+	delete(p.branches, [2]string{database, name})
+	p.mu.Unlock()
+	if b != nil {
+		b.close()
+	}
+}

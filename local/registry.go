@@ -125,3 +125,13 @@ func (r *registry) rename(ctx context.Context, oldName, newName string) error {
 	_, err := r.exec(ctx, "UPDATE tenants SET name = ? WHERE name = ?", newName, oldName)
 	return err
 }
+
+// backup writes a consistent copy of the registry to path (branch create).
+func (r *registry) backup(ctx context.Context, path string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.conn.BackupToTemp(ctx, path+".tmp"); err != nil {
+		return err
+	}
+	return sqlite.Publish(path+".tmp", path)
+}

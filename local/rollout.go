@@ -109,6 +109,14 @@ func (b *branch) materialized(ctx context.Context) ([]string, error) {
 // process is worked on through its pooled writer; others get a short-lived
 // connection, so a rollout does not evict the hot handles.
 func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *sqlite.Conn) error) map[string]error {
+	return b.parallel(ctx, names, func(name string) error {
+		return b.p.pool.withWriter(ctx, b, name, fn)
+	})
+}
+
+// parallel runs fn for every name on a few workers and returns the errors
+// by name.
+func (b *branch) parallel(ctx context.Context, names []string, fn func(name string) error) map[string]error {
 	workers := min(max(runtime.GOMAXPROCS(0), 2), 8)
 	var (
 		mu   sync.Mutex
@@ -121,8 +129,7 @@ func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *s
 		go func() {
 			defer wg.Done()
 			for name := range next {
-				err := b.p.pool.withWriter(ctx, b, name, fn)
-				if err != nil {
+				if err := fn(name); err != nil {
 					mu.Lock()
 					errs[name] = err
 					mu.Unlock()
@@ -132,7 +139,10 @@ func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *s
 	}
 	for _, n := range names {
 		if ctx.Err() != nil {
-			break
+			mu.Lock()
+			errs[n] = cinch.Errorf(cinch.ErrCanceled, "canceled before tenant %q", n)
+			mu.Unlock()
+			continue
 		}
 		next <- n
 	}
@@ -250,16 +260,28 @@ func (b *branch) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.P
 		}
 		return ch, b.clearJournal()
 	}
-	if err := b.commit(ctx, next); err != nil {
-		return cinch.Change{}, err
-	}
+	return ch, b.rollForwardTo(ctx, next, names)
+}
+
+// rollForwardTo commits next (a history extending the current one) and
+// applies it to the named tenants. The journal is written before the commit
+// point, so a crash anywhere after it is finished by the next command.
+func (b *branch) rollForwardTo(ctx context.Context, next []cinch.Change, names []string) error {
 	if err := b.writeJournal(journal{Op: "apply", Version: len(next)}); err != nil {
-		return ch, err
+		return err
+	}
+	if err := b.commit(ctx, next); err != nil {
+		b.clearJournal()
+		return err
+	}
+	migrate := func(c *sqlite.Conn) error {
+		_, err := c.Migrate(ctx, next)
+		return err
 	}
 	if errs := b.forEachTenant(context.WithoutCancel(ctx), names, migrate); len(errs) > 0 {
-		return ch, firstTenantError(errs, "apply the change to")
+		return firstTenantError(errs, "apply the change to")
 	}
-	return ch, b.clearJournal()
+	return b.clearJournal()
 }
 
 // refused is the error of a data-dependent change some tenant refused.

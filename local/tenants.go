@@ -220,8 +220,7 @@ func (t tenants) Rename(ctx context.Context, oldName, newName string) error {
 	} else if found {
 		return cinch.Exists(cinch.ErrTenantExists, "tenant", newName)
 	}
-	b.p.gen.bump()
-	b.p.pool.forget(b, oldName)
+	b.p.pool.forget(b, oldName, true)
 	// Journal first: the registry row and the file move in two steps.
 	if err := b.writeJournal(journal{Op: "rename", Tenant: oldName, NewName: newName}); err != nil {
 		return err
@@ -282,8 +281,7 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 	} else if !found {
 		return notFoundTenant(name)
 	}
-	b.p.gen.bump()
-	b.p.pool.forget(b, name)
+	b.p.pool.forget(b, name, true)
 	if err := b.writeJournal(journal{Op: "delete", Tenant: name}); err != nil {
 		return err
 	}

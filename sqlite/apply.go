@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cinchdb/cinch"
@@ -22,19 +23,41 @@ var ErrAhead = fmt.Errorf("%w: tenant file is ahead of the branch", cinch.ErrSch
 // Rebuilds need foreign keys off, and that pragma is a no-op inside a
 // transaction, so it is switched before BEGIN and restored after.
 func (c *Conn) Migrate(ctx context.Context, changes []cinch.Change) (from int, err error) {
-	target := len(changes)
 	from, err = c.UserVersion()
 	if err != nil {
 		return 0, translate(err)
 	}
-	if from == target {
+	if from == len(changes) {
 		return from, nil
 	}
-	if from > target {
+	if from > len(changes) {
 		return from, ErrAhead
 	}
+	from, err = c.applyMissing(ctx, changes, true)
+	if err == nil {
+		// Move the new header into the main file, so tools that read the
+		// header (tenant list) see the new version without opening it.
+		c.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
+	}
+	return from, err
+}
+
+// Validate runs the missing changes of the history on this file inside a
+// transaction and rolls it back: it tells whether Migrate would succeed on
+// the data as it is now, changing nothing.
+func (c *Conn) Validate(ctx context.Context, changes []cinch.Change) error {
+	_, err := c.applyMissing(ctx, changes, false)
+	return err
+}
+
+// errValidated makes Update roll back after a successful validation.
+var errValidated = errors.New("validated")
+
+// applyMissing runs, in one transaction, the changes this file lacks, and
+// commits (setting user_version) or, when commit is false, rolls back.
+func (c *Conn) applyMissing(ctx context.Context, changes []cinch.Change, commit bool) (from int, err error) {
 	rebuild := false
-	for _, ch := range changes[from:] {
+	for _, ch := range changes {
 		rebuild = rebuild || ch.Rebuild
 	}
 	err = c.withForeignKeysOff(rebuild, func() error {
@@ -44,7 +67,7 @@ func (c *Conn) Migrate(ctx context.Context, changes []cinch.Change) (from int, e
 				return translate(err)
 			}
 			from = v
-			if v > target {
+			if v > len(changes) {
 				return ErrAhead
 			}
 			for i, ch := range changes[v:] {
@@ -60,13 +83,14 @@ func (c *Conn) Migrate(ctx context.Context, changes []cinch.Change) (from int, e
 					return err
 				}
 			}
-			return c.Exec(fmt.Sprintf("PRAGMA user_version=%d", target))
+			if !commit {
+				return errValidated
+			}
+			return c.Exec(fmt.Sprintf("PRAGMA user_version=%d", len(changes)))
 		})
 	})
-	if err == nil {
-		// Move the new header into the main file, so tools that read the
-		// header (tenant list) see the new version without opening it.
-		c.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
+	if err == errValidated {
+		err = nil
 	}
 	return from, err
 }

@@ -37,18 +37,16 @@ func (c *Conn) backupStep(ctx context.Context, tmp string) error {
 		return translate(err)
 	}
 	defer b.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return cinch.Errorf(cinch.ErrCanceled, "copy canceled")
-		}
-		done, err := b.Step(1024)
-		if err != nil {
-			return translate(err)
-		}
-		if done {
-			return nil
-		}
+	if err := ctx.Err(); err != nil {
+		return cinch.Errorf(cinch.ErrCanceled, "copy canceled")
 	}
+	// All pages in one step: one read transaction, so the copy is one
+	// consistent snapshot even while other connections write (in WAL mode
+	// they are not blocked). Stepping in pieces would restart on every write.
+	if _, err := b.Step(-1); err != nil {
+		return translate(err)
+	}
+	return nil
 }
 
 // Publish makes a finished temporary database file visible at dst: fsync

@@ -1,0 +1,422 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+)
+
+// Branches manages the branches of the handle's database.
+func (d *DB) Branches() cinch.BranchService { return branches{d} }
+
+type branches struct{ d *DB }
+
+var _ cinch.BranchService = branches{}
+
+func (s branches) db() string { return s.d.target.Database }
+
+func (s branches) List(ctx context.Context) ([]cinch.BranchInfo, error) {
+	return s.d.p.Branches(ctx, s.db())
+}
+
+func (s branches) Info(ctx context.Context, name string) (cinch.BranchInfo, error) {
+	return s.d.p.BranchInfo(ctx, s.db(), name)
+}
+
+func (s branches) Changes(ctx context.Context, name string) ([]cinch.Change, error) {
+	if err := cinch.ValidateBranchName(name); err != nil {
+		return nil, err
+	}
+	return s.d.SwitchBranch(name).Changes(ctx)
+}
+
+// Create copies branch from into a new branch: changes.json, the registry
+// and every materialized tenant through the backup API (each tenant is one
+// consistent snapshot; the source keeps serving reads and writes). The
+// source's branch lock is held, so its schema and tenant set do not move
+// during the copy. The new branch is built under a temporary name and
+// renamed into place, so a crash leaves no half branch.
+func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchInfo, error) {
+	if from == "" {
+		from = cinch.DefaultBranch
+	}
+	if err := cinch.ValidateBranchName(name); err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	if err := cinch.ValidateBranchName(from); err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	p := s.d.p
+	src, err := p.branch(ctx, s.db(), from)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	final := p.branchDir(s.db(), name)
+	if exists(final) {
+		return cinch.BranchInfo{}, cinch.Exists(cinch.ErrBranchExists, "branch", name)
+	}
+	unlock, err := src.lock(ctx)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	defer unlock()
+	changes, _, err := src.state(ctx)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	tmp := filepath.Join(filepath.Dir(final), "."+name+".creating")
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(filepath.Join(tmp, tenantsDir), 0o755); err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	fail := func(err error) (cinch.BranchInfo, error) {
+		os.RemoveAll(tmp)
+		return cinch.BranchInfo{}, err
+	}
+	meta := Metadata{Name: name, Database: s.db(), Parent: from, CreatedAt: p.now().UTC().Truncate(1e6)}
+	if len(changes) > 0 {
+		meta.ParentChange = changes[len(changes)-1].ID
+	}
+	if err := writeJSON(filepath.Join(tmp, metadataFile), meta); err != nil {
+		return fail(err)
+	}
+	if err := writeJSON(filepath.Join(tmp, changesFile), changes); err != nil {
+		return fail(err)
+	}
+	if err := src.reg.backup(ctx, filepath.Join(tmp, registryFile)); err != nil {
+		return fail(err)
+	}
+	names, err := src.materialized(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	errs := src.parallel(ctx, names, func(name string) error {
+		c, err := sqlite.Open(ctx, src.tenantPath(name), p.connOptions())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		dst := filepath.Join(tmp, tenantsDir, name+".db")
+		if err := c.BackupToTemp(ctx, dst+".tmp"); err != nil {
+			return err
+		}
+		return sqlite.Publish(dst+".tmp", dst)
+	})
+	if len(errs) > 0 {
+		return fail(firstTenantError(errs, "copy"))
+	}
+	if exists(final) { // created meanwhile by another process
+		return fail(cinch.Exists(cinch.ErrBranchExists, "branch", name))
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fail(err)
+	}
+	if err := sqlite.SyncDir(filepath.Dir(final)); err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	return p.BranchInfo(ctx, s.db(), name)
+}
+
+// Delete removes a branch; main and the active branch are protected.
+func (s branches) Delete(ctx context.Context, name string) error {
+	if err := cinch.ValidateBranchName(name); err != nil {
+		return err
+	}
+	p := s.d.p
+	if name == cinch.DefaultBranch {
+		return &cinch.Error{Err: cinch.ErrProtected, Message: "branch \"main\" cannot be deleted", Hint: "every database keeps its main branch"}
+	}
+	if set, err := p.Settings(); err == nil && set.ActiveDatabase == s.db() && set.ActiveBranch == name {
+		return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("branch %q is the active branch", name),
+			Hint: "switch to another branch first: cinch branch switch main"}
+	}
+	b, err := p.branch(ctx, s.db(), name)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	trash := filepath.Join(filepath.Dir(b.dir), "."+name+".deleting")
+	os.RemoveAll(trash)
+	err = os.Rename(b.dir, trash)
+	unlock()
+	if err != nil {
+		return err
+	}
+	p.pool.closeBranch(b)
+	p.gen.bump()
+	p.forgetBranch(s.db(), name)
+	return os.RemoveAll(trash)
+}
+
+// Merge applies source's changes since the common ancestor to target.
+//
+// Histories are compared by change id (a branch copies its parent's
+// records, ids included, and merged changes keep their ids), so the
+// ancestor is the longest common prefix and each side's own changes are
+// those the other side lacks. Changes made identically on both sides are
+// applied once. Two changes conflict when they write the same entity
+// (table, column, view, index), or one rewrites a whole table (create,
+// drop, rename) the other touches, or one changes a column the other's
+// index or foreign key reads. Source changes are then planned again
+// against target's schema (a rebuild's SQL depends on the table as it is
+// there) and must pass the template check. The rollout validates every
+// target tenant (each migrates in a transaction that is rolled back)
+// before the commit point, then rolls forward like any change.
+func (s branches) Merge(ctx context.Context, source, target string, dryRun bool) (cinch.MergeResult, error) {
+	if target == "" {
+		target = cinch.DefaultBranch
+	}
+	for _, n := range []string{source, target} {
+		if err := cinch.ValidateBranchName(n); err != nil {
+			return cinch.MergeResult{}, err
+		}
+	}
+	res := cinch.MergeResult{Source: source, Target: target, DryRun: dryRun, Changes: []cinch.Change{}}
+	if source == target {
+		return res, cinch.Errorf(cinch.ErrInvalidInput, "cannot merge branch %q into itself", source).WithHint("name another target branch")
+	}
+	p := s.d.p
+	src, err := p.branch(ctx, s.db(), source)
+	if err != nil {
+		return res, err
+	}
+	dst, err := p.branch(ctx, s.db(), target)
+	if err != nil {
+		return res, err
+	}
+	unlock, err := dst.tryLock(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	srcChanges, _, err := src.state(ctx)
+	if err != nil {
+		return res, err
+	}
+	dstChanges, dstSchema, err := dst.state(ctx)
+	if err != nil {
+		return res, err
+	}
+	plan, err := planMerge(srcChanges, dstChanges, dstSchema, source)
+	res.Ancestor, res.FastForward, res.Conflicts = plan.ancestor, plan.fastForward, plan.conflicts
+	if err != nil {
+		return res, err
+	}
+	res.Changes = plan.changes
+	names, err := dst.materialized(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Tenants = len(names)
+	if dryRun || len(plan.changes) == 0 {
+		return res, nil
+	}
+	next := append(slices.Clone(dstChanges), plan.changes...)
+	if err := dst.checkOnTemplate(ctx, next); err != nil {
+		return res, err
+	}
+	// Validate on every tenant before anything is committed.
+	errs := dst.forEachTenant(ctx, names, func(c *sqlite.Conn) error { return c.Validate(ctx, next) })
+	if len(errs) > 0 {
+		return res, refusedMerge(errs, source, target)
+	}
+	if err := dst.rollForwardTo(ctx, next, names); err != nil {
+		return res, err
+	}
+	if err := src.recordMerge(target); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func refusedMerge(errs map[string]error, source, target string) error {
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return &cinch.Error{Err: errors.Join(cinch.ErrRolloutFailed, cinch.ErrConstraint),
+		Message: fmt.Sprintf("merging %q into %q would fail on tenant %q: %v; nothing was changed", source, target, names[0], errs[names[0]]),
+		Hint:    "fix that tenant's data on the target branch and merge again"}
+}
+
+// recordMerge notes in the source's metadata that it was merged.
+func (b *branch) recordMerge(target string) error {
+	m, err := b.metadata()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(m.MergedInto, target) {
+		m.MergedInto = append(m.MergedInto, target)
+	}
+	return writeJSON(filepath.Join(b.dir, metadataFile), m)
+}
+
+type mergePlan struct {
+	ancestor    string
+	fastForward bool
+	changes     []cinch.Change
+	conflicts   []cinch.MergeConflict
+}
+
+// planMerge computes the changes to append to the target, or the conflicts.
+func planMerge(src, dst []cinch.Change, dstSchema *sqlite.Schema, source string) (mergePlan, error) {
+	var mp mergePlan
+	prefix := 0
+	for prefix < len(src) && prefix < len(dst) && src[prefix].ID == dst[prefix].ID {
+		prefix++
+	}
+	if prefix > 0 {
+		mp.ancestor = src[prefix-1].ID
+	}
+	inDst := map[string]bool{}
+	for _, c := range dst {
+		inDst[c.ID] = true
+	}
+	inSrc := map[string]bool{}
+	for _, c := range src {
+		inSrc[c.ID] = true
+	}
+	var srcSide, dstSide []cinch.Change
+	for _, c := range src[prefix:] {
+		if !inDst[c.ID] {
+			srcSide = append(srcSide, c)
+		}
+	}
+	for _, c := range dst[prefix:] {
+		if !inSrc[c.ID] {
+			dstSide = append(dstSide, c)
+		}
+	}
+	mp.fastForward = len(dstSide) == 0
+	// Drop source changes made identically on the target.
+	srcSide = slices.DeleteFunc(srcSide, func(c cinch.Change) bool {
+		return slices.ContainsFunc(dstSide, func(t cinch.Change) bool { return sameChange(c, t) })
+	})
+	mp.conflicts = conflicts(srcSide, dstSide)
+	if len(mp.conflicts) > 0 {
+		return mp, conflictError(mp.conflicts, source)
+	}
+	schema := dstSchema.Clone()
+	for _, c := range srcSide {
+		p, err := sqlite.Replan(schema, c)
+		if err != nil {
+			mp.conflicts = []cinch.MergeConflict{{Entity: string(c.Type) + " " + c.Entity, Source: []cinch.Change{c}, Target: []cinch.Change{},
+				Reason: "does not apply to the target schema: " + err.Error()}}
+			return mp, conflictError(mp.conflicts, source)
+		}
+		ch := p.Change
+		if ch.MergedFrom == "" {
+			ch.MergedFrom = source
+		}
+		mp.changes = append(mp.changes, ch)
+		schema = p.After
+	}
+	return mp, nil
+}
+
+// sameChange reports whether two changes do the same thing (type and details).
+func sameChange(a, b cinch.Change) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	var x, y any
+	json.Unmarshal(a.Details, &x)
+	json.Unmarshal(b.Details, &y)
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+// conflicts applies the rules of Merge's doc comment.
+func conflicts(srcSide, dstSide []cinch.Change) []cinch.MergeConflict {
+	byEntity := map[string]*cinch.MergeConflict{}
+	var order []string
+	add := func(entity string, s, t cinch.Change) {
+		c := byEntity[entity]
+		if c == nil {
+			c = &cinch.MergeConflict{Entity: entity, Source: []cinch.Change{}, Target: []cinch.Change{}}
+			byEntity[entity] = c
+			order = append(order, entity)
+		}
+		if !slices.ContainsFunc(c.Source, func(x cinch.Change) bool { return x.ID == s.ID }) {
+			c.Source = append(c.Source, s)
+		}
+		if !slices.ContainsFunc(c.Target, func(x cinch.Change) bool { return x.ID == t.ID }) {
+			c.Target = append(c.Target, t)
+		}
+	}
+	for _, s := range srcSide {
+		fs := sqlite.FootprintOf(s)
+		for _, t := range dstSide {
+			ft := sqlite.FootprintOf(t)
+			if e, ok := clash(fs, ft); ok {
+				add(e, s, t)
+			}
+		}
+	}
+	out := make([]cinch.MergeConflict, 0, len(order))
+	for _, e := range order {
+		out = append(out, *byEntity[e])
+	}
+	return out
+}
+
+// clash finds the entity two footprints conflict on.
+func clash(a, b sqlite.Footprint) (string, bool) {
+	tableOf := func(key string) string {
+		_, rest, _ := strings.Cut(key, ":")
+		t, _, _ := strings.Cut(rest, ".")
+		return t
+	}
+	for _, wa := range a.Writes {
+		for _, wb := range b.Writes {
+			if wa == wb {
+				return wa, true
+			}
+		}
+	}
+	check := func(x, y sqlite.Footprint) (string, bool) {
+		for _, w := range x.Writes {
+			whole := strings.HasPrefix(w, "table:")
+			for _, k := range append(slices.Clone(y.Writes), y.Reads...) {
+				if whole && strings.HasPrefix(k, "column:") && tableOf(k) == tableOf(w) {
+					return w, true
+				}
+				if whole && strings.HasPrefix(k, "index:") {
+					continue
+				}
+				if k == w && slices.Contains(y.Reads, k) && !whole {
+					return w, true // a column one side changes, the other's index or FK reads
+				}
+			}
+		}
+		return "", false
+	}
+	if e, ok := check(a, b); ok {
+		return e, true
+	}
+	return check(b, a)
+}
+
+func conflictError(cs []cinch.MergeConflict, source string) error {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, c.Entity)
+	}
+	return &cinch.Error{Err: cinch.ErrConflict,
+		Message: fmt.Sprintf("merge of %q refused: %d conflict(s) on %s", source, len(cs), strings.Join(parts, ", ")),
+		Hint:    "change one side so both agree (e.g. drop or rename on one branch), then merge again; --dry-run lists each side's changes"}
+}
