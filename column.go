@@ -103,14 +103,14 @@ func (c Column) String() string {
 	if c.Unique {
 		b.WriteString(":unique")
 	}
-	if c.Default != nil {
-		b.WriteString(":default=" + *c.Default)
-	}
 	if fk := c.ForeignKey; fk != nil {
 		b.WriteString(":fk=" + fk.Table + "." + fk.Column)
 		if fk.OnDelete != "" {
 			b.WriteString("." + strings.ReplaceAll(strings.ToLower(fk.OnDelete), " ", "_"))
 		}
+	}
+	if c.Default != nil { // last: the parser takes the rest of the spec as the value
+		b.WriteString(":default=" + *c.Default)
 	}
 	return b.String()
 }

@@ -29,6 +29,10 @@ var (
 	ErrIndexNotFound      = errors.New("index not found")
 	ErrIndexExists        = errors.New("index already exists")
 	ErrRowNotFound        = errors.New("row not found")
+	ErrTenantArchived     = errors.New("tenant archived")
+	ErrGroupNotFound      = errors.New("group not found")
+	ErrGroupExists        = errors.New("group already exists")
+	ErrLimitExceeded      = errors.New("limit exceeded")
 	ErrProtected          = errors.New("protected")
 	ErrQueryRejected      = errors.New("query rejected")
 	ErrReadOnly           = errors.New("read-only")
@@ -73,6 +77,10 @@ var Codes = []struct {
 	{ErrIndexNotFound, "index_not_found"},
 	{ErrIndexExists, "index_exists"},
 	{ErrRowNotFound, "row_not_found"},
+	{ErrTenantArchived, "tenant_archived"},
+	{ErrGroupNotFound, "group_not_found"},
+	{ErrGroupExists, "group_exists"},
+	{ErrLimitExceeded, "limit_exceeded"},
 	{ErrProtected, "protected"},
 	{ErrQueryRejected, "query_rejected"},
 	{ErrReadOnly, "read_only"},

@@ -142,7 +142,7 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) error {
 		if err != nil {
 			return err
 		}
-		err = fn(h)
+		err = h.run(d.target.Tenant, func() error { return fn(h) })
 		d.p.pool.release(h)
 		if err != errMaterialize {
 			return err

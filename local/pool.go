@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/cinchdb/cinch"
@@ -38,7 +39,9 @@ type handle struct {
 
 	initMu sync.Mutex
 	ready  bool
-	lazy   bool // registered, no file: reads go to the branch template
+	limits cinch.Group   // the tenant's group limits
+	sem    chan struct{} // MaxConcurrent slots, nil when unlimited
+	lazy   bool          // registered, no file: reads go to the branch template
 
 	wmu    sync.Mutex
 	writer *sqlite.Conn
@@ -203,11 +206,24 @@ func (h *handle) init(ctx context.Context) error {
 	if h.ready && h.lazy { // another process materialized it
 		h.ready, h.lazy = false, false
 	}
-	if _, found, err := h.b.reg.get(ctx, h.key.tenant); err != nil {
+	row, found, err := h.b.reg.get(ctx, h.key.tenant)
+	if err != nil {
 		return err
 	} else if !found {
 		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant,
 			"see the tenants with: cinch tenant list, or create it with: cinch tenant create "+h.key.tenant)
+	}
+	if row.Archived {
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is archived", h.key.tenant),
+			Hint: "restore it first: cinch tenant restore " + h.key.tenant}
+	}
+	limits, err := h.b.limitsFor(ctx, row)
+	if err != nil {
+		return err
+	}
+	h.limits = limits
+	if limits.MaxConcurrent > 0 {
+		h.sem = make(chan struct{}, limits.MaxConcurrent)
 	}
 	if !exists(h.path) {
 		h.lazy, h.ready = true, true
@@ -220,6 +236,12 @@ func (h *handle) init(ctx context.Context) error {
 	if err := h.b.catchUp(ctx, w); err != nil {
 		w.Close()
 		return err
+	}
+	if limits.MaxDBBytes > 0 {
+		if err := w.SetMaxBytes(limits.MaxDBBytes); err != nil {
+			w.Close()
+			return err
+		}
 	}
 	h.writer, h.lazy, h.ready = w, false, true
 	return nil
@@ -309,4 +331,43 @@ func (pl *pool) closeBranch(b *branch) {
 			pl.retire(k, h)
 		}
 	}
+}
+
+// isOpen reports whether a tenant has a ready, materialized handle here.
+func (pl *pool) isOpen(b *branch, tenant string) bool {
+	pl.mu.Lock()
+	h := pl.m[poolKey{b.database, b.name, tenant}]
+	pl.mu.Unlock()
+	if h == nil {
+		return false
+	}
+	h.initMu.Lock()
+	defer h.initMu.Unlock()
+	return h.ready && !h.lazy
+}
+
+// forgetAll retires every handle here and bumps the shared generation so
+// other processes do too (after a limit change).
+func (pl *pool) forgetAll() {
+	pl.p.gen.bump()
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.checkGeneration()
+}
+
+// run runs fn within the tenant's concurrency limit, failing fast when the
+// group's MaxConcurrent queries are already running.
+func (h *handle) run(tenant string, fn func() error) error {
+	if h.sem == nil {
+		return fn()
+	}
+	select {
+	case h.sem <- struct{}{}:
+	default:
+		return &cinch.Error{Err: cinch.ErrLimitExceeded,
+			Message: fmt.Sprintf("tenant %q already runs %d queries, the limit of its group %q", tenant, h.limits.MaxConcurrent, h.limits.Name),
+			Hint:    "retry later, or raise the limit with: cinch group limits " + h.limits.Name}
+	}
+	defer func() { <-h.sem }()
+	return fn()
 }

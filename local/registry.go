@@ -31,7 +31,7 @@ func openRegistry(ctx context.Context, path string, busy time.Duration) (*regist
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Exec(registrySchema); err != nil {
+	if err := c.Exec(registrySchema + ";" + groupsSchema); err != nil {
 		c.Close()
 		return nil, err
 	}

@@ -210,10 +210,12 @@ func (t tenants) Rename(ctx context.Context, oldName, newName string) error {
 		return err
 	}
 	defer unlock()
-	if _, found, err := b.reg.get(ctx, oldName); err != nil {
+	if row, found, err := b.reg.get(ctx, oldName); err != nil {
 		return err
 	} else if !found {
 		return notFoundTenant(oldName)
+	} else if row.Archived {
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is archived", oldName), Hint: "restore it before renaming: cinch tenant restore " + oldName}
 	}
 	if _, found, err := b.reg.get(ctx, newName); err != nil {
 		return err
@@ -286,6 +288,9 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	if err := sqlite.RemoveDB(b.tenantPath(name)); err != nil {
+		return err
+	}
+	if err := os.Remove(b.archivePath(name)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	if err := b.reg.remove(ctx, name); err != nil {

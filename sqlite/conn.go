@@ -123,6 +123,21 @@ func (c *Conn) Exec(sql string) error {
 	return c.System(func() error { return c.raw.Exec(sql) })
 }
 
+// SetMaxBytes caps the database file at about n bytes (PRAGMA
+// max_page_count); a write past it fails with ErrLimitExceeded and is rolled
+// back. 0 removes the cap.
+func (c *Conn) SetMaxBytes(n int64) error {
+	pageSize, err := c.scalarInt("PRAGMA page_size")
+	if err != nil {
+		return err
+	}
+	pages := int64(4294967294) // SQLite's maximum
+	if n > 0 {
+		pages = max(n/pageSize, 1)
+	}
+	return c.Exec(fmt.Sprintf("PRAGMA max_page_count=%d", pages))
+}
+
 // UserVersion reads PRAGMA user_version: the number of changes applied.
 func (c *Conn) UserVersion() (int, error) {
 	s, _, err := c.raw.Prepare("PRAGMA user_version")
@@ -198,9 +213,14 @@ func (c *Conn) userError(err error) error {
 
 // translate maps driver errors to the vocabulary, keeping the message.
 func translate(err error) error {
-	var se *sqlite3.Error
-	if errors.As(err, &se) {
-		msg := strings.TrimPrefix(se.Error(), "sqlite3: ")
+	// The driver returns *sqlite3.Error, or a bare ErrorCode/ExtendedErrorCode.
+	var (
+		se  *sqlite3.Error
+		ec  sqlite3.ErrorCode
+		xec sqlite3.ExtendedErrorCode
+	)
+	if errors.As(err, &se) || errors.As(err, &ec) || errors.As(err, &xec) {
+		msg := strings.TrimPrefix(err.Error(), "sqlite3: ")
 		switch {
 		case errors.Is(err, sqlite3.CONSTRAINT):
 			return &cinch.Error{Err: cinch.ErrConstraint, Message: msg}
@@ -210,6 +230,9 @@ func translate(err error) error {
 			return &cinch.Error{Err: cinch.ErrCanceled, Message: "query interrupted: " + msg}
 		case errors.Is(err, sqlite3.AUTH):
 			return &cinch.Error{Err: cinch.ErrQueryRejected, Message: msg}
+		case errors.Is(err, sqlite3.FULL):
+			return &cinch.Error{Err: cinch.ErrLimitExceeded, Message: msg,
+				Hint: "the tenant reached its group's max database size (cinch group limits), or the disk is full; nothing was written"}
 		case errors.Is(err, sqlite3.READONLY):
 			return &cinch.Error{Err: cinch.ErrReadOnly, Message: msg}
 		case errors.Is(err, sqlite3.ERROR), errors.Is(err, sqlite3.RANGE), errors.Is(err, sqlite3.MISMATCH), errors.Is(err, sqlite3.TOOBIG):

@@ -34,6 +34,8 @@ var queryPragmas = map[string]bool{
 	"freelist_count": true, "encoding": true, "foreign_keys": true,
 	"journal_mode": true, "synchronous": true, "auto_vacuum": true,
 	"max_page_count": true, "cache_size": true, "busy_timeout": true,
+	// database/sql's driver reads it on every new connection (SQLDB).
+	"query_only": true,
 }
 
 // maintenancePragmas change no schema or durability and are allowed.

@@ -33,6 +33,11 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 		return nil, err
 	}
 	res := &cinch.Result{Rows: []cinch.Record{}}
+	before := c.raw.TotalChanges()
+	// Column names are read after the first step: a cached statement whose
+	// schema changed since it was prepared is re-prepared by that step, and
+	// "SELECT *" then names the current columns, not the old ones.
+	more := s.Step()
 	n := s.ColumnCount()
 	res.Columns = make([]string, n)
 	bools := make([]bool, n)
@@ -40,8 +45,7 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 		res.Columns[i] = s.ColumnName(i)
 		bools[i] = strings.EqualFold(s.ColumnDeclType(i), "BOOLEAN")
 	}
-	before := c.raw.TotalChanges()
-	for s.Step() {
+	for ; more; more = s.Step() {
 		if opts.Limit > 0 && len(res.Rows) >= opts.Limit {
 			res.Truncated = true
 			break
@@ -59,8 +63,10 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 		return nil, cinch.Errorf(cinch.ErrQueryRejected, "query rejected: transaction control (BEGIN, COMMIT, SAVEPOINT) is not available in queries").
 			WithHint("each query is its own transaction; use InsertMany or the guarded *sql.DB for multi-statement transactions")
 	}
-	if !s.ReadOnly() {
-		res.RowsAffected = c.raw.TotalChanges() - before
+	if !s.ReadOnly() && c.raw.TotalChanges() != before {
+		// Changes counts the rows the statement itself changed; the total
+		// also counts trigger (updated_at) and foreign key action changes.
+		res.RowsAffected = c.raw.Changes()
 	}
 	return res, nil
 }

@@ -1,0 +1,316 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cinchdb/cinch"
+)
+
+func (a *app) queryCommand() *cobra.Command {
+	var tenant string
+	var params []string
+	var limit int
+	var allTenants bool
+	c := &cobra.Command{
+		Use:   "query SQL",
+		Short: "Run one SQL statement on one tenant",
+		Long: `query runs one statement on one tenant (--tenant, default main).
+
+Allowed: SELECT / WITH / EXPLAIN, INSERT / UPDATE / DELETE, VACUUM, ANALYZE,
+PRAGMA integrity_check / quick_check and read-only pragmas. Schema changes
+(CREATE, ALTER, DROP) go through the table, column, view and index commands;
+ATTACH and writable pragmas are rejected.
+
+Each --param binds the next ? placeholder. A value that is a JSON scalar is
+passed as that value: 42 is an integer, 1.5 a real, true/false a boolean,
+null is NULL, and a JSON string such as '"42"' is the text 42. Anything else
+is passed as text as written.
+
+Reads print the rows (JSON: an array of row objects, [] when empty); writes
+print the number of rows affected (JSON: {"rows_affected": N}).
+
+--all-tenants runs the statement on every tenant of the branch, one after the
+other (JSON: [{"tenant": NAME, "rows": [...]}, {"tenant": NAME, "error": MSG}]);
+it exits 1 if it failed on any tenant.`,
+		Example: `  cinch query "SELECT * FROM users" --tenant acme_corp
+  cinch query "SELECT * FROM users WHERE email = ?" --param alice@acme.com --tenant acme_corp
+  cinch query "UPDATE users SET phone = ? WHERE name = ?" --param '"555-0100"' --param Alice --tenant acme_corp
+  cinch query "PRAGMA integrity_check" --tenant wayne_ent --format json
+  cinch query "SELECT COUNT(*) AS users FROM users" --all-tenants`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if limit < 0 {
+				return usageErrorf("--limit must be 0 (no limit) or more, got %d", limit)
+			}
+			if allTenants && cmd.Flags().Changed("tenant") {
+				return usageErrorf("give --tenant or --all-tenants, not both")
+			}
+			if err := cinch.ValidateTenantName(tenant); err != nil {
+				return err
+			}
+			db, err := a.connect(ctx, "", tenant)
+			if err != nil {
+				return err
+			}
+			sql := strings.Join(args, " ")
+			if allTenants {
+				return a.queryAll(ctx, db, cinch.QueryOptions{Limit: limit}, sql, parseParams(params))
+			}
+			res, err := db.QueryWith(ctx, cinch.QueryOptions{Limit: limit}, sql, parseParams(params)...)
+			if err != nil {
+				return err
+			}
+			if err := writeResult(a.stdout, a.format, res); err != nil {
+				return err
+			}
+			if res != nil && res.Truncated {
+				a.note("(showing the first %d rows; raise --limit to see more)", len(res.Rows))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&tenant, "tenant", "t", cinch.DefaultTenant, "tenant to run on")
+	c.Flags().StringArrayVarP(&params, "param", "p", nil, "value for the next ? placeholder (repeatable; JSON scalars are typed, see above)")
+	c.Flags().IntVar(&limit, "limit", 0, "return at most N rows (0: all)")
+	c.Flags().BoolVar(&allTenants, "all-tenants", false, "run on every tenant of the branch")
+	return c
+}
+
+// queryAll runs one statement on every tenant of db's branch.
+func (a *app) queryAll(ctx context.Context, db cinch.DB, opts cinch.QueryOptions, sql string, params []any) error {
+	tenants, err := db.Tenants().List(ctx)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	var js bytes.Buffer // JSON array, built in tenant order
+	js.WriteByte('[')
+	var csvHeader []string
+	var csvRows [][]string
+	for i, t := range tenants {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := db.SwitchTenant(t.Name).QueryWith(ctx, opts, sql, params...)
+		name, _ := json.Marshal(t.Name)
+		if i > 0 {
+			js.WriteByte(',')
+		}
+		if err != nil {
+			failed++
+			msg, _ := json.Marshal(errorMessage(err))
+			fmt.Fprintf(&js, `{"tenant":%s,"error":%s}`, name, msg)
+			if a.format != FormatJSON {
+				a.note("Error: tenant %s: %s", t.Name, errorMessage(err))
+			}
+			continue
+		}
+		write := len(res.Columns) == 0 && len(res.Rows) == 0
+		if write {
+			fmt.Fprintf(&js, `{"tenant":%s,"rows_affected":%d}`, name, res.RowsAffected)
+		} else {
+			rows, err := orderedRows(res.Columns, res.Rows)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&js, `{"tenant":%s,"rows":%s}`, name, rows)
+		}
+		switch a.format {
+		case FormatTable:
+			fmt.Fprintf(a.stdout, "tenant %s:\n", t.Name)
+			if err := writeResult(a.stdout, FormatTable, res); err != nil {
+				return err
+			}
+		case FormatCSV:
+			if write {
+				if csvHeader == nil {
+					csvHeader = []string{"tenant", "rows_affected"}
+				}
+				csvRows = append(csvRows, []string{t.Name, strconv.FormatInt(res.RowsAffected, 10)})
+				continue
+			}
+			if csvHeader == nil {
+				csvHeader = append([]string{"tenant"}, res.Columns...)
+			}
+			for _, line := range cells(res.Columns, res.Rows, true) {
+				csvRows = append(csvRows, append([]string{t.Name}, line...))
+			}
+		}
+		if res.Truncated {
+			a.note("(tenant %s: showing the first %d rows; raise --limit to see more)", t.Name, len(res.Rows))
+		}
+	}
+	js.WriteByte(']')
+	switch a.format {
+	case FormatJSON:
+		if err := writeRawJSON(a.stdout, js.Bytes()); err != nil {
+			return err
+		}
+	case FormatCSV:
+		if csvHeader == nil {
+			csvHeader = []string{"tenant"}
+		}
+		if err := writeCSV(a.stdout, csvHeader, csvRows); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("query failed on %d of %d tenants", failed, len(tenants))
+	}
+	return nil
+}
+
+func (a *app) dataCommand() *cobra.Command {
+	return group("data", "Insert, update and delete rows of one tenant",
+		`  cinch data insert users --tenant acme_corp --data '{"name": "Alice", "email": "alice@acme.com"}'
+  cinch data delete users 0190a1b2-... --tenant acme_corp`,
+		a.dataInsertCommand(), a.dataUpdateCommand(), a.dataDeleteCommand())
+}
+
+func (a *app) dataInsertCommand() *cobra.Command {
+	var tenant, data string
+	c := &cobra.Command{
+		Use:   "insert TABLE --data JSON",
+		Short: "Insert a row (a JSON object) or rows (an array, in one transaction)",
+		Long: `insert stores a JSON object as one row, or an array of objects as rows in
+one transaction (all or none), and prints what was stored: id, created_at,
+updated_at and defaults included. --data - reads the JSON from stdin.`,
+		Example: `  cinch data insert users --tenant acme_corp --data '{"name": "Alice", "email": "alice@acme.com"}'
+  cinch data insert users --tenant wayne_ent --data '[{"name": "Bruce"}, {"name": "Alfred"}]' --format json`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			table := args[0]
+			if !cmd.Flags().Changed("data") {
+				return usageErrorf("--data is required: a JSON object or an array of objects")
+			}
+			if err := validateIdents(cinch.KindTable, table); err != nil {
+				return err
+			}
+			if err := cinch.ValidateTenantName(tenant); err != nil {
+				return err
+			}
+			raw, err := a.readData(data)
+			if err != nil {
+				return err
+			}
+			recs, many, err := decodeRecords(raw, true)
+			if err != nil {
+				return err
+			}
+			db, err := a.connect(ctx, "", tenant)
+			if err != nil {
+				return err
+			}
+			var stored []cinch.Record
+			if many {
+				stored, err = db.InsertMany(ctx, table, recs)
+			} else {
+				var rec cinch.Record
+				rec, err = db.Insert(ctx, table, recs[0])
+				stored = []cinch.Record{rec}
+			}
+			if err != nil {
+				return err
+			}
+			if a.format == FormatJSON {
+				return writeRecords(a.stdout, stored, many)
+			}
+			if !many && len(stored) == 1 {
+				_, err = fmt.Fprintf(a.stdout, "Inserted row %s into %s (tenant %s)\n", formatValue(stored[0]["id"], false), table, tenant)
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "Inserted %d %s into %s (tenant %s)\n", len(stored), plural(int64(len(stored)), "row", "rows"), table, tenant)
+			return err
+		},
+	}
+	c.Flags().StringVarP(&tenant, "tenant", "t", cinch.DefaultTenant, "tenant to write to")
+	c.Flags().StringVarP(&data, "data", "d", "", "JSON object or array of objects (- reads stdin)")
+	return c
+}
+
+func (a *app) dataUpdateCommand() *cobra.Command {
+	var tenant, data string
+	c := &cobra.Command{
+		Use:     "update TABLE ID --data JSON",
+		Short:   "Update columns of the row with ID (updated_at moves)",
+		Example: `  cinch data update users 0190a1b2-... --tenant acme_corp --data '{"phone": "555-0100"}'`,
+		Args:    exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			table, id := args[0], args[1]
+			if !cmd.Flags().Changed("data") {
+				return usageErrorf("--data is required: a JSON object of the columns to change")
+			}
+			if err := validateIdents(cinch.KindTable, table); err != nil {
+				return err
+			}
+			if err := cinch.ValidateTenantName(tenant); err != nil {
+				return err
+			}
+			raw, err := a.readData(data)
+			if err != nil {
+				return err
+			}
+			recs, _, err := decodeRecords(raw, false)
+			if err != nil {
+				return err
+			}
+			db, err := a.connect(ctx, "", tenant)
+			if err != nil {
+				return err
+			}
+			rec, err := db.Update(ctx, table, id, recs[0])
+			if err != nil {
+				return err
+			}
+			if a.format == FormatJSON {
+				return writeRecords(a.stdout, []cinch.Record{rec}, false)
+			}
+			_, err = fmt.Fprintf(a.stdout, "Updated row %s in %s (tenant %s)\n", id, table, tenant)
+			return err
+		},
+	}
+	c.Flags().StringVarP(&tenant, "tenant", "t", cinch.DefaultTenant, "tenant to write to")
+	c.Flags().StringVarP(&data, "data", "d", "", "JSON object of the columns to change (- reads stdin)")
+	return c
+}
+
+func (a *app) dataDeleteCommand() *cobra.Command {
+	var tenant string
+	c := &cobra.Command{
+		Use:     "delete TABLE ID...",
+		Short:   "Delete rows by id (prints how many existed)",
+		Example: "  cinch data delete users 0190a1b2-... --tenant acme_corp",
+		Args:    minArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			table, ids := args[0], args[1:]
+			if err := validateIdents(cinch.KindTable, table); err != nil {
+				return err
+			}
+			if err := cinch.ValidateTenantName(tenant); err != nil {
+				return err
+			}
+			db, err := a.connect(ctx, "", tenant)
+			if err != nil {
+				return err
+			}
+			n, err := db.Delete(ctx, table, ids...)
+			if err != nil {
+				return err
+			}
+			return a.done(map[string]int64{"rows_affected": n}, "Deleted %d %s from %s (tenant %s)", n, plural(n, "row", "rows"), table, tenant)
+		},
+	}
+	c.Flags().StringVarP(&tenant, "tenant", "t", cinch.DefaultTenant, "tenant to write to")
+	return c
+}

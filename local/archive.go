@@ -1,0 +1,214 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ncruces/go-sqlite3"
+)
+
+// archiveDir holds archived tenants of a branch: <tenant>.db.zst, a zstd
+// stream of the tenant's database file (checkpointed, so one file holds
+// everything).
+const archiveDir = "archive"
+
+func (b *branch) archivePath(name string) string {
+	return filepath.Join(b.dir, archiveDir, name+".db.zst")
+}
+
+// Archive moves a tenant out of the serving set: its file is checkpointed,
+// compressed into archive/<tenant>.db.zst (temporary file, fsync, rename),
+// marked archived in the registry, and only then removed. An archived
+// tenant is not served and fan-out skips it. main cannot be archived.
+func (d *DB) Archive(ctx context.Context, name string) error {
+	if err := cinch.ValidateTenantName(name); err != nil {
+		return err
+	}
+	if name == cinch.DefaultTenant {
+		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be archived", Hint: "archive customer tenants only"}
+	}
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	row, found, err := b.reg.get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFoundTenant(name)
+	}
+	if row.Archived {
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is already archived", name), Hint: "restore it with: cinch tenant restore " + name}
+	}
+	d.p.pool.forget(b, name, true)
+	path := b.tenantPath(name)
+	if err := os.MkdirAll(filepath.Join(b.dir, archiveDir), 0o755); err != nil {
+		return err
+	}
+	if exists(path) {
+		// Checkpoint into the main file; nothing else writes meanwhile in
+		// this process, and other processes dropped the handle (generation).
+		c, err := sqlite.Open(ctx, path, d.p.connOptions())
+		if err != nil {
+			return err
+		}
+		_, _, err = c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("%w: checkpoint before archive: %v", cinch.ErrBusy, err)
+		}
+		if err := compressFile(path, b.archivePath(name)); err != nil {
+			return err
+		}
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET archived = 1 WHERE name = ?", name); err != nil {
+		return err
+	}
+	return sqlite.RemoveDB(path)
+}
+
+// Restore brings an archived tenant back: decompress to a temporary file,
+// check its integrity, apply the schema changes made meanwhile, publish it,
+// and mark it served. A corrupt archive is an error and changes nothing.
+func (d *DB) Restore(ctx context.Context, name string) error {
+	if err := cinch.ValidateTenantName(name); err != nil {
+		return err
+	}
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	row, found, err := b.reg.get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFoundTenant(name)
+	}
+	if !row.Archived {
+		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not archived", name).WithHint("nothing to restore")
+	}
+	path, arc := b.tenantPath(name), b.archivePath(name)
+	if exists(arc) {
+		tmp := path + ".tmp"
+		sqlite.RemoveDB(tmp)
+		if err := decompressFile(arc, tmp); err != nil {
+			sqlite.RemoveDB(tmp)
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
+				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
+		}
+		if err := b.checkRestored(ctx, tmp); err != nil {
+			sqlite.RemoveDB(tmp)
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
+				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
+		}
+		if err := sqlite.Publish(tmp, path); err != nil {
+			return err
+		}
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET archived = 0 WHERE name = ?", name); err != nil {
+		return err
+	}
+	d.p.pool.forget(b, name, true)
+	return os.Remove(arc)
+}
+
+// checkRestored runs integrity_check on a decompressed archive and brings
+// it to the branch's schema.
+func (b *branch) checkRestored(ctx context.Context, path string) error {
+	c, err := sqlite.Open(ctx, path, b.p.connOptions())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	msgs, err := c.IntegrityCheck(ctx)
+	if err != nil {
+		return err
+	}
+	if len(msgs) != 1 || msgs[0] != "ok" {
+		return fmt.Errorf("integrity check: %v", msgs)
+	}
+	if err := b.catchUp(ctx, c); err != nil {
+		return err
+	}
+	_, _, err = c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
+	return err
+}
+
+func compressFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	zw, err := zstd.NewWriter(out)
+	if err != nil {
+		out.Close()
+		return err
+	}
+	if _, err := io.Copy(zw, in); err != nil {
+		zw.Close()
+		out.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return sqlite.SyncDir(filepath.Dir(dst))
+}
+
+func decompressFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	zr, err := zstd.NewReader(in)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,136 @@
+package local
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cinchdb/cinch"
+)
+
+// Groups live in the branch registry (table groups), so branch creation
+// copies them with the tenants. A tenant's group is registry column grp.
+const groupsSchema = `CREATE TABLE IF NOT EXISTS groups (
+  name           TEXT PRIMARY KEY NOT NULL,
+  max_db_bytes   INTEGER NOT NULL DEFAULT 0,
+  max_concurrent INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID`
+
+func validateLimits(g cinch.Group) error {
+	if g.MaxDBBytes < 0 || g.MaxConcurrent < 0 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "group limits must be zero (no limit) or positive, got max_db_bytes=%d max_concurrent=%d", g.MaxDBBytes, g.MaxConcurrent).
+			WithHint("e.g. --max-db-size 1GiB --max-concurrent 4")
+	}
+	if g.MaxDBBytes > 0 && g.MaxDBBytes < 64<<10 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
+	}
+	return nil
+}
+
+func (b *branch) group(ctx context.Context, name string) (cinch.Group, error) {
+	if err := cinch.ValidateGroupName(name); err != nil {
+		return cinch.Group{}, err
+	}
+	res, err := b.reg.exec(ctx, "SELECT * FROM groups WHERE name = ?", name)
+	if err != nil {
+		return cinch.Group{}, err
+	}
+	if len(res.Rows) == 0 {
+		return cinch.Group{}, cinch.NotFound(cinch.ErrGroupNotFound, "group", name, "see the groups with: cinch group list")
+	}
+	r := res.Rows[0]
+	return cinch.Group{Name: name, MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))}, nil
+}
+
+// Groups lists the tenant groups of the handle's branch.
+func (d *DB) Groups(ctx context.Context) ([]cinch.Group, error) {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.reg.exec(ctx, "SELECT * FROM groups ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	out := []cinch.Group{}
+	for _, r := range res.Rows {
+		out = append(out, cinch.Group{Name: r["name"].(string), MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))})
+	}
+	return out, nil
+}
+
+// CreateGroup creates a group with limits.
+func (d *DB) CreateGroup(ctx context.Context, g cinch.Group) error {
+	if err := cinch.ValidateGroupName(g.Name); err != nil {
+		return err
+	}
+	if err := validateLimits(g); err != nil {
+		return err
+	}
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := b.group(ctx, g.Name); err == nil {
+		return cinch.Exists(cinch.ErrGroupExists, "group", g.Name)
+	}
+	_, err = b.reg.exec(ctx, "INSERT INTO groups (name, max_db_bytes, max_concurrent) VALUES (?, ?, ?)", g.Name, g.MaxDBBytes, g.MaxConcurrent)
+	return err
+}
+
+// SetGroupLimits changes a group's limits; open tenants pick them up at
+// once (in every process, through the generation counter).
+func (d *DB) SetGroupLimits(ctx context.Context, g cinch.Group) error {
+	if err := validateLimits(g); err != nil {
+		return err
+	}
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := b.group(ctx, g.Name); err != nil {
+		return err
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE groups SET max_db_bytes = ?, max_concurrent = ? WHERE name = ?", g.MaxDBBytes, g.MaxConcurrent, g.Name); err != nil {
+		return err
+	}
+	d.p.pool.forgetAll()
+	return nil
+}
+
+// SetTenantGroup puts a tenant in a group ("" removes it from its group).
+func (d *DB) SetTenantGroup(ctx context.Context, tenant, group string) error {
+	if err := cinch.ValidateTenantName(tenant); err != nil {
+		return err
+	}
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	if group != "" {
+		if _, err := b.group(ctx, group); err != nil {
+			return err
+		}
+	}
+	if _, found, err := b.reg.get(ctx, tenant); err != nil {
+		return err
+	} else if !found {
+		return notFoundTenant(tenant)
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET grp = ? WHERE name = ?", group, tenant); err != nil {
+		return err
+	}
+	d.p.pool.forget(b, tenant, true)
+	return nil
+}
+
+// limitsFor returns the limits that apply to a tenant row.
+func (b *branch) limitsFor(ctx context.Context, r tenantRow) (cinch.Group, error) {
+	if r.Group == "" {
+		return cinch.Group{}, nil
+	}
+	g, err := b.group(ctx, r.Group)
+	if err != nil {
+		return cinch.Group{}, fmt.Errorf("tenant %q: %w", r.Name, err)
+	}
+	return g, nil
+}
