@@ -33,6 +33,7 @@ var (
 	ErrGroupNotFound      = errors.New("group not found")
 	ErrGroupExists        = errors.New("group already exists")
 	ErrLimitExceeded      = errors.New("limit exceeded")
+	ErrEncryptionKey      = errors.New("missing or wrong encryption key")
 	ErrProtected          = errors.New("protected")
 	ErrQueryRejected      = errors.New("query rejected")
 	ErrReadOnly           = errors.New("read-only")
@@ -81,6 +82,7 @@ var Codes = []struct {
 	{ErrGroupNotFound, "group_not_found"},
 	{ErrGroupExists, "group_exists"},
 	{ErrLimitExceeded, "limit_exceeded"},
+	{ErrEncryptionKey, "encryption_key"},
 	{ErrProtected, "protected"},
 	{ErrQueryRejected, "query_rejected"},
 	{ErrReadOnly, "read_only"},

@@ -82,6 +82,10 @@ type TenantCreateOptions struct {
 	Lazy bool
 	// From copies data and schema from this template tenant.
 	From string
+	// Encrypt stores the tenant encrypted at rest under Key (required).
+	// cinch never stores the key; every later access must give it.
+	Encrypt bool
+	Key     string
 }
 
 // TableInfo describes a table of the branch schema.

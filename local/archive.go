@@ -60,7 +60,11 @@ func (d *DB) Archive(ctx context.Context, name string) error {
 	if exists(path) {
 		// Checkpoint into the main file; nothing else writes meanwhile in
 		// this process, and other processes dropped the handle (generation).
-		c, err := sqlite.Open(ctx, path, d.p.connOptions())
+		opts := d.p.connOptions()
+		if opts.Key, err = d.p.tenantKey(row, d.key); err != nil {
+			return err
+		}
+		c, err := sqlite.Open(ctx, path, opts)
 		if err != nil {
 			return err
 		}
@@ -114,7 +118,12 @@ func (d *DB) Restore(ctx context.Context, name string) error {
 			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
 				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
 		}
-		if err := b.checkRestored(ctx, tmp); err != nil {
+		dk, err := d.p.tenantKey(row, d.key)
+		if err != nil {
+			sqlite.RemoveDB(tmp)
+			return err
+		}
+		if err := b.checkRestored(ctx, tmp, dk); err != nil {
 			sqlite.RemoveDB(tmp)
 			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
 				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
@@ -132,8 +141,10 @@ func (d *DB) Restore(ctx context.Context, name string) error {
 
 // checkRestored runs integrity_check on a decompressed archive and brings
 // it to the branch's schema.
-func (b *branch) checkRestored(ctx context.Context, path string) error {
-	c, err := sqlite.Open(ctx, path, b.p.connOptions())
+func (b *branch) checkRestored(ctx context.Context, path string, key []byte) error {
+	opts := b.p.connOptions()
+	opts.Key = key
+	c, err := sqlite.Open(ctx, path, opts)
 	if err != nil {
 		return err
 	}

@@ -95,18 +95,26 @@ func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchIn
 	if err := src.reg.backup(ctx, filepath.Join(tmp, registryFile)); err != nil {
 		return fail(err)
 	}
-	names, err := src.materialized(ctx)
+	names, err := src.materialized(ctx, true)
 	if err != nil {
 		return fail(err)
 	}
 	errs := src.parallel(ctx, names, func(name string) error {
-		c, err := sqlite.Open(ctx, src.tenantPath(name), p.connOptions())
+		// An encrypted tenant is copied with the handle's key (WithKey),
+		// and stays encrypted under it.
+		opts := p.connOptions()
+		if row, _, err := src.reg.get(ctx, name); err != nil {
+			return err
+		} else if opts.Key, err = p.tenantKey(row, s.d.key); err != nil {
+			return err
+		}
+		c, err := sqlite.Open(ctx, src.tenantPath(name), opts)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		dst := filepath.Join(tmp, tenantsDir, name+".db")
-		if err := c.BackupToTemp(ctx, dst+".tmp"); err != nil {
+		if err := c.BackupToTemp(ctx, dst+".tmp", opts.Key); err != nil {
 			return err
 		}
 		return sqlite.Publish(dst+".tmp", dst)
@@ -215,7 +223,7 @@ func (s branches) Merge(ctx context.Context, source, target string, dryRun bool)
 		return res, err
 	}
 	res.Changes = plan.changes
-	names, err := dst.materialized(ctx)
+	names, err := dst.materialized(ctx, false)
 	if err != nil {
 		return res, err
 	}

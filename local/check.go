@@ -20,6 +20,13 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Taking the branch lock finishes (or undoes) an operation a crashed
+	// process left in the journal, as the rollout error hints promise.
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unlock()
 	if len(names) == 0 {
 		rows, err := b.reg.list(ctx)
 		if err != nil {
@@ -46,7 +53,7 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 			continue
 		}
 		tc.State = string(cinch.TenantMaterialized)
-		err := b.p.pool.withWriter(ctx, b, name, func(c *sqlite.Conn) error {
+		err := b.p.pool.withWriter(ctx, b, name, d.key, func(c *sqlite.Conn) error {
 			if err := b.catchUp(ctx, c); err != nil {
 				tc.Integrity = append(tc.Integrity, "schema: "+err.Error())
 			}

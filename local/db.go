@@ -15,6 +15,7 @@ import (
 type DB struct {
 	p      *Project
 	target cinch.Target
+	key    string // encryption key for encrypted tenants (WithKey); never stored
 }
 
 var _ cinch.DB = (*DB)(nil)
@@ -32,14 +33,14 @@ func (d *DB) SwitchTenant(name string) cinch.DB { return d.WithTenant(name) }
 func (d *DB) SwitchBranch(name string) cinch.DB {
 	t := d.target
 	t.Branch = name
-	return &DB{p: d.p, target: t}
+	return &DB{p: d.p, target: t, key: d.key}
 }
 
 // WithTenant is SwitchTenant returning the concrete type.
 func (d *DB) WithTenant(name string) *DB {
 	t := d.target
 	t.Tenant = name
-	return &DB{p: d.p, target: t}
+	return &DB{p: d.p, target: t, key: d.key}
 }
 
 // Tenants manages the tenants of the handle's branch.
@@ -87,6 +88,11 @@ func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string,
 	var res *cinch.Result
 	err := d.use(ctx, func(h *handle) error {
 		if h.lazy {
+			// The template answers for a lazy tenant: bring it up to date
+			// first, another process may have changed the schema.
+			if err := h.b.refresh(ctx); err != nil {
+				return err
+			}
 			var ro bool
 			err := h.b.withTemplate(func(c *sqlite.Conn) error {
 				var err error
@@ -138,7 +144,7 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) error {
 		return err
 	}
 	for range 3 {
-		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant)
+		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant, d.key)
 		if err != nil {
 			return err
 		}

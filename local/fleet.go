@@ -107,7 +107,7 @@ func (d *DB) QueryAll(ctx context.Context, opts cinch.FanOutOptions, progress Pr
 	}
 	qo := cinch.QueryOptions{ReadOnly: true, Limit: opts.Limit}
 	return eachTenant(ctx, rows, opts.Concurrency, progress, func(r tenantRow) cinch.TenantResult {
-		res, err := d.readTenant(ctx, b, r.Name, qo, sql, params)
+		res, err := d.readTenant(ctx, b, r, qo, sql, params)
 		return cinch.TenantResult{Tenant: r.Name, Result: res, Err: err}
 	}), nil
 }
@@ -117,10 +117,11 @@ func (d *DB) QueryAll(ctx context.Context, opts cinch.FanOutOptions, progress Pr
 // a short-lived connection, so a pass over 10,000 tenants does not churn
 // the pool. A file that is behind the branch goes through the pool, which
 // catches it up first.
-func (d *DB) readTenant(ctx context.Context, b *branch, tenant string, opts cinch.QueryOptions, sql string, params []any) (*cinch.Result, error) {
+func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, sql string, params []any) (*cinch.Result, error) {
+	tenant := r.Name
 	one := d.WithTenant(tenant)
 	path := b.tenantPath(tenant)
-	if d.p.pool.isOpen(b, tenant) || !exists(path) {
+	if d.p.pool.isOpen(b, tenant) || !exists(path) || r.Encrypted {
 		return one.QueryWith(ctx, opts, sql, params...)
 	}
 	c, err := sqlite.Open(ctx, path, d.p.connOptions())
@@ -144,6 +145,7 @@ func (d *DB) Stats(ctx context.Context, progress Progress, names ...string) ([]c
 	}
 	version := b.version()
 	out := eachTenant(ctx, rows, 0, progress, func(r tenantRow) cinch.TenantStats {
+		var err error
 		st := cinch.TenantStats{TenantInfo: b.info(r, version)}
 		path := b.tenantPath(r.Name)
 		for _, p := range []string{path, path + "-wal"} {
@@ -158,7 +160,11 @@ func (d *DB) Stats(ctx context.Context, progress Progress, names ...string) ([]c
 		if st.State != cinch.TenantMaterialized {
 			return st
 		}
-		c, err := sqlite.Open(ctx, path, d.p.connOptions())
+		opts := d.p.connOptions()
+		if opts.Key, err = d.p.tenantKey(r, d.key); err != nil {
+			return st // encrypted, no key: sizes and the version last seen only
+		}
+		c, err := sqlite.Open(ctx, path, opts)
 		if err != nil {
 			return st
 		}
@@ -220,7 +226,7 @@ func (d *DB) maintain(ctx context.Context, progress Progress, names []string, fn
 			return mr // lazy: nothing on disk
 		}
 		mr.BytesBefore = diskSize(path)
-		err := d.p.pool.withWriter(ctx, b, r.Name, func(c *sqlite.Conn) error { return fn(c, &mr) })
+		err := d.p.pool.withWriter(ctx, b, r.Name, d.key, func(c *sqlite.Conn) error { return fn(c, &mr) })
 		if err != nil {
 			mr.Error = err.Error()
 		}

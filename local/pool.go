@@ -40,6 +40,8 @@ type handle struct {
 	initMu sync.Mutex
 	ready  bool
 	limits cinch.Group   // the tenant's group limits
+	salt   []byte        // encrypted tenants: KDF salt
+	dk     []byte        // encrypted tenants: the derived key its connections use
 	sem    chan struct{} // MaxConcurrent slots, nil when unlimited
 	lazy   bool          // registered, no file: reads go to the branch template
 
@@ -74,17 +76,24 @@ func (pl *pool) checkGeneration() {
 
 // retire removes h from the map and closes it once unused. Caller holds pl.mu.
 func (pl *pool) retire(k poolKey, h *handle) {
-	delete(pl.m, k)
-	pl.lru.Remove(h.elem)
-	h.dead = true
-	if h.refs == 0 {
+	if pl.detach(k, h) {
 		go h.close()
 	}
 }
 
+// detach removes h from the map and marks it dead. It reports whether h is
+// unused, in which case the caller closes it (else its last user does).
+// Caller holds pl.mu.
+func (pl *pool) detach(k poolKey, h *handle) bool {
+	delete(pl.m, k)
+	pl.lru.Remove(h.elem)
+	h.dead = true
+	return h.refs == 0
+}
+
 // acquire returns the ready handle of a tenant, opening it if needed.
 // Release it with release.
-func (pl *pool) acquire(ctx context.Context, b *branch, tenant string) (*handle, error) {
+func (pl *pool) acquire(ctx context.Context, b *branch, tenant, tenantKey string) (*handle, error) {
 	key := poolKey{b.database, b.name, tenant}
 	pl.mu.Lock()
 	pl.checkGeneration()
@@ -99,7 +108,7 @@ func (pl *pool) acquire(ctx context.Context, b *branch, tenant string) (*handle,
 	h.refs++
 	pl.evict()
 	pl.mu.Unlock()
-	if err := h.init(ctx); err != nil {
+	if err := h.init(ctx, tenantKey); err != nil {
 		pl.mu.Lock()
 		if pl.m[key] == h {
 			pl.retire(key, h)
@@ -108,7 +117,27 @@ func (pl *pool) acquire(ctx context.Context, b *branch, tenant string) (*handle,
 		pl.release(h)
 		return nil, err
 	}
+	// An open encrypted tenant still needs each caller's key.
+	if err := h.checkKey(pl.p, tenantKey); err != nil {
+		pl.release(h)
+		return nil, err
+	}
 	return h, nil
+}
+
+// checkKey verifies a caller's key against an open encrypted handle.
+func (h *handle) checkKey(p *Project, key string) error {
+	if h.dk == nil {
+		return nil
+	}
+	if key == "" {
+		return errNoKey(h.key.tenant)
+	}
+	if !sameKey(p.keys.derive(h.salt, key), h.dk) {
+		return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: fmt.Sprintf("wrong encryption key for tenant %q", h.key.tenant),
+			Hint: "give the key the tenant was created (or last rotated) with"}
+	}
+	return nil
 }
 
 // evict closes least recently used handles beyond the bound. Caller holds pl.mu.
@@ -143,18 +172,32 @@ func (pl *pool) forget(b *branch, tenant string, bump bool) {
 			pl.seenGen = g
 		}
 	}
-	if h := pl.m[key]; h != nil {
-		pl.retire(key, h)
+	var idle *handle
+	if h := pl.m[key]; h != nil && pl.detach(key, h) {
+		idle = h
 	}
 	pl.mu.Unlock()
+	// Closed before returning: the caller is about to move or remove the
+	// file, and a late close would delete the -wal of whatever is there then.
+	if idle != nil {
+		idle.close()
+	}
 }
 
+// closeAll closes every unused handle before it returns (handles in use
+// are closed by their last user).
 func (pl *pool) closeAll() {
 	pl.mu.Lock()
+	var idle []*handle
 	for k, h := range pl.m {
-		pl.retire(k, h)
+		if pl.detach(k, h) {
+			idle = append(idle, h)
+		}
 	}
 	pl.mu.Unlock()
+	for _, h := range idle {
+		h.close()
+	}
 }
 
 // openCount is the number of open handles (for metrics and tests).
@@ -166,7 +209,7 @@ func (pl *pool) openCount() int {
 
 // withWriter runs fn on a writer connection of a materialized tenant: the
 // pooled one if the tenant is open here, else a short-lived one.
-func (pl *pool) withWriter(ctx context.Context, b *branch, tenant string, fn func(*sqlite.Conn) error) error {
+func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey string, fn func(*sqlite.Conn) error) error {
 	key := poolKey{b.database, b.name, tenant}
 	pl.mu.Lock()
 	h := pl.m[key]
@@ -182,12 +225,23 @@ func (pl *pool) withWriter(ctx context.Context, b *branch, tenant string, fn fun
 		ok := h.ready && !h.lazy
 		h.initMu.Unlock()
 		if ok {
+			if err := h.checkKey(pl.p, tenantKey); err != nil {
+				return err
+			}
 			h.wmu.Lock()
 			defer h.wmu.Unlock()
 			return fn(h.writer)
 		}
 	}
-	c, err := sqlite.Open(ctx, b.tenantPath(tenant), pl.p.connOptions())
+	opts := pl.p.connOptions()
+	if row, found, err := b.reg.get(ctx, tenant); err != nil {
+		return err
+	} else if found && row.Encrypted {
+		if opts.Key, err = pl.p.tenantKey(row, tenantKey); err != nil {
+			return err
+		}
+	}
+	c, err := sqlite.Open(ctx, b.tenantPath(tenant), opts)
 	if err != nil {
 		return err
 	}
@@ -197,7 +251,7 @@ func (pl *pool) withWriter(ctx context.Context, b *branch, tenant string, fn fun
 
 // init opens the handle: a lazy one if the tenant has no file, else the
 // writer connection, catching the file up to the branch's schema.
-func (h *handle) init(ctx context.Context) error {
+func (h *handle) init(ctx context.Context, key string) error {
 	h.initMu.Lock()
 	defer h.initMu.Unlock()
 	if h.ready && (!h.lazy || !exists(h.path)) {
@@ -229,13 +283,24 @@ func (h *handle) init(ctx context.Context) error {
 		h.lazy, h.ready = true, true
 		return nil
 	}
-	w, err := sqlite.Open(ctx, h.path, h.b.p.connOptions())
+	dk, err := h.b.p.tenantKey(row, key)
+	if err != nil {
+		return err
+	}
+	h.salt, h.dk = row.Salt, dk
+	w, err := sqlite.Open(ctx, h.path, h.connOptions())
 	if err != nil {
 		return err
 	}
 	if err := h.b.catchUp(ctx, w); err != nil {
 		w.Close()
 		return err
+	}
+	if dk != nil {
+		// Its header is encrypted: remember the version for tenant list.
+		if v, err := w.UserVersion(); err == nil && v != row.Version {
+			h.b.reg.exec(ctx, "UPDATE tenants SET version = ? WHERE name = ?", v, row.Name)
+		}
 	}
 	if limits.MaxDBBytes > 0 {
 		if err := w.SetMaxBytes(limits.MaxDBBytes); err != nil {
@@ -275,7 +340,7 @@ func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
 		if h.nReaders < limit {
 			h.nReaders++
 			h.rmu.Unlock()
-			c, err := sqlite.Open(ctx, h.path, h.b.p.connOptions())
+			c, err := sqlite.Open(ctx, h.path, h.connOptions())
 			if err != nil {
 				h.rmu.Lock()
 				h.nReaders--
@@ -370,4 +435,11 @@ func (h *handle) run(tenant string, fn func() error) error {
 	}
 	defer func() { <-h.sem }()
 	return fn()
+}
+
+// connOptions are the project's connection options plus the tenant's key.
+func (h *handle) connOptions() sqlite.Options {
+	o := h.b.p.connOptions()
+	o.Key = h.dk
+	return o
 }

@@ -125,6 +125,8 @@ type Project struct {
 	pool *pool
 	lock *flock.Flock // project-wide lock for database create/delete and settings
 
+	keys keyCache // derived encryption keys
+
 	mu       sync.Mutex
 	branches map[[2]string]*branch
 	closed   bool

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,9 @@ const registrySchema = `CREATE TABLE IF NOT EXISTS tenants (
   created_at TEXT NOT NULL,
   grp        TEXT NOT NULL DEFAULT '',
   encrypted  INTEGER NOT NULL DEFAULT 0,
-  archived   INTEGER NOT NULL DEFAULT 0
+  archived   INTEGER NOT NULL DEFAULT 0,
+  salt       BLOB,                       -- encrypted tenants: KDF salt (the key itself is never stored)
+  version    INTEGER NOT NULL DEFAULT 0  -- encrypted tenants: schema version last seen (their header is encrypted)
 ) WITHOUT ROWID`
 
 func openRegistry(ctx context.Context, path string, busy time.Duration) (*registry, error) {
@@ -34,6 +37,13 @@ func openRegistry(ctx context.Context, path string, busy time.Duration) (*regist
 	if err := c.Exec(registrySchema + ";" + groupsSchema); err != nil {
 		c.Close()
 		return nil, err
+	}
+	// Registries written before encryption existed lack two columns.
+	if c.ObjectSQL("tenants") != "" && !strings.Contains(c.ObjectSQL("tenants"), "salt") {
+		if err := c.Exec("ALTER TABLE tenants ADD COLUMN salt BLOB; ALTER TABLE tenants ADD COLUMN version INTEGER NOT NULL DEFAULT 0"); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	sig, err := statSig(path)
 	if err != nil {
@@ -57,6 +67,8 @@ type tenantRow struct {
 	Group     string
 	Encrypted bool
 	Archived  bool
+	Salt      []byte
+	Version   int
 }
 
 func (r *registry) exec(ctx context.Context, sql string, args ...any) (*cinch.Result, error) {
@@ -81,7 +93,9 @@ func rowsToTenants(res *cinch.Result) []tenantRow {
 		out = append(out, tenantRow{
 			Name: r["name"].(string), CreatedAt: t, Group: r["grp"].(string),
 			Encrypted: r["encrypted"].(int64) != 0, Archived: r["archived"].(int64) != 0,
+			Version: int(r["version"].(int64)),
 		})
+		out[len(out)-1].Salt, _ = r["salt"].([]byte)
 	}
 	return out
 }
@@ -111,8 +125,12 @@ func (r *registry) count(ctx context.Context) (int, error) {
 }
 
 func (r *registry) insert(ctx context.Context, t tenantRow) error {
-	_, err := r.exec(ctx, "INSERT INTO tenants (name, created_at, grp, encrypted) VALUES (?, ?, ?, ?)",
-		t.Name, t.CreatedAt.UTC().Format(cinch.TimeFormat), t.Group, t.Encrypted)
+	var salt any
+	if t.Salt != nil {
+		salt = t.Salt
+	}
+	_, err := r.exec(ctx, "INSERT INTO tenants (name, created_at, grp, encrypted, salt, version) VALUES (?, ?, ?, ?, ?, ?)",
+		t.Name, t.CreatedAt.UTC().Format(cinch.TimeFormat), t.Group, t.Encrypted, salt, t.Version)
 	return err
 }
 
@@ -130,7 +148,7 @@ func (r *registry) rename(ctx context.Context, oldName, newName string) error {
 func (r *registry) backup(ctx context.Context, path string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.conn.BackupToTemp(ctx, path+".tmp"); err != nil {
+	if err := r.conn.BackupToTemp(ctx, path+".tmp", nil); err != nil {
 		return err
 	}
 	return sqlite.Publish(path+".tmp", path)

@@ -27,9 +27,11 @@ type journal struct {
 	Change         cinch.Change `json:"change,omitzero"`
 	Inverse        []string     `json:"inverse,omitempty"`
 	InverseRebuild bool         `json:"inverse_rebuild,omitempty"`
-	// rename/delete: the tenants involved.
+	// rename/delete/rotate: the tenants involved.
 	Tenant  string `json:"tenant,omitempty"`
 	NewName string `json:"new_name,omitempty"`
+	// rotate: the new KDF salt (not secret; the key is never written).
+	Salt []byte `json:"salt,omitempty"`
 }
 
 func (b *branch) journalPath() string { return filepath.Join(b.dir, journalFile) }
@@ -70,6 +72,19 @@ func (b *branch) recover(ctx context.Context) error {
 			return err
 		}
 	case "rename":
+		// Roll forward: the registry row first (the crash may have come
+		// before it moved), then the file, so the row and file agree.
+		if _, found, err := b.reg.get(ctx, j.Tenant); err != nil {
+			return err
+		} else if found {
+			if _, taken, err := b.reg.get(ctx, j.NewName); err != nil {
+				return err
+			} else if !taken {
+				if err := b.reg.rename(ctx, j.Tenant, j.NewName); err != nil {
+					return err
+				}
+			}
+		}
 		oldPath, newPath := b.tenantPath(j.Tenant), b.tenantPath(j.NewName)
 		if exists(oldPath) && !exists(newPath) {
 			if err := renameTenantFile(ctx, oldPath, newPath); err != nil {
@@ -83,6 +98,10 @@ func (b *branch) recover(ctx context.Context) error {
 		if err := b.reg.remove(ctx, j.Tenant); err != nil {
 			return err
 		}
+	case "rotate":
+		if err := b.recoverRotate(ctx, j); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("%w: unknown operation %q in %s", cinch.ErrInternal, j.Op, b.journalPath())
 	}
@@ -90,14 +109,19 @@ func (b *branch) recover(ctx context.Context) error {
 }
 
 // materialized returns the registered tenants that have a file.
-func (b *branch) materialized(ctx context.Context) ([]string, error) {
+//
+// Encrypted tenants are left out unless withEncrypted: a rollout cannot
+// open them without their keys, which cinch never stores. They carry their
+// schema version and catch up the next time they are opened with their key
+// (see docs/design.md, "Encryption at rest").
+func (b *branch) materialized(ctx context.Context, withEncrypted bool) ([]string, error) {
 	rows, err := b.reg.list(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, r := range rows {
-		if !r.Archived && exists(b.tenantPath(r.Name)) {
+		if !r.Archived && (withEncrypted || !r.Encrypted) && exists(b.tenantPath(r.Name)) {
 			out = append(out, r.Name)
 		}
 	}
@@ -110,7 +134,7 @@ func (b *branch) materialized(ctx context.Context) ([]string, error) {
 // connection, so a rollout does not evict the hot handles.
 func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *sqlite.Conn) error) map[string]error {
 	return b.parallel(ctx, names, func(name string) error {
-		return b.p.pool.withWriter(ctx, b, name, fn)
+		return b.p.pool.withWriter(ctx, b, name, "", fn)
 	})
 }
 
@@ -154,7 +178,7 @@ func (b *branch) parallel(ctx context.Context, names []string, fn func(name stri
 // rollForward brings every materialized tenant to the branch version.
 // Caller holds the branch lock.
 func (b *branch) rollForward(ctx context.Context) error {
-	names, err := b.materialized(ctx)
+	names, err := b.materialized(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -171,7 +195,7 @@ func (b *branch) rollForward(ctx context.Context) error {
 
 // undo reverts tenants a crashed prepare left ahead. Caller holds the lock.
 func (b *branch) undo(ctx context.Context, j journal) error {
-	names, err := b.materialized(ctx)
+	names, err := b.materialized(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -234,7 +258,7 @@ func (b *branch) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.P
 	if err := b.checkOnTemplate(ctx, next); err != nil {
 		return cinch.Change{}, err
 	}
-	names, err := b.materialized(ctx)
+	names, err := b.materialized(ctx, false)
 	if err != nil {
 		return cinch.Change{}, err
 	}

@@ -34,6 +34,9 @@ func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
 			info.SizeBytes += wal.Size()
 		}
 		info.SchemaVersion = fileVersion(path)
+		if r.Encrypted { // the header is encrypted: the version last seen
+			info.SchemaVersion = r.Version
+		}
 	}
 	return info
 }
@@ -94,13 +97,23 @@ func notFoundTenant(name string) error {
 }
 
 // Create registers a tenant and, unless lazy, writes its file: from the
-// schema template, or a consistent copy of the From tenant. The order
-// (temporary file, registry row, rename) means a crash leaves either
-// nothing, or a registered tenant without a file (which reads as an empty
-// lazy tenant), never an unregistered file.
+// schema template, or a consistent copy of the From tenant; encrypted under
+// opts.Key when opts.Encrypt is set. The order (temporary file, registry
+// row, rename) means a crash leaves either nothing, or a registered tenant
+// without a file (which reads as an empty lazy tenant), never an
+// unregistered file.
 func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreateOptions) (cinch.TenantInfo, error) {
 	if err := cinch.ValidateTenantName(name); err != nil {
 		return cinch.TenantInfo{}, err
+	}
+	spec := newTenant{name: name, lazy: opts.Lazy, source: opts.From, sourceKey: t.d.key, encrypt: opts.Encrypt, key: opts.Key}
+	if opts.Encrypt {
+		if opts.Key == "" {
+			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrEncryptionKey, "an encrypted tenant needs a key").WithHint("pass --key KEY (or CINCHDB_TENANT_KEY); cinch never stores it")
+		}
+		if opts.Lazy {
+			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "--lazy and --encrypt cannot be combined").WithHint("an encrypted tenant gets its file at once")
+		}
 	}
 	if opts.From != "" {
 		if err := cinch.ValidateTenantName(opts.From); err != nil {
@@ -109,7 +122,7 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 		if opts.Lazy {
 			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "--lazy and --from cannot be combined").WithHint("a copy of a template always has a file")
 		}
-		return t.Copy(ctx, opts.From, name, false)
+		return t.copy(ctx, spec)
 	}
 	b, err := t.branch(ctx)
 	if err != nil {
@@ -120,38 +133,78 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 		return cinch.TenantInfo{}, err
 	}
 	defer unlock()
-	return b.createTenant(ctx, name, opts.Lazy, "")
+	return b.createTenant(ctx, spec)
 }
 
-// createTenant does Create under the branch lock; with source set, the file
-// is a backup of that tenant instead of the template.
-func (b *branch) createTenant(ctx context.Context, name string, lazy bool, source string) (cinch.TenantInfo, error) {
-	if _, found, err := b.reg.get(ctx, name); err != nil {
+// newTenant describes a tenant to create.
+type newTenant struct {
+	name      string
+	lazy      bool
+	source    string // copy this tenant's data ("" : the empty template)
+	sourceKey string // the source's key, if it is encrypted
+	encrypt   bool   // encrypt the new tenant under key
+	key       string
+}
+
+// createTenant does Create under the branch lock. A copy of an encrypted
+// tenant stays encrypted under the same key (and salt).
+func (b *branch) createTenant(ctx context.Context, nt newTenant) (cinch.TenantInfo, error) {
+	if _, found, err := b.reg.get(ctx, nt.name); err != nil {
 		return cinch.TenantInfo{}, err
 	} else if found {
-		return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", name)
+		return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
 	}
-	path := b.tenantPath(name)
+	row := tenantRow{Name: nt.name, CreatedAt: b.p.now(), Version: b.version()}
+	var dk []byte
+	if nt.source != "" {
+		src, found, err := b.reg.get(ctx, nt.source)
+		if err != nil {
+			return cinch.TenantInfo{}, err
+		}
+		if !found {
+			return cinch.TenantInfo{}, notFoundTenant(nt.source)
+		}
+		if src.Encrypted && !nt.encrypt {
+			nt.encrypt, nt.key, row.Salt = true, nt.sourceKey, src.Salt
+		}
+	}
+	if nt.encrypt {
+		row.Encrypted = true
+		if row.Salt == nil {
+			salt, err := newSalt()
+			if err != nil {
+				return cinch.TenantInfo{}, err
+			}
+			row.Salt = salt
+		}
+		if nt.key == "" {
+			return cinch.TenantInfo{}, errNoKey(nt.source)
+		}
+		dk = b.p.keys.derive(row.Salt, nt.key)
+	}
+	path := b.tenantPath(nt.name)
 	tmp := path + ".tmp"
-	if !lazy {
+	if !nt.lazy {
 		sqlite.RemoveDB(tmp)
 		var err error
-		if source == "" {
+		switch {
+		case nt.source != "" && exists(b.tenantPath(nt.source)):
+			err = b.p.pool.withWriter(ctx, b, nt.source, nt.sourceKey, func(c *sqlite.Conn) error { return c.BackupToTemp(ctx, tmp, dk) })
+		case dk != nil:
+			err = b.createEncrypted(ctx, tmp, dk)
+		default:
 			err = b.withTemplate(func(c *sqlite.Conn) error { return c.Exec("VACUUM INTO " + sqlite.QuoteLiteral(tmp)) })
-		} else {
-			err = b.p.pool.withWriter(ctx, b, source, func(c *sqlite.Conn) error { return c.BackupToTemp(ctx, tmp) })
 		}
 		if err != nil {
 			sqlite.RemoveDB(tmp)
 			return cinch.TenantInfo{}, err
 		}
 	}
-	row := tenantRow{Name: name, CreatedAt: b.p.now()}
 	if err := b.reg.insert(ctx, row); err != nil {
 		sqlite.RemoveDB(tmp)
 		return cinch.TenantInfo{}, err
 	}
-	if !lazy {
+	if !nt.lazy {
 		if err := sqlite.Publish(tmp, path); err != nil {
 			return cinch.TenantInfo{}, err
 		}
@@ -161,18 +214,47 @@ func (b *branch) createTenant(ctx context.Context, name string, lazy bool, sourc
 
 // Copy makes target a consistent copy of source through the backup API
 // (the source may be written meanwhile), or, with noData, an empty tenant.
+// An encrypted source needs its key (WithKey); the copy is encrypted too.
 func (t tenants) Copy(ctx context.Context, source, target string, noData bool) (cinch.TenantInfo, error) {
-	for _, n := range []string{source, target} {
-		if err := cinch.ValidateTenantName(n); err != nil {
-			return cinch.TenantInfo{}, err
-		}
+	if err := cinch.ValidateTenantName(target); err != nil {
+		return cinch.TenantInfo{}, err
+	}
+	spec := newTenant{name: target, source: source, sourceKey: t.d.key}
+	if noData {
+		spec.source = "" // after the checks below: the template
+	}
+	if err := cinch.ValidateTenantName(source); err != nil {
+		return cinch.TenantInfo{}, err
 	}
 	b, err := t.branch(ctx)
 	if err != nil {
 		return cinch.TenantInfo{}, err
 	}
-	// Open the source first: it exists, and is caught up to the schema.
-	if err := t.d.WithTenant(source).use(ctx, func(*handle) error { return nil }); err != nil {
+	if _, found, err := b.reg.get(ctx, source); err != nil {
+		return cinch.TenantInfo{}, err
+	} else if !found {
+		return cinch.TenantInfo{}, notFoundTenant(source)
+	}
+	if noData {
+		unlock, err := b.lock(ctx)
+		if err != nil {
+			return cinch.TenantInfo{}, err
+		}
+		defer unlock()
+		return b.createTenant(ctx, spec)
+	}
+	return t.copy(ctx, spec)
+}
+
+// copy creates spec.name from spec.source's data.
+func (t tenants) copy(ctx context.Context, spec newTenant) (cinch.TenantInfo, error) {
+	b, err := t.branch(ctx)
+	if err != nil {
+		return cinch.TenantInfo{}, err
+	}
+	// Open the source first: it exists, is served, its key is right, and it
+	// is caught up to the schema.
+	if err := t.d.WithTenant(spec.source).use(ctx, func(*handle) error { return nil }); err != nil {
 		return cinch.TenantInfo{}, err
 	}
 	unlock, err := b.lock(ctx)
@@ -180,15 +262,7 @@ func (t tenants) Copy(ctx context.Context, source, target string, noData bool) (
 		return cinch.TenantInfo{}, err
 	}
 	defer unlock()
-	if _, found, err := b.reg.get(ctx, source); err != nil {
-		return cinch.TenantInfo{}, err
-	} else if !found {
-		return cinch.TenantInfo{}, notFoundTenant(source)
-	}
-	if noData || !exists(b.tenantPath(source)) {
-		return b.createTenant(ctx, target, false, "")
-	}
-	return b.createTenant(ctx, target, false, source)
+	return b.createTenant(ctx, spec)
 }
 
 // Rename moves a tenant's file and registry row; main cannot be renamed.

@@ -2,37 +2,15 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/cinchdb/cinch"
-	"github.com/ncruces/go-sqlite3"
 )
 
-// BackupTo writes a consistent copy of this connection's main database to
-// dst through SQLite's online backup API (never a raw copy of a live WAL
-// file). It writes dst+".tmp", fsyncs and renames, so dst is whole or absent.
-func (c *Conn) BackupTo(ctx context.Context, dst string) error {
-	tmp := dst + ".tmp"
-	removeDB(tmp)
-	if err := c.backupStep(ctx, tmp); err != nil {
-		removeDB(tmp)
-		return err
-	}
-	// The copy is in rollback-journal state from the backup; switch to WAL
-	// and checkpoint so a single file holds it all before the rename.
-	out, err := Open(ctx, tmp, Options{})
-	if err != nil {
-		removeDB(tmp)
-		return err
-	}
-	out.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
-	out.Close()
-	return Publish(tmp, dst)
-}
-
-func (c *Conn) backupStep(ctx context.Context, tmp string) error {
-	b, err := c.raw.BackupInit("main", FileURI(tmp))
+func (c *Conn) backupStep(ctx context.Context, dstURI string) error {
+	b, err := c.raw.BackupInit("main", dstURI)
 	if err != nil {
 		return translate(err)
 	}
@@ -98,10 +76,16 @@ func RemoveDB(path string) error {
 }
 
 // BackupToTemp writes a consistent copy to tmp (not published: the caller
-// renames it with Publish when ready).
-func (c *Conn) BackupToTemp(ctx context.Context, tmp string) error {
+// renames it with Publish when ready), encrypted under key if given.
+func (c *Conn) BackupToTemp(ctx context.Context, tmp string, key []byte) error {
 	removeDB(tmp)
-	if err := c.backupStep(ctx, tmp); err != nil {
+	dst := FileURI(tmp)
+	if len(key) > 0 {
+		// The backup's destination connection is opened by the driver from
+		// this URI, so the key goes in it; it never reaches disk.
+		dst += fmt.Sprintf("?vfs=adiantum&hexkey=%x", key)
+	}
+	if err := c.backupStep(ctx, dst); err != nil {
 		removeDB(tmp)
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cinchdb/cinch"
 	"github.com/ncruces/go-sqlite3"
+	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the "adiantum" VFS (encryption at rest)
 )
 
 // Defaults for Options.
@@ -27,6 +28,10 @@ type Options struct {
 	ReadOnly    bool          // open the file read-only
 	Memory      bool          // path is ignored: a private in-memory database (the schema template)
 	StmtCache   int           // prepared statements kept per connection; DefaultStmtCache if zero
+	// Key, when set, opens the file encrypted at rest with the adiantum
+	// VFS under this 32-byte key. It is given by PRAGMA hexkey right after
+	// open, never in the URI, so it does not show in filenames.
+	Key []byte
 }
 
 // Conn is one SQLite connection with the guard installed and a small cache
@@ -50,6 +55,9 @@ func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 	if opts.ReadOnly {
 		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
 	}
+	if len(opts.Key) > 0 {
+		name += "?vfs=adiantum"
+	}
 	if opts.Memory {
 		name = ":memory:"
 		// Not OPEN_MEMORY: with it, VACUUM INTO would write to the in-memory VFS.
@@ -65,7 +73,10 @@ func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 	}
 	if err := c.configure(ctx, opts); err != nil {
 		raw.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		if errors.Is(err, cinch.ErrEncryptionKey) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open %s: %w", path, translate(err))
 	}
 	return c, nil
 }
@@ -79,11 +90,36 @@ func (c *Conn) configure(ctx context.Context, opts Options) error {
 	if err := c.raw.BusyTimeout(bt); err != nil {
 		return err
 	}
-	pragmas := "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
+	if len(opts.Key) > 0 {
+		if len(opts.Key) != 32 {
+			return fmt.Errorf("%w: encryption key must be 32 bytes", cinch.ErrInternal)
+		}
+		if err := c.raw.Exec(fmt.Sprintf("PRAGMA hexkey='%x'", opts.Key)); err != nil {
+			return err
+		}
+		// Touch the schema: a wrong key reads garbage, which SQLite reports
+		// as "file is not a database" here, before anything else runs.
+		if err := c.raw.Exec("SELECT count(*) FROM sqlite_schema"); err != nil {
+			if errors.Is(err, sqlite3.NOTADB) {
+				return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: "wrong encryption key, or the file is not encrypted with one",
+					Hint: "give the tenant's key with --key or CINCHDB_TENANT_KEY"}
+			}
+			return err
+		}
+	}
+	pragmas := "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF; PRAGMA temp_store=MEMORY;"
 	if !opts.Memory && !opts.ReadOnly {
 		pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	}
 	if err := c.raw.Exec(pragmas); err != nil {
+		return err
+	}
+	// load_extension is not compiled into the driver. A stand-in that
+	// always fails makes "SELECT load_extension(...)" reach the authorizer,
+	// which refuses it with the guard's message instead of "no such function".
+	if err := c.raw.CreateFunction("load_extension", -1, sqlite3.DIRECTONLY, func(ctx sqlite3.Context, _ ...sqlite3.Value) {
+		ctx.ResultError(errors.New("load_extension is not allowed"))
+	}); err != nil {
 		return err
 	}
 	return c.raw.SetAuthorizer(c.guard.Authorize)
@@ -136,6 +172,12 @@ func (c *Conn) SetMaxBytes(n int64) error {
 		pages = max(n/pageSize, 1)
 	}
 	return c.Exec(fmt.Sprintf("PRAGMA max_page_count=%d", pages))
+}
+
+// Checkpoint moves the whole WAL into the database file and truncates it.
+func (c *Conn) Checkpoint() error {
+	_, _, err := c.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
+	return translate(err)
 }
 
 // UserVersion reads PRAGMA user_version: the number of changes applied.

@@ -1,0 +1,206 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"sync"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+	"golang.org/x/crypto/argon2"
+)
+
+// Encryption at rest: an encrypted tenant's file is written through the
+// adiantum VFS of the driver under a 32-byte key derived from the user's key
+// with Argon2id and a per-tenant random salt (kept in the registry). cinch
+// never stores the user's key or the derived key on disk; every access
+// gives the key (library: DB.WithKey; CLI: --key or CINCHDB_TENANT_KEY).
+// Derivation is deliberately slow, so derived keys are cached in memory per
+// process (bounded).
+
+const saltSize = 16
+
+func newSalt() ([]byte, error) {
+	s := make([]byte, saltSize)
+	_, err := rand.Read(s)
+	return s, err
+}
+
+// keyCache maps (salt, user key) to the derived key.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[[32]byte][]byte
+}
+
+func (kc *keyCache) derive(salt []byte, key string) []byte {
+	id := sha256.Sum256(append(append([]byte{}, salt...), key...))
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if k, ok := kc.m[id]; ok {
+		return k
+	}
+	if kc.m == nil || len(kc.m) > 4096 {
+		kc.m = map[[32]byte][]byte{}
+	}
+	// OWASP's Argon2id minimum: 19 MiB, 2 passes.
+	k := argon2.IDKey([]byte(key), salt, 2, 19*1024, 2, 32)
+	kc.m[id] = k
+	return k
+}
+
+var errNoKey = func(tenant string) error {
+	return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: fmt.Sprintf("tenant %q is encrypted and no key was given", tenant),
+		Hint: "give its key with --key or CINCHDB_TENANT_KEY (library: db.WithKey)"}
+}
+
+// tenantKey returns the derived key for an encrypted tenant row, or nil
+// for a plain one; a plain tenant given a key is an error too, so a typo
+// in a tenant name never silently writes plaintext.
+func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
+	if !r.Encrypted {
+		return nil, nil
+	}
+	if key == "" {
+		return nil, errNoKey(r.Name)
+	}
+	return p.keys.derive(r.Salt, key), nil
+}
+
+// sameKey compares derived keys in constant time.
+func sameKey(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// WithKey returns a handle that opens encrypted tenants with key.
+func (d *DB) WithKey(key string) *DB {
+	c := *d
+	c.key = key
+	return &c
+}
+
+// createEncrypted writes a new encrypted tenant file at tmp with the
+// branch's current schema.
+func (b *branch) createEncrypted(ctx context.Context, tmp string, dk []byte) error {
+	sqlite.RemoveDB(tmp)
+	c, err := sqlite.Open(ctx, tmp, sqlite.Options{BusyTimeout: b.p.cfg.BusyTimeout, Key: dk})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	changes, _, err := b.state(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Migrate(ctx, changes); err != nil {
+		return err
+	}
+	return c.Checkpoint()
+}
+
+// RotateKey re-encrypts an encrypted tenant under newKey; d's key (WithKey)
+// must be the current one. The new file is written beside the old one
+// through the backup API, checked, and renamed over it (the commit point);
+// the registry then records the new salt. Journal "rotate" lets the next
+// command finish or discard an interrupted rotation, so the tenant is
+// always readable with exactly one of the two keys.
+func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
+	if err := cinch.ValidateTenantName(name); err != nil {
+		return err
+	}
+	if newKey == "" {
+		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the new key with --new-key")
+	}
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	row, found, err := b.reg.get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFoundTenant(name)
+	}
+	if !row.Encrypted {
+		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not encrypted", name).WithHint("only encrypted tenants have a key to rotate")
+	}
+	oldKey, err := d.p.tenantKey(row, d.key)
+	if err != nil {
+		return err
+	}
+	path := b.tenantPath(name)
+	if !exists(path) {
+		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q has no file to re-encrypt", name)
+	}
+	d.p.pool.forget(b, name, true)
+	opts := d.p.connOptions()
+	opts.Key = oldKey
+	src, err := sqlite.Open(ctx, path, opts)
+	if err != nil {
+		return err // a wrong current key stops here
+	}
+	defer src.Close()
+	salt, err := newSalt()
+	if err != nil {
+		return err
+	}
+	newDK := d.p.keys.derive(salt, newKey)
+	tmp := path + ".rotate"
+	if err := b.writeJournal(journal{Op: "rotate", Tenant: name, Salt: salt}); err != nil {
+		return err
+	}
+	if err := src.BackupToTemp(ctx, tmp, newDK); err != nil {
+		sqlite.RemoveDB(tmp)
+		b.clearJournal()
+		return err
+	}
+	if err := checkEncrypted(ctx, tmp, newDK, d.p.connOptions()); err != nil {
+		sqlite.RemoveDB(tmp)
+		b.clearJournal()
+		return err
+	}
+	src.Close()
+	if err := sqlite.Publish(tmp, path); err != nil {
+		return err // journal stays: the next command decides from the files
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET salt = ? WHERE name = ?", salt, name); err != nil {
+		return err
+	}
+	return b.clearJournal()
+}
+
+// checkEncrypted opens a file with key and runs integrity_check.
+func checkEncrypted(ctx context.Context, path string, key []byte, opts sqlite.Options) error {
+	opts.Key = key
+	c, err := sqlite.Open(ctx, path, opts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	msgs, err := c.IntegrityCheck(ctx)
+	if err != nil {
+		return err
+	}
+	if len(msgs) != 1 || msgs[0] != "ok" {
+		return fmt.Errorf("%w: re-encrypted copy failed its integrity check: %v", cinch.ErrInternal, msgs)
+	}
+	return c.Checkpoint()
+}
+
+// recoverRotate finishes an interrupted key rotation: if the new file was
+// not yet renamed into place, it is discarded (the old key stays valid);
+// if it was, the registry takes the new salt (the new key is valid).
+func (b *branch) recoverRotate(ctx context.Context, j journal) error {
+	tmp := b.tenantPath(j.Tenant) + ".rotate"
+	if exists(tmp) {
+		return sqlite.RemoveDB(tmp)
+	}
+	_, err := b.reg.exec(ctx, "UPDATE tenants SET salt = ? WHERE name = ?", j.Salt, j.Tenant)
+	return err
+}
