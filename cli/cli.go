@@ -63,6 +63,8 @@ type app struct {
 	key        string
 
 	project *local.Project
+
+	forceProgress bool // tests: draw progress bars on a stderr that is not a terminal
 }
 
 // Run runs the cinch command line with args (without the program name) and
@@ -159,6 +161,9 @@ Commands find the project by walking up from the current folder (like git);
 		a.indexCommand(),
 		a.queryCommand(),
 		a.dataCommand(),
+		a.keyCommand(),
+		a.serveCommand(),
+		a.groupCommand(),
 	)
 	return root
 }

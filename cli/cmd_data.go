@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,13 +10,13 @@ import (
 )
 
 func (a *app) queryCommand() *cobra.Command {
-	var tenant string
-	var params []string
-	var limit int
+	var tenant, grp string
+	var params, tenants []string
+	var limit, concurrency int
 	var allTenants bool
 	c := &cobra.Command{
 		Use:   "query SQL",
-		Short: "Run one SQL statement on one tenant",
+		Short: "Run one SQL statement on one tenant, or a read on many at once",
 		Long: `query runs one statement on one tenant (--tenant, default main).
 
 Allowed: SELECT / WITH / EXPLAIN, INSERT / UPDATE / DELETE, VACUUM, ANALYZE,
@@ -36,33 +32,57 @@ is passed as text as written.
 Reads print the rows (JSON: an array of row objects, [] when empty); writes
 print the number of rows affected (JSON: {"rows_affected": N}).
 
---all-tenants runs the statement on every tenant of the branch, one after the
-other (JSON: [{"tenant": NAME, "rows": [...]}, {"tenant": NAME, "error": MSG}]);
-it exits 1 if it failed on any tenant.`,
+--all-tenants runs a read on every served tenant of the branch in parallel
+(--tenants a,b,c or --group G narrow the set; archived tenants are skipped,
+lazy ones answer empty without being created). Writes are refused there.
+Table and CSV output get a leading tenant column; JSON is
+[{"tenant": NAME, "rows": [...]}, {"tenant": NAME, "error": MSG}]. A failure
+on one tenant does not hide the others; the command then exits 1.`,
 		Example: `  cinch query "SELECT * FROM users" --tenant acme_corp
   cinch query "SELECT * FROM users WHERE email = ?" --param alice@acme.com --tenant acme_corp
   cinch query "UPDATE users SET phone = ? WHERE name = ?" --param '"555-0100"' --param Alice --tenant acme_corp
   cinch query "PRAGMA integrity_check" --tenant wayne_ent --format json
-  cinch query "SELECT COUNT(*) AS users FROM users" --all-tenants`,
+  cinch query "SELECT COUNT(*) AS users FROM users" --all-tenants
+  cinch query "SELECT COUNT(*) AS users FROM users" --group enterprise --format json`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if limit < 0 {
 				return usageErrorf("--limit must be 0 (no limit) or more, got %d", limit)
 			}
-			if allTenants && cmd.Flags().Changed("tenant") {
-				return usageErrorf("give --tenant or --all-tenants, not both")
+			if concurrency < 0 {
+				return usageErrorf("--concurrency must be 0 (default) or more, got %d", concurrency)
+			}
+			fleet := allTenants || cmd.Flags().Changed("tenants") || cmd.Flags().Changed("group")
+			switch {
+			case fleet && cmd.Flags().Changed("tenant"):
+				return usageErrorf("give --tenant for one tenant, or --all-tenants / --tenants / --group for many, not both")
+			case allTenants && cmd.Flags().Changed("tenants"):
+				return usageErrorf("give --all-tenants or --tenants, not both")
+			case !fleet && cmd.Flags().Changed("concurrency"):
+				return usageErrorf("--concurrency only applies with --all-tenants, --tenants or --group")
+			}
+			if cmd.Flags().Changed("tenants") && len(tenants) == 0 {
+				return usageErrorf("--tenants needs a comma-separated list of tenant names")
 			}
 			if err := cinch.ValidateTenantName(tenant); err != nil {
 				return err
+			}
+			if err := tenantNames(tenants); err != nil {
+				return err
+			}
+			if grp != "" {
+				if err := cinch.ValidateGroupName(grp); err != nil {
+					return err
+				}
 			}
 			db, err := a.connect(ctx, "", tenant)
 			if err != nil {
 				return err
 			}
 			sql := strings.Join(args, " ")
-			if allTenants {
-				return a.queryAll(ctx, db, cinch.QueryOptions{Limit: limit}, sql, parseParams(params))
+			if fleet {
+				return a.queryFleet(ctx, db, cinch.FanOutOptions{Tenants: tenants, Group: grp, Concurrency: concurrency, Limit: limit}, sql, parseParams(params))
 			}
 			res, err := db.QueryWith(ctx, cinch.QueryOptions{Limit: limit}, sql, parseParams(params)...)
 			if err != nil {
@@ -79,93 +99,12 @@ it exits 1 if it failed on any tenant.`,
 	}
 	c.Flags().StringVarP(&tenant, "tenant", "t", cinch.DefaultTenant, "tenant to run on")
 	c.Flags().StringArrayVarP(&params, "param", "p", nil, "value for the next ? placeholder (repeatable; JSON scalars are typed, see above)")
-	c.Flags().IntVar(&limit, "limit", 0, "return at most N rows (0: all)")
-	c.Flags().BoolVar(&allTenants, "all-tenants", false, "run on every tenant of the branch")
+	c.Flags().IntVar(&limit, "limit", 0, "return at most N rows (per tenant with --all-tenants; 0: all)")
+	c.Flags().BoolVar(&allTenants, "all-tenants", false, "run a read on every served tenant of the branch, in parallel")
+	c.Flags().StringSliceVar(&tenants, "tenants", nil, "run a read on these tenants (comma-separated), in parallel")
+	c.Flags().StringVar(&grp, "group", "", "run a read on the tenants of this group, in parallel")
+	c.Flags().IntVar(&concurrency, "concurrency", 0, "tenants queried at once with --all-tenants (0: 2 x CPUs)")
 	return c
-}
-
-// queryAll runs one statement on every tenant of db's branch.
-func (a *app) queryAll(ctx context.Context, db cinch.DB, opts cinch.QueryOptions, sql string, params []any) error {
-	tenants, err := db.Tenants().List(ctx)
-	if err != nil {
-		return err
-	}
-	failed := 0
-	var js bytes.Buffer // JSON array, built in tenant order
-	js.WriteByte('[')
-	var csvHeader []string
-	var csvRows [][]string
-	for i, t := range tenants {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		res, err := db.SwitchTenant(t.Name).QueryWith(ctx, opts, sql, params...)
-		name, _ := json.Marshal(t.Name)
-		if i > 0 {
-			js.WriteByte(',')
-		}
-		if err != nil {
-			failed++
-			msg, _ := json.Marshal(errorMessage(err))
-			fmt.Fprintf(&js, `{"tenant":%s,"error":%s}`, name, msg)
-			if a.format != FormatJSON {
-				a.note("Error: tenant %s: %s", t.Name, errorMessage(err))
-			}
-			continue
-		}
-		write := len(res.Columns) == 0 && len(res.Rows) == 0
-		if write {
-			fmt.Fprintf(&js, `{"tenant":%s,"rows_affected":%d}`, name, res.RowsAffected)
-		} else {
-			rows, err := orderedRows(res.Columns, res.Rows)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&js, `{"tenant":%s,"rows":%s}`, name, rows)
-		}
-		switch a.format {
-		case FormatTable:
-			fmt.Fprintf(a.stdout, "tenant %s:\n", t.Name)
-			if err := writeResult(a.stdout, FormatTable, res); err != nil {
-				return err
-			}
-		case FormatCSV:
-			if write {
-				if csvHeader == nil {
-					csvHeader = []string{"tenant", "rows_affected"}
-				}
-				csvRows = append(csvRows, []string{t.Name, strconv.FormatInt(res.RowsAffected, 10)})
-				continue
-			}
-			if csvHeader == nil {
-				csvHeader = append([]string{"tenant"}, res.Columns...)
-			}
-			for _, line := range cells(res.Columns, res.Rows, true) {
-				csvRows = append(csvRows, append([]string{t.Name}, line...))
-			}
-		}
-		if res.Truncated {
-			a.note("(tenant %s: showing the first %d rows; raise --limit to see more)", t.Name, len(res.Rows))
-		}
-	}
-	js.WriteByte(']')
-	switch a.format {
-	case FormatJSON:
-		if err := writeRawJSON(a.stdout, js.Bytes()); err != nil {
-			return err
-		}
-	case FormatCSV:
-		if csvHeader == nil {
-			csvHeader = []string{"tenant"}
-		}
-		if err := writeCSV(a.stdout, csvHeader, csvRows); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("query failed on %d of %d tenants", failed, len(tenants))
-	}
-	return nil
 }
 
 func (a *app) dataCommand() *cobra.Command {

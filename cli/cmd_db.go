@@ -189,9 +189,14 @@ func (a *app) dbDeleteCommand() *cobra.Command {
 // ---- branches ----
 
 func (a *app) branchCommand() *cobra.Command {
-	return group("branch", "Inspect branches (lines of schema history) of the active database",
-		"  cinch branch list\n  cinch branch info main\n  cinch branch changes",
-		a.branchListCommand(), a.branchInfoCommand(), a.branchChangesCommand())
+	return group("branch", "Manage branches (lines of schema history) of the active database",
+		`  cinch branch list
+  cinch branch create feature --switch
+  cinch branch changes
+  cinch branch merge feature main --dry-run
+  cinch branch merge-into-main feature`,
+		a.branchListCommand(), a.branchCreateCommand(), a.branchSwitchCommand(), a.branchInfoCommand(),
+		a.branchChangesCommand(), a.branchMergeCommand(), a.branchMergeIntoMainCommand(), a.branchDeleteCommand())
 }
 
 type branchEntry struct {
@@ -238,10 +243,11 @@ func (a *app) branchListCommand() *cobra.Command {
 func (a *app) branchInfoCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "info [NAME]",
-		Short:   "Describe a branch (default: the active one)",
+		Short:   "Describe a branch: parent, created, tenants, changes, merged into",
 		Example: "  cinch branch info\n  cinch branch info main --format json",
 		Args:    rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			database, active, list, err := a.branches(cmd)
 			if err != nil {
 				return err
@@ -257,7 +263,8 @@ func (a *app) branchInfoCommand() *cobra.Command {
 				if b.Name != name {
 					continue
 				}
-				e := branchEntry{b, b.Name == active}
+				merged := a.mergedInto(ctx, database, name, list)
+				e := branchDetail{branchEntry{b, b.Name == active}, merged}
 				return a.emitFields(e, [][2]string{
 					{"name", b.Name},
 					{"database", database},
@@ -265,6 +272,7 @@ func (a *app) branchInfoCommand() *cobra.Command {
 					{"created_at", timeText(b.CreatedAt)},
 					{"changes", strconv.Itoa(b.Changes)},
 					{"tenants", strconv.Itoa(b.Tenants)},
+					{"merged_into", strings.Join(merged, ", ")},
 					{"active", yesNo(e.Active)},
 				})
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) tenantCommand() *cobra.Command {
@@ -16,7 +18,9 @@ func (a *app) tenantCommand() *cobra.Command {
   cinch tenant list
   cinch tenant delete old_customer --force`,
 		a.tenantListCommand(), a.tenantCreateCommand(), a.tenantInfoCommand(), a.tenantCopyCommand(),
-		a.tenantRenameCommand(), a.tenantDeleteCommand(), a.tenantCheckCommand())
+		a.tenantRenameCommand(), a.tenantDeleteCommand(), a.tenantStatsCommand(), a.tenantVacuumCommand(),
+		a.tenantAnalyzeCommand(), a.tenantCheckCommand(), a.tenantArchiveCommand(), a.tenantRestoreCommand(),
+		a.tenantGroupCommand())
 }
 
 func tenantFields(t cinch.TenantInfo) [][2]string {
@@ -31,28 +35,48 @@ func tenantFields(t cinch.TenantInfo) [][2]string {
 }
 
 func (a *app) tenantListCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Short:   "List the tenants of the active branch",
-		Example: "  cinch tenant list\n  cinch tenant list --format json",
+	var inactive string
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the tenants of the active branch",
+		Long: `list shows every tenant of the branch. --inactive-since AGE keeps only the
+served tenants not written for AGE (365d, 48h, 90m, 1d12h): candidates for
+cinch tenant archive.`,
+		Example: "  cinch tenant list\n  cinch tenant list --format json\n  cinch tenant list --inactive-since 365d",
 		Args:    noArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if cmd.Flags().Changed("inactive-since") {
+				if _, err := parseAge(inactive); err != nil {
+					return err
+				}
+			}
 			db, err := a.connect(ctx, "", "")
 			if err != nil {
 				return err
 			}
-			list, err := db.Tenants().List(ctx)
+			var list []cinch.TenantInfo
+			if cmd.Flags().Changed("inactive-since") {
+				list, err = a.inactiveSince(ctx, db, inactive)
+			} else {
+				list, err = db.Tenants().List(ctx)
+			}
 			if err != nil {
+				return err
+			}
+			if len(list) == 0 && a.format == FormatTable && cmd.Flags().Changed("inactive-since") {
+				_, err := fmt.Fprintf(a.stdout, "No tenant has gone unwritten for %s\n", inactive)
 				return err
 			}
 			rows := make([][]string, len(list))
 			for i, t := range list {
-				rows[i] = []string{t.Name, string(t.State), sizeText(t.SizeBytes), strconv.Itoa(t.SchemaVersion), timeText(t.CreatedAt)}
+				rows[i] = []string{t.Name, string(t.State), sizeText(t.SizeBytes), strconv.Itoa(t.SchemaVersion), timeText(t.CreatedAt), t.Group}
 			}
-			return a.emit(orEmpty(list), []string{"name", "state", "size", "schema_version", "created_at"}, rows)
+			return a.emit(orEmpty(list), []string{"name", "state", "size", "schema_version", "created_at", "group"}, rows)
 		},
 	}
+	c.Flags().StringVar(&inactive, "inactive-since", "", "only served tenants not written for this long (365d, 48h, 90m)")
+	return c
 }
 
 func (a *app) tenantCreateCommand() *cobra.Command {
@@ -245,7 +269,7 @@ is not OK.`,
 			if err != nil {
 				return err
 			}
-			checks, err := db.Check(ctx, args...)
+			checks, err := a.check(ctx, db, args)
 			if err != nil {
 				return err
 			}
@@ -279,4 +303,34 @@ is not OK.`,
 	}
 	c.Flags().BoolVar(&all, "all", false, "check every tenant of the branch (the default without NAME)")
 	return c
+}
+
+// check runs db.Check, in batches with a progress bar when one is shown
+// (the engine's Check reports no progress of its own).
+func (a *app) check(ctx context.Context, db *local.DB, names []string) ([]local.TenantCheck, error) {
+	if !a.showProgress() {
+		return db.Check(ctx, names...)
+	}
+	if len(names) == 0 {
+		list, err := db.Tenants().List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range list {
+			names = append(names, t.Name)
+		}
+	}
+	cb, finish := a.progress(ctx, "check")
+	defer finish()
+	const batch = 16
+	var out []local.TenantCheck
+	for i := 0; i < len(names); i += batch {
+		part, err := db.Check(ctx, names[i:min(i+batch, len(names))]...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+		cb(len(out), len(names))
+	}
+	return out, nil
 }

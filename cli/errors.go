@@ -45,6 +45,7 @@ var errorTable = map[string]errorInfo{
 	"group_not_found":     {1, ""},
 	"group_exists":        {1, "choose another name"},
 	"limit_exceeded":      {1, ""},
+	"encryption_key":      {1, "pass the tenant's key with --key or " + EnvTenantKey},
 	"protected":           {1, ""},
 	"query_rejected":      {1, ""},
 	"read_only":           {1, ""},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,17 @@ var (
 	WriteResult   = writeResult
 	FormatValue   = formatValue
 	ErrorMessage  = errorMessage
+	ParseSize     = parseSize
+	ParseAge      = parseAge
 )
+
+// Progress returns the progress callback and finish function of a run in
+// table format whose stderr is w, forced on as if w were a terminal.
+func Progress(w io.Writer) (func(done, total int), func()) {
+	a := &app{stdout: io.Discard, stderr: w, format: FormatTable, forceProgress: true, env: func(string) string { return "" }}
+	cb, finish := a.progress(context.Background(), "test")
+	return cb, finish
+}
 
 // RootCommand returns the command tree, for checks of its help texts.
 func RootCommand() *cobra.Command {

@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/cli"
 )
 
@@ -48,6 +50,46 @@ func FuzzDecodeRecords(f *testing.F) {
 					t.Fatalf("value of %q is %T", k, v)
 				}
 			}
+		}
+	})
+}
+
+// FuzzParseSize checks that a --max-db-size value either fails with an
+// invalid_input error or gives a size that is not negative.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"0", "1048576", "512MiB", "1GB", "1.5 GiB", "-1", "1XB", "9223372036854775808", "1e3", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := cli.ParseSize(s)
+		if err != nil {
+			if n != 0 || cinch.Code(err) != "invalid_input" || strings.ContainsAny(cli.ErrorMessage(err), "\r\n") && !strings.ContainsAny(s, "\r\n") {
+				t.Fatalf("ParseSize(%q) = %d, %v", s, n, err)
+			}
+			return
+		}
+		if n < 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+	})
+}
+
+// FuzzParseAge checks that an --inactive-since value either fails with an
+// invalid_input error or gives a positive duration.
+func FuzzParseAge(f *testing.F) {
+	for _, s := range []string{"365d", "48h", "90m", "1d12h", "0", "-1d", "1y", "99999999999d", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := cli.ParseAge(s)
+		if err != nil {
+			if d != 0 || cinch.Code(err) != "invalid_input" {
+				t.Fatalf("ParseAge(%q) = %v, %v", s, d, err)
+			}
+			return
+		}
+		if d <= 0 {
+			t.Fatalf("ParseAge(%q) = %v", s, d)
 		}
 	})
 }

@@ -16,6 +16,16 @@ import (
 type Guard struct {
 	// Denied records the reason for the last denial, for the error message.
 	Denied string
+	// Stepping is true while a statement the guard already authorized at
+	// prepare time runs. Only then is an ATTACH with an empty filename
+	// allowed: that is VACUUM attaching its private scratch database, which
+	// happens when VACUUM runs, never when a statement is prepared. An ATTACH
+	// statement is always authorized at prepare time, and there its filename
+	// may be an expression (SQLite then reports it as empty), so every
+	// ATTACH seen while not Stepping is refused. Connections that cannot
+	// tell (the database/sql driver prepares and steps on its own) leave it
+	// false: VACUUM is then refused there too, and runs through Query.
+	Stepping bool
 }
 
 // readPragmas may be run with or without an argument; they read only.
@@ -75,7 +85,7 @@ func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 	case sqlite3.AUTH_ATTACH:
 		// The only attach allowed is the empty filename: VACUUM's private
 		// scratch database. VACUUM INTO and ATTACH of any file are denied.
-		if name3 == "" {
+		if name3 == "" && g.Stepping {
 			return sqlite3.AUTH_OK
 		}
 		return deny("ATTACH and VACUUM INTO are not allowed: a query reaches exactly one tenant")

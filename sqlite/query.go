@@ -21,6 +21,9 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 	if err != nil {
 		return nil, err
 	}
+	c.guard.Denied = "" // a reason left by an earlier refusal must not name this error
+	c.guard.Stepping = true
+	defer func() { c.guard.Stepping = false }()
 	if opts.ReadOnly && !s.ReadOnly() {
 		return nil, &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
 	}
