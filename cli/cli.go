@@ -146,7 +146,7 @@ Commands find the project by walking up from the current folder (like git);
 	pf.StringVar(&a.database, "database", "", "database to use (default: the active one in config.toml; env "+EnvDatabase+")")
 	pf.StringVar(&a.branch, "branch", "", "branch to use (default: the active one in config.toml; env "+EnvBranch+")")
 	pf.StringVar(&a.format, "format", FormatTable, "output format: table, json or csv")
-	pf.StringVar(&a.key, "key", "", "encryption key of an encrypted tenant (reserved; env "+EnvTenantKey+")")
+	pf.StringVar(&a.key, "key", "", "encryption key of an encrypted tenant (env "+EnvTenantKey+"); never stored")
 
 	root.AddCommand(
 		a.initCommand(),
@@ -335,8 +335,16 @@ func (a *app) connect(ctx context.Context, branch, tenant string) (*local.DB, er
 	if err := cinch.ValidateTenantName(tenant); err != nil {
 		return nil, err
 	}
-	return p.Connect(cinch.Target{Database: database, Branch: branch, Tenant: tenant})
+	db, err := p.Connect(cinch.Target{Database: database, Branch: branch, Tenant: tenant})
+	if err != nil {
+		return nil, err
+	}
+	return db.WithKey(a.tenantKey()), nil
 }
+
+// tenantKey is the encryption key for encrypted tenants: --key, else
+// CINCHDB_TENANT_KEY. Plain tenants ignore it.
+func (a *app) tenantKey() string { return a.flagOrEnv(a.key, EnvTenantKey) }
 
 // changeLabel names a change for a success message: its position in the
 // branch history ("change 3"), or its id when that cannot be read.

@@ -20,7 +20,7 @@ func (a *app) tenantCommand() *cobra.Command {
 		a.tenantListCommand(), a.tenantCreateCommand(), a.tenantInfoCommand(), a.tenantCopyCommand(),
 		a.tenantRenameCommand(), a.tenantDeleteCommand(), a.tenantStatsCommand(), a.tenantVacuumCommand(),
 		a.tenantAnalyzeCommand(), a.tenantCheckCommand(), a.tenantArchiveCommand(), a.tenantRestoreCommand(),
-		a.tenantGroupCommand())
+		a.tenantGroupCommand(), a.tenantRotateKeyCommand())
 }
 
 func tenantFields(t cinch.TenantInfo) [][2]string {
@@ -68,11 +68,19 @@ cinch tenant archive.`,
 				_, err := fmt.Fprintf(a.stdout, "No tenant has gone unwritten for %s\n", inactive)
 				return err
 			}
+			branchVersion := -1
+			if changes, err := db.Changes(ctx); err == nil {
+				branchVersion = len(changes)
+			}
 			rows := make([][]string, len(list))
 			for i, t := range list {
-				rows[i] = []string{t.Name, string(t.State), sizeText(t.SizeBytes), strconv.Itoa(t.SchemaVersion), timeText(t.CreatedAt), t.Group}
+				version := strconv.Itoa(t.SchemaVersion)
+				if branchVersion >= 0 && t.SchemaVersion < branchVersion {
+					version += " (pending " + strconv.Itoa(branchVersion) + ")"
+				}
+				rows[i] = []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
 			}
-			return a.emit(orEmpty(list), []string{"name", "state", "size", "schema_version", "created_at", "group"}, rows)
+			return a.emit(orEmpty(list), []string{"name", "state", "size", "schema_version", "encrypted", "created_at", "group"}, rows)
 		},
 	}
 	c.Flags().StringVar(&inactive, "inactive-since", "", "only served tenants not written for this long (365d, 48h, 90m)")
@@ -86,10 +94,13 @@ func (a *app) tenantCreateCommand() *cobra.Command {
 		Short: "Create a tenant with the current schema, ready for use",
 		Long: `create makes a tenant's SQLite file with the branch's current schema.
 --lazy only registers the tenant (for bulk provisioning): its file appears on
-its first write. --from copies schema and data from a template tenant.`,
+its first write. --from copies schema and data from a template tenant.
+--encrypt stores it encrypted at rest under --key (or CINCHDB_TENANT_KEY);
+cinch never stores the key, and every later command on the tenant needs it.`,
 		Example: `  cinch tenant create acme_corp
   cinch tenant create customer_12345 --lazy
-  cinch tenant create wayne_ent --from _template_default`,
+  cinch tenant create wayne_ent --from _template_default
+  cinch tenant create stark_ind --encrypt --key "$STARK_KEY"`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -106,6 +117,9 @@ its first write. --from copies schema and data from a template tenant.`,
 			if err != nil {
 				return err
 			}
+			if opts.Encrypt {
+				opts.Key = a.tenantKey()
+			}
 			info, err := db.Tenants().Create(ctx, name, opts)
 			if err != nil {
 				return err
@@ -117,11 +131,41 @@ its first write. --from copies schema and data from a template tenant.`,
 			case opts.Lazy:
 				msg += " (lazy: its file appears on first write)"
 			}
+			if opts.Encrypt {
+				msg += " (encrypted: keep the key safe, cinch does not store it)"
+			}
 			return a.done(info, "%s", msg)
 		},
 	}
 	c.Flags().StringVar(&opts.From, "from", "", "copy schema and data from this tenant")
 	c.Flags().BoolVar(&opts.Lazy, "lazy", false, "only register the tenant; create its file on first write")
+	c.Flags().BoolVar(&opts.Encrypt, "encrypt", false, "encrypt the tenant at rest under --key")
+	return c
+}
+
+func (a *app) tenantRotateKeyCommand() *cobra.Command {
+	var newKey string
+	c := &cobra.Command{
+		Use:   "rotate-key NAME",
+		Short: "Re-encrypt an encrypted tenant under a new key",
+		Long: `rotate-key re-encrypts the tenant under --new-key (or CINCHDB_NEW_TENANT_KEY);
+--key is the current key. The switch is crash-safe: at every moment exactly
+one of the two keys opens the tenant.`,
+		Example: `  cinch tenant rotate-key stark_ind --key "$OLD_KEY" --new-key "$NEW_KEY"`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := a.connect(ctx, "", "")
+			if err != nil {
+				return err
+			}
+			if err := db.RotateKey(ctx, args[0], a.flagOrEnv(newKey, "CINCHDB_NEW_TENANT_KEY")); err != nil {
+				return err
+			}
+			return a.done(map[string]string{"name": args[0], "status": "rotated"}, "Re-encrypted tenant %s under the new key", args[0])
+		},
+	}
+	c.Flags().StringVar(&newKey, "new-key", "", "the new encryption key (env CINCHDB_NEW_TENANT_KEY)")
 	return c
 }
 

@@ -53,7 +53,7 @@ func (kc *keyCache) derive(salt []byte, key string) []byte {
 
 var errNoKey = func(tenant string) error {
 	return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: fmt.Sprintf("tenant %q is encrypted and no key was given", tenant),
-		Hint: "give its key with --key or CINCHDB_TENANT_KEY (library: db.WithKey)"}
+		Hint: "give its key with --key or CINCHDB_TENANT_KEY; in Go, db.WithKey"}
 }
 
 // tenantKey returns the derived key for an encrypted tenant row, or nil

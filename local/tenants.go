@@ -109,7 +109,7 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 	spec := newTenant{name: name, lazy: opts.Lazy, source: opts.From, sourceKey: t.d.key, encrypt: opts.Encrypt, key: opts.Key}
 	if opts.Encrypt {
 		if opts.Key == "" {
-			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrEncryptionKey, "an encrypted tenant needs a key").WithHint("pass --key KEY (or CINCHDB_TENANT_KEY); cinch never stores it")
+			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrEncryptionKey, "an encrypted tenant needs a key").WithHint("pass --key KEY or set CINCHDB_TENANT_KEY; cinch never stores it")
 		}
 		if opts.Lazy {
 			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "--lazy and --encrypt cannot be combined").WithHint("an encrypted tenant gets its file at once")
