@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cinchdb/cinch"
@@ -286,6 +287,10 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 			return err
 		}
 		insert := func() error {
+			// The SQL is built once per set of columns (usually once per
+			// call) and the statement stays in the connection's cache.
+			var lastNames []string
+			var q string
 			for i, rec := range recs {
 				names, vals, err := recordArgs(t, rec, true)
 				if err != nil {
@@ -305,14 +310,17 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 				}
 				names = append(names, `"created_at"`, `"updated_at"`)
 				vals = append(vals, now, now)
-				q := "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(names, ", ") + ") VALUES (" +
-					strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ") RETURNING *"
-				res, err := w.Query(ctx, cinch.QueryOptions{}, q, vals...)
+				if !slices.Equal(names, lastNames) {
+					q = "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(names, ", ") + ") VALUES (" +
+						strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ") RETURNING *"
+					lastNames = names
+				}
+				row, err := w.QueryRow(ctx, q, vals...)
 				if err != nil {
 					return err
 				}
-				fixBools(t, res.Rows)
-				out = append(out, res.Rows...)
+				fixBools(t, []cinch.Record{row})
+				out = append(out, row)
 			}
 			return nil
 		}

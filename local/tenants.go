@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -149,10 +150,14 @@ type newTenant struct {
 // createTenant does Create under the branch lock. A copy of an encrypted
 // tenant stays encrypted under the same key (and salt).
 func (b *branch) createTenant(ctx context.Context, nt newTenant) (cinch.TenantInfo, error) {
-	if _, found, err := b.reg.get(ctx, nt.name); err != nil {
-		return cinch.TenantInfo{}, err
-	} else if found {
-		return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
+	// A lazy create is one registry insert: its primary key says whether
+	// the name is taken. Others check first, before writing a file.
+	if !nt.lazy {
+		if _, found, err := b.reg.get(ctx, nt.name); err != nil {
+			return cinch.TenantInfo{}, err
+		} else if found {
+			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
+		}
 	}
 	row := tenantRow{Name: nt.name, CreatedAt: b.p.now(), Version: b.version()}
 	var dk []byte
@@ -202,12 +207,18 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (cinch.TenantIn
 	}
 	if err := b.reg.insert(ctx, row); err != nil {
 		sqlite.RemoveDB(tmp)
+		if errors.Is(err, cinch.ErrConstraint) {
+			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
+		}
 		return cinch.TenantInfo{}, err
 	}
 	if !nt.lazy {
 		if err := sqlite.Publish(tmp, path); err != nil {
 			return cinch.TenantInfo{}, err
 		}
+	}
+	if nt.lazy {
+		return cinch.TenantInfo{Name: row.Name, State: cinch.TenantLazy, CreatedAt: row.CreatedAt, SchemaVersion: row.Version}, nil
 	}
 	return b.info(row, b.version()), nil
 }

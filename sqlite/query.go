@@ -74,6 +74,45 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 	return res, nil
 }
 
+// QueryRow runs a guarded statement that returns one row (an INSERT ...
+// RETURNING) and returns that row, without the bookkeeping of Query: the
+// hot path of the data API.
+func (c *Conn) QueryRow(ctx context.Context, sql string, params ...any) (cinch.Record, error) {
+	s, err := c.prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	c.guard.Denied = ""
+	c.guard.Stepping = true
+	defer func() { c.guard.Stepping = false }()
+	if ctx.Done() != nil {
+		old := c.raw.SetInterrupt(ctx)
+		defer c.raw.SetInterrupt(old)
+	}
+	defer s.Reset()
+	if err := bindParams(s, params); err != nil {
+		return nil, err
+	}
+	if !s.Step() {
+		if err := s.Err(); err != nil {
+			return nil, c.userError(err)
+		}
+		return nil, fmt.Errorf("%w: %s returned no row", cinch.ErrInternal, sql)
+	}
+	n := s.ColumnCount()
+	row := make(cinch.Record, n)
+	for i := range n {
+		row[s.ColumnName(i)] = columnValue(s, i, false)
+	}
+	// Finish the statement (RETURNING completes the write on the last step).
+	for s.Step() {
+	}
+	if err := s.Err(); err != nil {
+		return nil, c.userError(err)
+	}
+	return row, nil
+}
+
 // scanRow reads the current row; BOOLEAN columns come back as bool.
 func scanRow(s *sqlite3.Stmt, cols []string, bools []bool) cinch.Record {
 	row := make(cinch.Record, len(cols))
