@@ -15,6 +15,10 @@ const (
 // matches SQLite's strftime('%Y-%m-%dT%H:%M:%fZ').
 const TimeFormat = "2006-01-02T15:04:05.000Z"
 
+// TenantKeyHeader is the HTTP header that carries an encrypted tenant's key
+// on one request. Neither the server nor cinch stores it.
+const TenantKeyHeader = "X-Cinch-Tenant-Key"
+
 // Target names one tenant of one branch of one database.
 type Target struct {
 	Database string `json:"database"`

@@ -348,21 +348,3 @@ func (ks *KeyStore) Verify(ctx context.Context, secret string) (Key, error) {
 	}
 	return k, nil
 }
-
-// ---- engine hooks for the server's metrics ----
-//
-// These read engine state that project.go and pool.go keep unexported.
-// They live here only because this file is the server work's one file in
-// package local; they belong beside what they read.
-
-// OpenTenantHandles is the number of tenant handles open in this process.
-func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
-
-// RolloutInProgress reports whether a branch has a multi-step operation in
-// flight (its journal exists), in this process or another.
-func (p *Project) RolloutInProgress(database, branch string) bool {
-	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
-		return false
-	}
-	return exists(filepath.Join(p.branchDir(database, branch), journalFile))
-}

@@ -265,6 +265,15 @@ func (p *Project) branch(ctx context.Context, database, name string) (*branch, e
 		nb.close()
 		return nil, err
 	}
+	// A process that crashed mid-operation left a journal: finish it now,
+	// before this process serves anything from the branch, unless another
+	// process holds the lock (it is doing that work, or will on its next
+	// structural call).
+	if exists(nb.journalPath()) {
+		if unlock, err := nb.tryLock(ctx); err == nil {
+			unlock()
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if b := p.branches[key]; b != nil { // lost a race: use the first
@@ -507,4 +516,16 @@ func (p *Project) forgetBranch(database, name string) {
 	if b != nil {
 		b.close()
 	}
+}
+
+// OpenTenantHandles is the number of tenant handles open in this process.
+func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
+
+// RolloutInProgress reports whether a branch has a multi-step operation in
+// flight (its journal exists), in this process or another.
+func (p *Project) RolloutInProgress(database, branch string) bool {
+	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
+		return false
+	}
+	return exists(filepath.Join(p.branchDir(database, branch), journalFile))
 }

@@ -1,0 +1,321 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cinchdb/cinch"
+)
+
+// Request bodies. Unknown fields, trailing data and wrong types are
+// refused with invalid_input (400).
+type (
+	// QueryRequest is the body of POST .../query.
+	QueryRequest struct {
+		SQL      string `json:"sql"`
+		Params   []any  `json:"params,omitempty"`
+		Limit    int    `json:"limit,omitempty"`     // at most Config.MaxRows
+		ReadOnly bool   `json:"read_only,omitempty"` // refuse writes even for a writing key
+	}
+	// TenantCreateRequest is the body of POST .../tenants.
+	TenantCreateRequest struct {
+		Name string `json:"name"`
+		Lazy bool   `json:"lazy,omitempty"`
+		From string `json:"from,omitempty"`
+		// Encrypt stores the tenant encrypted under the key in the
+		// X-Cinch-Tenant-Key header (never in the body, never stored).
+		Encrypt bool `json:"encrypt,omitempty"`
+	}
+	// RenameRequest renames a tenant (PATCH .../tenants/{tenant}) or a
+	// column (PATCH .../columns/{column}).
+	RenameRequest struct {
+		Name string `json:"name"`
+	}
+	// CopyRequest is the body of POST .../tenants/{tenant}/copy and
+	// POST .../tables/{table}/copy.
+	CopyRequest struct {
+		Target string `json:"target"`
+		NoData bool   `json:"no_data,omitempty"`
+	}
+	// ColumnSpec is a column in a request. Nullable defaults to true (SPEC
+	// §4: columns are nullable unless not null).
+	ColumnSpec struct {
+		Name       string            `json:"name"`
+		Type       string            `json:"type"`
+		Nullable   *bool             `json:"nullable,omitempty"`
+		Unique     bool              `json:"unique,omitempty"`
+		Default    *string           `json:"default,omitempty"`
+		ForeignKey *cinch.ForeignKey `json:"foreign_key,omitempty"`
+	}
+	// TableCreateRequest is the body of POST .../tables.
+	TableCreateRequest struct {
+		Name    string       `json:"name"`
+		Columns []ColumnSpec `json:"columns"`
+	}
+	// ColumnPatchRequest renames a column (name) or changes its
+	// nullability (nullable, with fill_value for existing NULLs): one of
+	// the two per request.
+	ColumnPatchRequest struct {
+		Name      *string `json:"name,omitempty"`
+		Nullable  *bool   `json:"nullable,omitempty"`
+		FillValue *string `json:"fill_value,omitempty"`
+	}
+	// ViewRequest is the body of POST .../views (name and sql) and PUT
+	// .../views/{view} (sql).
+	ViewRequest struct {
+		Name string `json:"name,omitempty"`
+		SQL  string `json:"sql"`
+	}
+	// IndexCreateRequest is the body of POST .../indexes.
+	IndexCreateRequest struct {
+		Name    string   `json:"name,omitempty"`
+		Table   string   `json:"table"`
+		Columns []string `json:"columns"`
+		Unique  bool     `json:"unique,omitempty"`
+	}
+	// BranchCreateRequest is the body of POST /v1/databases/{db}/branches.
+	BranchCreateRequest struct {
+		Name string `json:"name"`
+		From string `json:"from,omitempty"` // default main
+	}
+	// MergeRequest is the body of POST .../branches/{source}/merge.
+	MergeRequest struct {
+		Target string `json:"target"` // default main
+		DryRun bool   `json:"dry_run"`
+	}
+	// RowsDeleteRequest is the body of POST .../rows/delete.
+	RowsDeleteRequest struct {
+		IDs []string `json:"ids"`
+	}
+	// DeleteResponse says how many rows a delete removed.
+	DeleteResponse struct {
+		Deleted int64 `json:"deleted"`
+	}
+	// HealthResponse is the body of GET /v1/health.
+	HealthResponse struct {
+		Status string `json:"status"`
+	}
+)
+
+// rowsBody marks the row insert body (an object or an array of objects)
+// in the route table and the OpenAPI document.
+type rowsBody struct{}
+
+func invalid(format string, args ...any) error {
+	return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf(format, args...)}
+}
+
+// decodeStrict decodes one JSON value from data into v: unknown fields,
+// trailing data, wrong types and an empty body are invalid_input.
+func decodeStrict(data []byte, v any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return invalid("request body is empty: send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("invalid JSON body: unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonError turns an encoding/json error into a clear invalid_input.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return invalid("invalid JSON body at byte %d: %v", se.Offset, se)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return invalid("invalid JSON body: %s must be %s, not %s", field, jsonType(te.Type.Kind().String()), te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return invalid("invalid JSON body: it ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return invalid("invalid JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return invalid("invalid JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "int", "int64", "float64", "uint", "uint64":
+		return "a number"
+	}
+	return kind
+}
+
+// DecodeQueryRequest decodes and checks a query body: sql is required,
+// params must be scalars (numbers become int64 or float64), limit >= 0.
+func DecodeQueryRequest(data []byte) (QueryRequest, error) {
+	var q QueryRequest
+	if err := decodeStrict(data, &q); err != nil {
+		return QueryRequest{}, err
+	}
+	if strings.TrimSpace(q.SQL) == "" {
+		return QueryRequest{}, invalid("sql is required: give one SQL statement")
+	}
+	if q.Limit < 0 {
+		return QueryRequest{}, invalid("limit must be 0 (the server's maximum) or positive, not %d", q.Limit)
+	}
+	for i, p := range q.Params {
+		v, err := scalar(p)
+		if err != nil {
+			return QueryRequest{}, invalid("params[%d]: %v", i, err)
+		}
+		q.Params[i] = v
+	}
+	return q, nil
+}
+
+// DecodeRows decodes a row body: one object (many=false) or an array of
+// objects (many=true). Values must be scalars: null, booleans, numbers
+// (int64 when integral without a fraction or exponent, else float64) and
+// strings.
+func DecodeRows(data []byte) (recs []cinch.Record, many bool, err error) {
+	var v any
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, false, invalid("request body is empty: send a JSON object or an array of objects")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, false, jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false, invalid("invalid JSON body: unexpected data after the JSON value")
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		rec, err := toRecord(v, "")
+		if err != nil {
+			return nil, false, err
+		}
+		return []cinch.Record{rec}, false, nil
+	case []any:
+		if len(v) == 0 {
+			return nil, true, invalid("the array of rows is empty")
+		}
+		recs := make([]cinch.Record, len(v))
+		for i, e := range v {
+			obj, ok := e.(map[string]any)
+			if !ok {
+				return nil, true, invalid("row %d must be an object", i+1)
+			}
+			if recs[i], err = toRecord(obj, fmt.Sprintf("row %d: ", i+1)); err != nil {
+				return nil, true, err
+			}
+		}
+		return recs, true, nil
+	}
+	return nil, false, invalid("the body must be a JSON object or an array of objects")
+}
+
+// DecodeRow decodes a single row object (PATCH).
+func DecodeRow(data []byte) (cinch.Record, error) {
+	recs, many, err := DecodeRows(data)
+	if err != nil {
+		return nil, err
+	}
+	if many {
+		return nil, invalid("the body must be one JSON object")
+	}
+	return recs[0], nil
+}
+
+func toRecord(obj map[string]any, where string) (cinch.Record, error) {
+	rec := make(cinch.Record, len(obj))
+	for k, v := range obj {
+		if err := cinch.ValidateIdentifier(cinch.KindColumn, k); err != nil && k != "id" {
+			return nil, fmt.Errorf("%s%w", where, err)
+		}
+		s, err := scalar(v)
+		if err != nil {
+			return nil, invalid("%scolumn %q: %v", where, k, err)
+		}
+		rec[k] = s
+	}
+	return rec, nil
+}
+
+// scalar checks a decoded JSON value and turns json.Number into int64 or
+// float64.
+func scalar(v any) (any, error) {
+	switch v := v.(type) {
+	case nil, bool:
+		return v, nil
+	case string:
+		if !utf8.ValidString(v) {
+			return nil, errors.New("string is not valid UTF-8")
+		}
+		return v, nil
+	case json.Number:
+		s := string(v)
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n, nil
+			}
+			return nil, fmt.Errorf("integer %s does not fit in 64 bits", s)
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("number %s is out of range", s)
+		}
+		return f, nil
+	case map[string]any:
+		return nil, errors.New("value is an object; store nested data as a JSON string in a TEXT column")
+	case []any:
+		return nil, errors.New("value is an array; store nested data as a JSON string in a TEXT column")
+	}
+	return nil, fmt.Errorf("unsupported value %T", v)
+}
+
+// jsonFloat encodes a float64 so that it reads back as a float: always
+// with a fraction or exponent (2.0, not 2); NaN and infinities as null.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	b := strconv.AppendFloat(nil, v, 'g', -1, 64)
+	if !bytes.ContainsAny(b, ".eE") {
+		b = append(b, '.', '0')
+	}
+	return b, nil
+}
+
+// encodeRecords prepares rows for JSON: floats keep their type across the
+// wire (see jsonFloat).
+func encodeRecords(rows []cinch.Record) {
+	for _, r := range rows {
+		for k, v := range r {
+			if f, ok := v.(float64); ok {
+				r[k] = jsonFloat(f)
+			}
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cinchdb/cinch"
+)
+
+// Transport-level codes that have no sentinel in cinch.Codes: no route
+// matches the path, or the route exists for other methods.
+const (
+	CodeRouteNotFound    = "route_not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+)
+
+// statusByCode is the one table from error code (cinch.Code) to HTTP
+// status. Every code of cinch.Codes has a row (a test checks it); the
+// client maps statuses back only through the code, never the status.
+//
+// Choices worth knowing:
+//   - read_only is 403: the key (or the request's read_only flag) does not
+//     permit writing; the statement itself was fine. encryption_key (an
+//     encrypted tenant without its key) is 403 too.
+//   - query_rejected is 400: the SQL is refused by the guard (SPEC §5).
+//   - protected, constraint_failed, rollout_failed and schema_drift are 409:
+//     the request conflicts with the state of the data (main cannot be
+//     deleted, a UNIQUE constraint, tenant data a change cannot apply to).
+//   - canceled is 408: the query ran past Config.QueryTimeout and SQLite
+//     was interrupted.
+var statusByCode = map[string]int{
+	"invalid_name":        http.StatusBadRequest,
+	"invalid_input":       http.StatusBadRequest,
+	"query_rejected":      http.StatusBadRequest,
+	"limit_exceeded":      http.StatusBadRequest,
+	"confirmation_needed": http.StatusBadRequest,
+	"unauthorized":        http.StatusUnauthorized,
+	"forbidden":           http.StatusForbidden,
+	"read_only":           http.StatusForbidden,
+	"encryption_key":      http.StatusForbidden,
+	"database_not_found":  http.StatusNotFound,
+	"branch_not_found":    http.StatusNotFound,
+	"tenant_not_found":    http.StatusNotFound,
+	"table_not_found":     http.StatusNotFound,
+	"column_not_found":    http.StatusNotFound,
+	"view_not_found":      http.StatusNotFound,
+	"index_not_found":     http.StatusNotFound,
+	"row_not_found":       http.StatusNotFound,
+	"group_not_found":     http.StatusNotFound,
+	CodeRouteNotFound:     http.StatusNotFound,
+	CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
+	"canceled":            http.StatusRequestTimeout,
+	"project_exists":      http.StatusConflict,
+	"database_exists":     http.StatusConflict,
+	"branch_exists":       http.StatusConflict,
+	"tenant_exists":       http.StatusConflict,
+	"table_exists":        http.StatusConflict,
+	"column_exists":       http.StatusConflict,
+	"view_exists":         http.StatusConflict,
+	"index_exists":        http.StatusConflict,
+	"group_exists":        http.StatusConflict,
+	"tenant_archived":     http.StatusConflict,
+	"protected":           http.StatusConflict,
+	"constraint_failed":   http.StatusConflict,
+	"rollout_failed":      http.StatusConflict,
+	"schema_drift":        http.StatusConflict,
+	"conflict":            http.StatusConflict,
+	"busy":                http.StatusConflict,
+	"too_large":           http.StatusRequestEntityTooLarge,
+	"rate_limited":        http.StatusTooManyRequests,
+	"not_implemented":     http.StatusNotImplemented,
+	"no_project":          http.StatusInternalServerError,
+	"internal":            http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status for an error code; 500 for unknown codes.
+func Status(code string) int {
+	if s, ok := statusByCode[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON of every error response:
+// {"error": {"code": "tenant_not_found", "message": "..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the error object: a stable code (cinch.Code), a message
+// for humans, and for some errors details (a merge's conflicts).
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+}
+
+// normalize turns context and body-size errors into the vocabulary.
+func normalize(err error) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return &cinch.Error{Err: cinch.ErrTooLarge, Message: "request body is larger than the server's limit",
+			Hint: "send less data per request (the limit is Config.MaxBodyBytes)"}
+	case errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, cinch.ErrCanceled):
+		return &cinch.Error{Err: cinch.ErrCanceled, Message: "query timed out and was interrupted",
+			Hint: "make the query cheaper, or ask for fewer rows"}
+	case errors.Is(err, context.Canceled) && !errors.Is(err, cinch.ErrCanceled):
+		return &cinch.Error{Err: cinch.ErrCanceled, Message: "request canceled"}
+	}
+	return err
+}
+
+// WriteError writes err as the JSON error body with the status of its code.
+// Internal errors are logged in full and shown without detail: no paths,
+// no stack traces.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, nil, err, nil) }
+
+func writeError(w http.ResponseWriter, log *slog.Logger, err error, details any) {
+	err = normalize(err)
+	code := cinch.Code(err)
+	msg := err.Error()
+	if code == "internal" {
+		if log != nil {
+			log.Error("internal error", "err", err)
+		}
+		msg = "internal error (details are in the server log)"
+	}
+	writeErrorCode(w, code, msg, details)
+}
+
+func writeErrorCode(w http.ResponseWriter, code, msg string, details any) {
+	writeJSON(w, Status(code), ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Details: details}})
+}
+
+// writeJSON writes v as the response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":{"code":"internal","message":"internal error: response could not be encoded"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cinchdb/cinch/local"
+)
+
+// metrics are one server's Prometheus collectors, on a registry of its own
+// (no global state: two servers in one process do not mix).
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	handler  http.Handler
+}
+
+func newMetrics(p *local.Project) *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cinch_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cinch_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.latency,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cinch_open_tenant_handles",
+			Help: "Tenant handles (open SQLite files with their connections) in this process.",
+		}, func() float64 { return float64(p.OpenTenantHandles()) }),
+		&engineCollector{p: p},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
+}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// engineCollector reads tenants per branch and rollouts in progress from
+// the project at scrape time.
+type engineCollector struct{ p *local.Project }
+
+var (
+	tenantsDesc = prometheus.NewDesc("cinch_tenants", "Registered tenants per branch.",
+		[]string{"database", "branch"}, nil)
+	rolloutDesc = prometheus.NewDesc("cinch_rollouts_in_progress",
+		"1 while a branch has a schema rollout or other multi-step operation in flight (its journal exists).",
+		[]string{"database", "branch"}, nil)
+)
+
+func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- tenantsDesc
+	ch <- rolloutDesc
+}
+
+func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dbs, err := c.p.Databases(ctx)
+	if err != nil {
+		return
+	}
+	for _, db := range dbs {
+		branches, err := c.p.Branches(ctx, db.Name)
+		if err != nil {
+			continue
+		}
+		for _, b := range branches {
+			ch <- prometheus.MustNewConstMetric(tenantsDesc, prometheus.GaugeValue, float64(b.Tenants), db.Name, b.Name)
+			v := 0.0
+			if c.p.RolloutInProgress(db.Name, b.Name) {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(rolloutDesc, prometheus.GaugeValue, v, db.Name, b.Name)
+		}
+	}
+}

@@ -1,0 +1,307 @@
+// Package server is cinch's HTTP API (SPEC §7) on top of the local engine:
+// JSON under /v1, API keys from the project's key store (Authorization:
+// Bearer), scoped to a database, branch or tenant and optionally read-only,
+// errors as {"error": {"code", "message"}} with the status from one table
+// (Status), limits on body size, query time, rows and request rate, slog
+// request logs, Prometheus metrics on /metrics and an OpenAPI 3 document on
+// /v1/openapi.json generated from the same route table the mux serves.
+//
+// Package client is the other side: a cinch.DB that talks to this server.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/local"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
+	DefaultQueryTimeout    = 30 * time.Second
+	DefaultMaxRows         = 10_000
+	DefaultRatePerKey      = 1000 // requests per second, per key
+	DefaultRateBurst       = 2000
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// Config tunes a Server. The zero value uses the defaults.
+type Config struct {
+	// MaxBodyBytes caps a request body; larger ones get 413 too_large.
+	MaxBodyBytes int64
+	// QueryTimeout bounds each request's work; SQLite is interrupted when
+	// it passes (408 canceled).
+	QueryTimeout time.Duration
+	// MaxRows caps the rows of one query response; a cut result has
+	// "truncated": true.
+	MaxRows int
+	// RatePerKey is the sustained requests per second allowed per key, and
+	// RateBurst the bucket size (429 rate_limited beyond). A negative
+	// RatePerKey turns rate limiting off.
+	RatePerKey float64
+	RateBurst  int
+	// ShutdownTimeout bounds how long Serve waits for in-flight requests
+	// after its context is canceled.
+	ShutdownTimeout time.Duration
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.QueryTimeout <= 0 {
+		c.QueryTimeout = DefaultQueryTimeout
+	}
+	if c.MaxRows <= 0 {
+		c.MaxRows = DefaultMaxRows
+	}
+	if c.RatePerKey == 0 {
+		c.RatePerKey = DefaultRatePerKey
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = DefaultRateBurst
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Server serves one project over HTTP. It does not own the project: the
+// caller closes it after Serve or Shutdown returns.
+type Server struct {
+	p       *local.Project
+	cfg     Config
+	log     *slog.Logger
+	keys    *local.KeyStore
+	mux     *http.ServeMux
+	handler http.Handler
+	metrics *metrics
+	routes  []route
+	// registered lists "METHOD /path" of every pattern given to the mux.
+	registered []string
+
+	limMu    sync.Mutex
+	limiters map[string]*rate.Limiter
+
+	srvMu sync.Mutex
+	srv   *http.Server
+}
+
+// New builds a server for p. It does no I/O.
+func New(p *local.Project, cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{p: p, cfg: cfg, log: cfg.Logger, keys: p.KeyStore(), mux: http.NewServeMux(),
+		limiters: map[string]*rate.Limiter{}}
+	s.metrics = newMetrics(p)
+	s.routes = routeTable()
+	for _, rt := range s.routes {
+		pattern := rt.method + " " + rt.path
+		s.mux.Handle(pattern, s.wrap(rt))
+		s.registered = append(s.registered, pattern)
+	}
+	s.handler = s.observe(http.HandlerFunc(s.dispatch))
+	return s
+}
+
+// Handler returns the server's HTTP handler (for httptest or your own
+// http.Server).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx is canceled, then shuts down gracefully:
+// in-flight requests finish (up to Config.ShutdownTimeout) and the key
+// store is closed. Requests do not inherit ctx, so canceling it does not
+// interrupt them.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      s.cfg.QueryTimeout + time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.srvMu.Lock()
+	s.srv = srv
+	s.srvMu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.keys.Close()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Shutdown stops accepting requests, waits for in-flight ones (until ctx
+// is done) and closes the key store. A second call returns nil.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.srvMu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.srvMu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Shutdown(ctx)
+	}
+	if cerr := s.keys.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Routes lists the registered patterns ("METHOD /path"), in table order.
+func (s *Server) Routes() []string { return append([]string(nil), s.registered...) }
+
+// dispatch rejects dot segments (path traversal) before routing, and
+// answers unmatched paths with JSON errors instead of the mux's text.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.EscapedPath()
+	for _, seg := range strings.Split(raw, "/") {
+		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") ||
+			strings.EqualFold(seg, ".%2e") || strings.EqualFold(seg, "%2e.") {
+			writeErrorCode(w, "invalid_name", "path segment "+`"`+seg+`"`+" is not allowed: names never contain . or .. segments", nil)
+			return
+		}
+	}
+	if strings.Contains(raw, "//") {
+		writeErrorCode(w, "invalid_name", "empty path segment: every name in the path must be given", nil)
+		return
+	}
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			writeErrorCode(w, CodeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+rec.header.Get("Allow")+")", nil)
+			return
+		}
+		writeErrorCode(w, CodeRouteNotFound, "no route for "+r.Method+" "+r.URL.Path+"; see GET /v1/openapi.json", nil)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// statusRecorder captures what the mux's own 404/405 handlers write.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
+
+// responseWriter records the status and size for logs and metrics.
+type responseWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// keyIDKey carries the authenticated key id to the request log.
+type ctxKey struct{}
+
+type requestInfo struct{ keyID string }
+
+// observe logs every request and records its metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		rw := &responseWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				if rw.status == 0 {
+					writeErrorCode(rw, "internal", "internal error (details are in the server log)", nil)
+				}
+			}
+			if rw.status == 0 {
+				rw.status = http.StatusOK
+			}
+			d := time.Since(start)
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			s.metrics.observe(route, rw.status, d)
+			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", rw.status,
+				"bytes", rw.bytes, "duration", d, "key", info.keyID, "remote", r.RemoteAddr)
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// limiter returns the token bucket of a key.
+func (s *Server) allow(keyID string) bool {
+	if s.cfg.RatePerKey < 0 {
+		return true
+	}
+	s.limMu.Lock()
+	l := s.limiters[keyID]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(s.cfg.RatePerKey), s.cfg.RateBurst)
+		s.limiters[keyID] = l
+	}
+	s.limMu.Unlock()
+	return l.Allow()
+}
+
+// authenticate checks the bearer key.
+func (s *Server) authenticate(r *http.Request) (local.Key, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return local.Key{}, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "missing API key",
+			Hint: "send Authorization: Bearer <key> with a key from: cinch key create"}
+	}
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return local.Key{}, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "the Authorization header must be: Bearer <key>"}
+	}
+	return s.keys.Verify(r.Context(), strings.TrimSpace(secret))
+}
