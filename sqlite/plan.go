@@ -114,8 +114,8 @@ func PlanCreateTable(s *Schema, name string, cols []cinch.Column) (Plan, error) 
 		[]string{CreateTableSQL(t, name), TriggerSQL(name)})
 }
 
-// PlanCopyTable plans COPY_TABLE: same columns and indexes (renamed), with
-// or without the rows.
+// PlanCopyTable plans COPY_TABLE: the same columns (and constraints), with
+// or without the rows. Indexes are not copied: create them on the copy.
 func PlanCopyTable(s *Schema, source, target string, noData bool) (Plan, error) {
 	src, err := s.table(source)
 	if err != nil {
