@@ -139,10 +139,7 @@ func ParseColumnSpec(spec string) (Column, error) {
 	if err := ValidateColumnName(col.Name); err != nil {
 		return Column{}, err
 	}
-	typ := parts[1]
-	if strings.HasSuffix(typ, "?") {
-		typ = strings.TrimSuffix(typ, "?")
-	}
+	typ := strings.TrimSuffix(parts[1], "?") // TYPE? means nullable, the default
 	t, err := ParseColumnType(typ)
 	if err != nil {
 		return bad(fmt.Sprintf("unknown type %s", quoteName(parts[1])), "use one of TEXT, INTEGER, REAL, BLOB, NUMERIC, BOOLEAN")

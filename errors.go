@@ -10,8 +10,9 @@ import (
 // Each sentinel has a stable code (see Code) that the CLI and the HTTP
 // server map to messages and statuses from one table.
 var (
-	ErrInvalidName        = errors.New("invalid name")
-	ErrInvalidInput       = errors.New("invalid input")
+	ErrInvalidName  = errors.New("invalid name")
+	ErrInvalidInput = errors.New("invalid input")
+	//lint:ignore ST1005 SPEC §1 prescribes this exact message.
 	ErrNoProject          = errors.New("No CinchDB project found")
 	ErrProjectExists      = errors.New("project already exists")
 	ErrDatabaseNotFound   = errors.New("database not found")

@@ -454,9 +454,7 @@ func engFactsOf(t *testing.T, path, table string) engTableFacts {
 			f.Triggers = append(f.Triggers, r["name"].(string))
 		}
 		sql := c.ObjectSQL(table)
-		for _, m := range regexp.MustCompile(`CHECK \([^)]*\)\)`).FindAllString(sql, -1) {
-			f.Checks = append(f.Checks, m)
-		}
+		f.Checks = append(f.Checks, regexp.MustCompile(`CHECK \([^)]*\)\)`).FindAllString(sql, -1)...)
 	})
 	return f
 }
