@@ -27,28 +27,14 @@ func (b *branch) archivePath(name string) string {
 // marked archived in the registry, and only then removed. An archived
 // tenant is not served and fan-out skips it. main cannot be archived.
 func (d *DB) Archive(ctx context.Context, name string) error {
-	if err := cinch.ValidateTenantName(name); err != nil {
-		return err
-	}
 	if name == cinch.DefaultTenant {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be archived", Hint: "archive customer tenants only"}
 	}
-	b, err := d.branch(ctx)
-	if err != nil {
-		return err
-	}
-	unlock, err := b.lock(ctx)
+	b, row, unlock, err := d.lockedTenant(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	row, found, err := b.reg.get(ctx, name)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return notFoundTenant(name)
-	}
 	if row.Archived {
 		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is already archived", name), Hint: "restore it with: cinch tenant restore " + name}
 	}
@@ -87,25 +73,11 @@ func (d *DB) Archive(ctx context.Context, name string) error {
 // check its integrity, apply the schema changes made meanwhile, publish it,
 // and mark it served. A corrupt archive is an error and changes nothing.
 func (d *DB) Restore(ctx context.Context, name string) error {
-	if err := cinch.ValidateTenantName(name); err != nil {
-		return err
-	}
-	b, err := d.branch(ctx)
-	if err != nil {
-		return err
-	}
-	unlock, err := b.lock(ctx)
+	b, row, unlock, err := d.lockedTenant(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	row, found, err := b.reg.get(ctx, name)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return notFoundTenant(name)
-	}
 	if !row.Archived {
 		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not archived", name).WithHint("nothing to restore")
 	}

@@ -105,28 +105,14 @@ func (b *branch) createEncrypted(ctx context.Context, tmp string, dk []byte) err
 // command finish or discard an interrupted rotation, so the tenant is
 // always readable with exactly one of the two keys.
 func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
-	if err := cinch.ValidateTenantName(name); err != nil {
-		return err
-	}
 	if newKey == "" {
 		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the new key with --new-key")
 	}
-	b, err := d.branch(ctx)
-	if err != nil {
-		return err
-	}
-	unlock, err := b.lock(ctx)
+	b, row, unlock, err := d.lockedTenant(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	row, found, err := b.reg.get(ctx, name)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return notFoundTenant(name)
-	}
 	if !row.Encrypted {
 		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not encrypted", name).WithHint("only encrypted tenants have a key to rotate")
 	}

@@ -348,26 +348,14 @@ func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
 // Delete removes a tenant: its file, -wal and -shm, and its registry row.
 // main cannot be deleted.
 func (t tenants) Delete(ctx context.Context, name string) error {
-	if err := cinch.ValidateTenantName(name); err != nil {
-		return err
-	}
 	if name == cinch.DefaultTenant {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be deleted", Hint: "every branch keeps its main tenant"}
 	}
-	b, err := t.branch(ctx)
-	if err != nil {
-		return err
-	}
-	unlock, err := b.lock(ctx)
+	b, _, unlock, err := t.d.lockedTenant(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, found, err := b.reg.get(ctx, name); err != nil {
-		return err
-	} else if !found {
-		return notFoundTenant(name)
-	}
 	b.p.pool.forget(b, name, true)
 	if err := b.writeJournal(journal{Op: "delete", Tenant: name}); err != nil {
 		return err
@@ -382,4 +370,28 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	return b.clearJournal()
+}
+
+// lockedTenant validates name, takes the branch lock and reads the
+// tenant's registry row: the common start of every structural operation
+// on one tenant. Call unlock when done (it is nil on error).
+func (d *DB) lockedTenant(ctx context.Context, name string) (b *branch, row tenantRow, unlock func(), err error) {
+	if err := cinch.ValidateTenantName(name); err != nil {
+		return nil, row, nil, err
+	}
+	if b, err = d.branch(ctx); err != nil {
+		return nil, row, nil, err
+	}
+	if unlock, err = b.lock(ctx); err != nil {
+		return nil, row, nil, err
+	}
+	row, found, err := b.reg.get(ctx, name)
+	if err == nil && !found {
+		err = notFoundTenant(name)
+	}
+	if err != nil {
+		unlock()
+		return nil, row, nil, err
+	}
+	return b, row, unlock, nil
 }

@@ -1,7 +1,8 @@
 // Command cross_tenant_totals is the Go version of "Common Pitfalls: 2.
 // Cross-Tenant Queries" in the multi-tenancy concept document: there are no
-// cross-tenant joins, so a total over tenants is one query per tenant,
-// combined in the application.
+// cross-tenant joins, so a total over tenants is the same query run on
+// each tenant ((*local.DB).QueryAll fans it out in parallel), combined in
+// the application.
 //
 // CLI equivalent: cinch query "SELECT SUM(amount) AS total FROM orders" --all-tenants
 //
@@ -40,20 +41,21 @@ func projectDir() (string, func(), error) {
 }
 
 // GetAllTenantTotals returns SUM(amount) of the orders of every tenant of
-// db's branch. SUM over no rows is NULL; COALESCE makes it 0.
-func GetAllTenantTotals(ctx context.Context, db cinch.DB) (map[string]float64, error) {
-	tenants, err := db.Tenants().List(ctx)
+// db's branch, from one fan-out query: QueryAll runs the statement on each
+// served tenant in parallel (lazy tenants answer from the schema, without
+// getting a file) and the totals are combined here. SUM over no rows is
+// NULL; COALESCE makes it 0.
+func GetAllTenantTotals(ctx context.Context, db *local.DB) (map[string]float64, error) {
+	results, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT COALESCE(SUM(amount), 0.0) AS total FROM orders")
 	if err != nil {
 		return nil, err
 	}
-	totals := make(map[string]float64, len(tenants))
-	for _, tenant := range tenants {
-		tenantDB := db.SwitchTenant(tenant.Name)
-		res, err := tenantDB.Query(ctx, "SELECT COALESCE(SUM(amount), 0.0) AS total FROM orders")
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", tenant.Name, err)
+	totals := make(map[string]float64, len(results))
+	for _, r := range results {
+		if r.Err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 		}
-		totals[tenant.Name] = toFloat(res.Rows[0]["total"])
+		totals[r.Tenant] = toFloat(r.Result.Rows[0]["total"])
 	}
 	return totals, nil
 }
@@ -108,7 +110,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 }
 
 // setup creates an orders table and tenants with known order amounts.
-func setup(ctx context.Context, db cinch.DB) error {
+func setup(ctx context.Context, db *local.DB) error {
 	amount, _ := cinch.ParseColumnSpec("amount:REAL:not_null")
 	if _, err := db.Tables().Create(ctx, "orders", []cinch.Column{amount}); err != nil {
 		return err

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +72,22 @@ func TestGetAllTenantTotals(t *testing.T) {
 	}
 	if info.State != cinch.TenantLazy {
 		t.Errorf("reading lazy_co materialized it: %+v", info)
+	}
+	lazyFile := filepath.Join(dir, ".cinchdb", "databases", "myapp", "branches", "main", "tenants", "lazy_co.db")
+	if _, err := os.Stat(lazyFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("reading lazy_co created %s: %v", lazyFile, err)
+	}
+	// A failing statement is reported per tenant, with every tenant there.
+	results, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT no_such_column FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != len(want) {
+		t.Errorf("%d results, want %d", len(results), len(want))
+	}
+	for _, r := range results {
+		if r.Err == nil {
+			t.Errorf("%s: bad column answered %v", r.Tenant, r.Result)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 // Command monitoring is the Go version of "Best Practices: 3. Monitoring"
-// in the multi-tenancy concept document: size, table count and row count
-// of every tenant.
+// in the multi-tenancy concept document: size, table count, row count and
+// last write of every tenant, from (*local.DB).Stats.
 //
 // CLI equivalent: cinch tenant stats
 //
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/local"
@@ -45,48 +46,31 @@ type TenantMetrics struct {
 	SizeMB     float64
 	TableCount int
 	TotalRows  int64
+	LastWrite  time.Time // zero for a lazy tenant (no file yet)
 }
 
-// GetTenantMetrics measures every tenant of db's branch. The tables are
-// the branch's (every tenant has the same schema), so they are listed once.
-func GetTenantMetrics(ctx context.Context, db cinch.DB) ([]TenantMetrics, error) {
-	tables, err := db.Tables().List(ctx)
+// GetTenantMetrics measures every served tenant of db's branch with
+// (*local.DB).Stats, the engine's form of the seed's loop: size of the db
+// and WAL files, user tables and COUNT(*) rows read from each tenant's
+// file, and the last write (modification time of the db or WAL file).
+// A lazy tenant has no file, so it reports no size, tables or rows.
+func GetTenantMetrics(ctx context.Context, db *local.DB) ([]TenantMetrics, error) {
+	stats, err := db.Stats(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	tenants, err := db.Tenants().List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	metrics := make([]TenantMetrics, 0, len(tenants))
-	for _, tenant := range tenants {
-		tenantDB := db.SwitchTenant(tenant.Name)
-		total, err := totalRows(ctx, tenantDB, tables)
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", tenant.Name, err)
-		}
+	metrics := make([]TenantMetrics, 0, len(stats))
+	for _, st := range stats {
 		metrics = append(metrics, TenantMetrics{
-			Tenant:     tenant.Name,
-			State:      tenant.State,
-			SizeMB:     float64(tenant.SizeBytes) / 1024 / 1024, // file + WAL; 0 for a lazy tenant
-			TableCount: len(tables),
-			TotalRows:  total,
+			Tenant:     st.Name,
+			State:      st.State,
+			SizeMB:     float64(st.SizeBytes) / 1024 / 1024, // file + WAL; 0 for a lazy tenant
+			TableCount: st.Tables,
+			TotalRows:  st.Rows,
+			LastWrite:  st.LastWrite,
 		})
 	}
 	return metrics, nil
-}
-
-// totalRows sums COUNT(*) over the tables.
-func totalRows(ctx context.Context, db cinch.DB, tables []cinch.TableInfo) (int64, error) {
-	var total int64
-	for _, t := range tables {
-		res, err := db.Query(ctx, fmt.Sprintf("SELECT COUNT(*) AS count FROM %q", t.Name))
-		if err != nil {
-			return 0, err
-		}
-		total += res.Rows[0]["count"].(int64)
-	}
-	return total, nil
 }
 
 func run(ctx context.Context, dir string, out io.Writer) error {
@@ -109,16 +93,20 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%-12s %-12s %9s %6s %6s\n", "TENANT", "STATE", "SIZE_MB", "TABLES", "ROWS")
+	fmt.Fprintf(out, "%-12s %-12s %9s %6s %6s  %s\n", "TENANT", "STATE", "SIZE_MB", "TABLES", "ROWS", "LAST_WRITE")
 	for _, m := range metrics {
-		fmt.Fprintf(out, "%-12s %-12s %9.3f %6d %6d\n", m.Tenant, m.State, m.SizeMB, m.TableCount, m.TotalRows)
+		last := "-"
+		if !m.LastWrite.IsZero() {
+			last = m.LastWrite.Format(time.RFC3339)
+		}
+		fmt.Fprintf(out, "%-12s %-12s %9.3f %6d %6d  %s\n", m.Tenant, m.State, m.SizeMB, m.TableCount, m.TotalRows, last)
 	}
 	return nil
 }
 
 // setup creates two tables and tenants with different amounts of data,
 // one of them lazy (registered, no file yet).
-func setup(ctx context.Context, db cinch.DB) error {
+func setup(ctx context.Context, db *local.DB) error {
 	name, _ := cinch.ParseColumnSpec("name:TEXT")
 	amount, _ := cinch.ParseColumnSpec("amount:REAL")
 	if _, err := db.Tables().Create(ctx, "users", []cinch.Column{name}); err != nil {

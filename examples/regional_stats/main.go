@@ -1,6 +1,9 @@
 // Command regional_stats is the Go version of "Use Cases: 2. Regional
 // Isolation" in the multi-tenancy concept document: tenants are grouped by
-// region in application code, and statistics are gathered tenant by tenant.
+// region in application code, and a region's statistics come from one
+// fan-out query over its tenants ((*local.DB).QueryAll).
+//
+// CLI equivalent: cinch query "SELECT COUNT(*) AS count FROM users" --tenants customer_1,customer_2
 //
 //	go run ./examples/regional_stats [DIR]
 package main
@@ -44,22 +47,28 @@ var Regions = map[string][]string{
 	"asia-pac": {"customer_5", "customer_6"},
 }
 
-// GetRegionStats counts the users of each tenant of a region. Each count
-// runs on its own tenant: there are no cross-tenant queries.
-func GetRegionStats(ctx context.Context, db cinch.DB, region string) (map[string]int64, error) {
+// GetRegionStats counts the users of each tenant of a region with one
+// fan-out query: QueryAll runs the statement on every named tenant in
+// parallel (each on its own file: still no cross-tenant query) and returns
+// one TenantResult per tenant. An unknown tenant in the list fails the
+// whole call with cinch.ErrTenantNotFound; a failure on one tenant is in
+// its TenantResult.Err.
+func GetRegionStats(ctx context.Context, db *local.DB, region string) (map[string]int64, error) {
 	tenants, ok := Regions[region]
 	if !ok {
 		return nil, fmt.Errorf("unknown region %q", region)
 	}
-	stats := make(map[string]int64, len(tenants))
-	for _, tenant := range tenants {
-		tenantDB := db.SwitchTenant(tenant)
-		// Name the column (AS count) so the row has a "count" key.
-		res, err := tenantDB.Query(ctx, "SELECT COUNT(*) AS count FROM users")
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", tenant, err)
+	// Name the column (AS count) so the row has a "count" key.
+	results, err := db.QueryAll(ctx, cinch.FanOutOptions{Tenants: tenants}, nil, "SELECT COUNT(*) AS count FROM users")
+	if err != nil {
+		return nil, err
+	}
+	stats := make(map[string]int64, len(results))
+	for _, r := range results {
+		if r.Err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 		}
-		stats[tenant] = res.Rows[0]["count"].(int64)
+		stats[r.Tenant] = r.Result.Rows[0]["count"].(int64)
 	}
 	return stats, nil
 }
@@ -100,7 +109,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 }
 
 // setup creates the users table and gives customer_N N users.
-func setup(ctx context.Context, db cinch.DB) error {
+func setup(ctx context.Context, db *local.DB) error {
 	name, _ := cinch.ParseColumnSpec("name:TEXT")
 	if _, err := db.Tables().Create(ctx, "users", []cinch.Column{name}); err != nil {
 		return err

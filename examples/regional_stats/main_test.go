@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"testing"
 
@@ -59,5 +60,25 @@ func TestGetRegionStats(t *testing.T) {
 	}
 	if _, err := GetRegionStats(ctx, db, "mars"); err == nil {
 		t.Error("unknown region: want an error")
+	}
+	// A region naming a tenant that does not exist fails as a whole.
+	Regions["nowhere"] = []string{"customer_1", "customer_9"}
+	defer delete(Regions, "nowhere")
+	if _, err := GetRegionStats(ctx, db, "nowhere"); !errors.Is(err, cinch.ErrTenantNotFound) {
+		t.Errorf("region with an unknown tenant: got %v, want ErrTenantNotFound", err)
+	}
+	// The fan-out is read-only: a write through QueryAll is refused on
+	// every tenant and changes nothing.
+	results, err := db.QueryAll(ctx, cinch.FanOutOptions{Tenants: Regions["us-east"]}, nil, "DELETE FROM users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if !errors.Is(r.Err, cinch.ErrReadOnly) {
+			t.Errorf("%s: DELETE through QueryAll: got %v, want ErrReadOnly", r.Tenant, r.Err)
+		}
+	}
+	if got, err := GetRegionStats(ctx, db, "us-east"); err != nil || got["customer_2"] != 2 {
+		t.Errorf("us-east after refused DELETE: %v, %v", got, err)
 	}
 }
