@@ -108,7 +108,11 @@ func (d *DB) Restore(ctx context.Context, name string) error {
 		return err
 	}
 	d.p.pool.forget(b, name, true)
-	return os.Remove(arc)
+	// A lazy tenant was archived without a file, so it has no archive.
+	if err := os.Remove(arc); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
 }
 
 // checkRestored runs integrity_check on a decompressed archive and brings

@@ -57,8 +57,8 @@ var errNoKey = func(tenant string) error {
 }
 
 // tenantKey returns the derived key for an encrypted tenant row, or nil
-// for a plain one; a plain tenant given a key is an error too, so a typo
-// in a tenant name never silently writes plaintext.
+// for a plain one. A key given for a plain tenant is ignored, so
+// CINCHDB_TENANT_KEY can stay set across a mixed fleet.
 func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
 	if !r.Encrypted {
 		return nil, nil

@@ -1,24 +1,31 @@
 // Command archive is the Go version of "Scaling Patterns: 3. Active/Archive
-// Pattern" in the multi-tenancy concept document: find when a tenant was
-// last active and, after a year without activity, move its data out of the
-// serving set.
+// Pattern" in the multi-tenancy concept document: find the tenants without
+// activity for a year and move them out of the serving set, then bring one
+// back.
 //
-// The seed moves the tenant's SQLite file by hand (shutil.move). Do not do
-// that with cinch: the branch's tenant registry, open handles and schema
-// rollouts all know about the file. The public API has no archive call yet
-// (cinch tenant archive/restore are in the CLI contract), so this example
-// uses what exists: it exports every table of the tenant to a JSON file in
-// an archive folder, records the archive in an application table on tenant
-// main, and then deletes the tenant through TenantService.Delete.
-// (Tenants().Copy to an "archived_..." name would not archive anything: the
-// copy is still a live tenant that every schema change must reach.)
+// The seed moves the tenant's SQLite file by hand (shutil.move) and marks
+// it archived in its own registry. Do not do that with cinch: the branch's
+// tenant registry, open handles and schema rollouts all know about the
+// file. The engine does it instead:
+//
+//   - (*local.DB).InactiveSince(ctx, cutoff) lists the served tenants whose
+//     files were last written before cutoff (a lazy tenant, which has no
+//     file, counts from its creation time);
+//   - (*local.DB).Archive checkpoints the tenant, compresses its file into
+//     branches/<branch>/archive/<tenant>.db.zst, marks it archived and
+//     removes the live file. An archived tenant is refused
+//     (cinch.ErrTenantArchived) and fan-out queries skip it;
+//   - (*local.DB).Restore checks the archive's integrity, applies the schema
+//     changes made while it was archived, and serves it again.
+//
+// CLI equivalents: cinch tenant archive NAME, cinch tenant restore NAME.
 //
 //	go run ./examples/archive [DIR]
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,134 +60,40 @@ func projectDir() (string, func(), error) {
 // InactiveAfter is how long a tenant may go without writes before it is archived.
 const InactiveAfter = 365 * 24 * time.Hour
 
-// Archive is the JSON file an archived tenant becomes.
-type Archive struct {
-	Tenant       string                  `json:"tenant"`
-	ArchivedAt   time.Time               `json:"archived_at"`
-	LastActivity time.Time               `json:"last_activity"`
-	Tables       map[string]ArchiveTable `json:"tables"`
-}
-
-// ArchiveTable is one table of an archived tenant.
-type ArchiveTable struct {
-	Columns []cinch.ColumnInfo `json:"columns"`
-	Rows    []cinch.Record     `json:"rows"`
-}
-
-// LastActivity returns the latest updated_at over all tables of the
-// tenant of db (every cinch table has one), or the tenant's creation time
-// when it holds no rows.
-func LastActivity(ctx context.Context, db cinch.DB) (time.Time, error) {
-	tenant := db.Target().Tenant
-	info, err := db.Tenants().Info(ctx, tenant)
+// ArchiveInactiveTenants archives every served tenant not written since
+// InactiveAfter before now, and returns their names. Tenant main is never
+// archived (Archive refuses it with cinch.ErrProtected).
+func ArchiveInactiveTenants(ctx context.Context, db *local.DB, now time.Time) ([]string, error) {
+	inactive, err := db.InactiveSince(ctx, now.Add(-InactiveAfter))
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
-	last := info.CreatedAt.UTC()
-	tables, err := db.Tables().List(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, t := range tables {
-		res, err := db.Query(ctx, fmt.Sprintf("SELECT MAX(updated_at) AS last FROM %q", t.Name))
-		if err != nil {
-			return time.Time{}, err
-		}
-		s, ok := res.Rows[0]["last"].(string)
-		if !ok { // NULL: no rows
+	var archived []string
+	for _, t := range inactive {
+		if t.Name == cinch.DefaultTenant {
 			continue
 		}
-		ts, err := time.Parse(cinch.TimeFormat, s)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%s.updated_at: %w", t.Name, err)
+		if err := db.Archive(ctx, t.Name); err != nil {
+			return archived, fmt.Errorf("archive %s: %w", t.Name, err)
 		}
-		if ts.After(last) {
-			last = ts
-		}
+		archived = append(archived, t.Name)
 	}
-	return last, nil
-}
-
-// ArchiveInactiveTenant archives the tenant if it has been inactive for
-// longer than InactiveAfter at time now. It returns the archive file's
-// path, or "" when the tenant is still active.
-func ArchiveInactiveTenant(ctx context.Context, db cinch.DB, tenantName, archiveDir string, now time.Time) (string, error) {
-	// Check last activity.
-	tenantDB := db.SwitchTenant(tenantName)
-	last, err := LastActivity(ctx, tenantDB)
-	if err != nil {
-		return "", err
-	}
-	if now.Sub(last) <= InactiveAfter {
-		return "", nil
-	}
-
-	// Export every table, rows and column definitions.
-	a := Archive{Tenant: tenantName, ArchivedAt: now.UTC(), LastActivity: last, Tables: map[string]ArchiveTable{}}
-	tables, err := tenantDB.Tables().List(ctx)
-	if err != nil {
-		return "", err
-	}
-	for _, t := range tables {
-		res, err := tenantDB.Query(ctx, fmt.Sprintf("SELECT * FROM %q ORDER BY id", t.Name))
-		if err != nil {
-			return "", err
-		}
-		a.Tables[t.Name] = ArchiveTable{Columns: t.Columns, Rows: res.Rows}
-	}
-	path := filepath.Join(archiveDir, tenantName+".json")
-	if err := writeFileSynced(path, a); err != nil {
-		return "", err
-	}
-
-	// Update the application's registry, then remove the tenant. Only
-	// delete once the archive is safely on disk.
-	if _, err := db.SwitchTenant(cinch.DefaultTenant).Insert(ctx, "archived_tenants", cinch.Record{
-		"tenant": tenantName, "archive_path": path, "last_activity": last.Format(cinch.TimeFormat),
-	}); err != nil {
-		return "", err
-	}
-	if err := db.Tenants().Delete(ctx, tenantName); err != nil {
-		return "", err
-	}
-	return path, nil
-}
-
-// writeFileSynced writes v as JSON to path through a synced temporary file.
-func writeFileSynced(path string, v any) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".archive-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return archived, nil
 }
 
 func run(ctx context.Context, dir string, out io.Writer) error {
 	return runWithClock(ctx, dir, out, time.Now)
 }
 
+// lastWrites is how long ago each tenant was last written in the demo.
+var lastWrites = map[string]int{"main": 0, "active_customer": 10, "old_customer": 400}
+
 // runWithClock runs the example with now as the current time. The engine
-// stamps created_at and updated_at from local.Config.Now, so the setup
-// moves that clock back to make one tenant's last write 400 days old.
+// stamps rows and tenant creation times from local.Config.Now; the setup
+// moves that clock back to create a tenant 500 days ago. Activity is the
+// tenant files' modification time, so the demo ages the files with
+// os.Chtimes (a stand-in for a year without writes; never needed in an
+// application).
 func runWithClock(ctx context.Context, dir string, out io.Writer, now func() time.Time) error {
 	var setAt time.Time // while non-zero, the engine's clock reads this
 	clock := func() time.Time {
@@ -204,43 +117,98 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 	if err := createSchema(ctx, db); err != nil {
 		return err
 	}
-	for tenant, daysAgo := range map[string]int{"old_customer": 400, "active_customer": 10} {
-		setAt = now().AddDate(0, 0, -daysAgo)
+	for _, tenant := range []string{"old_customer", "active_customer"} {
 		if err := addCustomer(ctx, db, tenant); err != nil {
 			return err
 		}
 	}
+	// A sign-up that never wrote anything: lazy, no file, 500 days old.
+	setAt = now().AddDate(0, 0, -500)
+	if _, err := db.Tenants().Create(ctx, "never_used", cinch.TenantCreateOptions{Lazy: true}); err != nil {
+		return err
+	}
 	setAt = time.Time{}
-
-	archiveDir := filepath.Join(dir, "archive")
-	for _, tenant := range []string{"active_customer", "old_customer"} {
-		last, err := LastActivity(ctx, db.SwitchTenant(tenant))
-		if err != nil {
+	for tenant, daysAgo := range lastWrites {
+		if err := ageFiles(tenantFile(dir, tenant), now().AddDate(0, 0, -daysAgo)); err != nil {
 			return err
-		}
-		path, err := ArchiveInactiveTenant(ctx, db, tenant, archiveDir, now())
-		if err != nil {
-			return err
-		}
-		days := int(now().Sub(last).Hours() / 24)
-		if path == "" {
-			fmt.Fprintf(out, "%s: last active %d days ago, kept\n", tenant, days)
-		} else {
-			rel, _ := filepath.Rel(dir, path)
-			fmt.Fprintf(out, "%s: last active %d days ago, archived to %s and deleted\n", tenant, days, rel)
 		}
 	}
-	res, err := db.Query(ctx, "SELECT tenant FROM archived_tenants")
+
+	archived, err := ArchiveInactiveTenants(ctx, db, now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "archived tenants: %d\n", len(res.Rows))
+	fmt.Fprintf(out, "archived: %v\n", archived)
+	if fi, err := os.Stat(filepath.Join(branchDir(dir), "archive", "old_customer.db.zst")); err == nil {
+		_, live := os.Stat(tenantFile(dir, "old_customer"))
+		fmt.Fprintf(out, "old_customer: archive/old_customer.db.zst (%t), live file removed (%t)\n", fi.Size() > 0, errors.Is(live, os.ErrNotExist))
+	}
+
+	// An archived tenant is not served...
+	_, err = db.SwitchTenant("old_customer").Query(ctx, "SELECT * FROM users")
+	fmt.Fprintf(out, "query old_customer: %s\n", cinch.Code(err))
+	info, err := db.Tenants().Info(ctx, "old_customer")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "old_customer state: %s\n", info.State)
+	// ...and fan-out queries skip it.
+	results, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT COUNT(*) AS count FROM orders")
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "orders per served tenant:")
+	for _, r := range results {
+		if r.Err != nil {
+			return fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
+		}
+		fmt.Fprintf(out, " %s=%d", r.Tenant, r.Result.Rows[0]["count"])
+	}
+	fmt.Fprintln(out)
+
+	// The schema moves on while the tenant sleeps; Restore catches it up.
+	phone, _ := cinch.ParseColumnSpec("phone:TEXT")
+	if _, err := db.Columns().Add(ctx, "users", phone); err != nil {
+		return err
+	}
+	if err := db.Restore(ctx, "old_customer"); err != nil {
+		return err
+	}
+	old := db.SwitchTenant("old_customer")
+	res, err := old.Query(ctx, "SELECT id, email, phone, (SELECT SUM(amount) FROM orders) AS total FROM users")
+	if err != nil {
+		return err
+	}
+	r := res.Rows[0]
+	fmt.Fprintf(out, "restored old_customer: %s, phone=%v, orders total %v\n", r["email"], r["phone"], r["total"])
+	// It is an ordinary tenant again, with the new column.
+	u, err := old.Update(ctx, "users", r["id"].(string), cinch.Record{"phone": "+1 555 0100"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "old_customer phone set: %v\n", u["phone"])
 	return nil
 }
 
-// createSchema makes the customers' tables and the archive registry. The
-// schema is shared by every tenant of the branch, so every tenant has an
-// archived_tenants table; only tenant main uses it.
+func branchDir(dir string) string {
+	return filepath.Join(dir, ".cinchdb", "databases", "myapp", "branches", "main")
+}
+
+func tenantFile(dir, tenant string) string {
+	return filepath.Join(branchDir(dir), "tenants", tenant+".db")
+}
+
+// ageFiles sets the modification time of a tenant's db and WAL files.
+func ageFiles(path string, at time.Time) error {
+	for _, f := range []string{path, path + "-wal"} {
+		if err := os.Chtimes(f, at, at); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// createSchema makes the customers' tables.
 func createSchema(ctx context.Context, db cinch.DB) error {
 	for _, t := range []struct {
 		name  string
@@ -248,7 +216,6 @@ func createSchema(ctx context.Context, db cinch.DB) error {
 	}{
 		{"users", []string{"name:TEXT", "email:TEXT"}},
 		{"orders", []string{"user_id:TEXT:fk=users", "amount:REAL"}},
-		{"archived_tenants", []string{"tenant:TEXT:not_null:unique", "archive_path:TEXT", "last_activity:TEXT"}},
 	} {
 		cols := make([]cinch.Column, 0, len(t.specs))
 		for _, s := range t.specs {

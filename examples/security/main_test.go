@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,8 +31,13 @@ func TestRun(t *testing.T) {
 		"alice@a.example -> customer_a: allowed, 1 user(s)",
 		`alice@a.example -> customer_b: access denied: user "alice@a.example" may not use tenant "customer_b" (forbidden: true)`,
 		`mallory@evil.example -> customer_a: access denied: user "mallory@evil.example" may not use tenant "customer_a" (forbidden: true)`,
-		"per-tenant encryption is not yet available (planned, issue 6); customer_a encrypted: false",
+		"created customer_vault: encrypted=true",
+		"with its key: 1 row(s) read back",
 		"PRAGMA key through a query: query_rejected",
+		"no key: encryption_key (true)",
+		"wrong key: encryption_key (true)",
+		"after rotation, old key: encryption_key",
+		"after rotation, new key: 1 row(s), same data: true",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
@@ -37,7 +46,7 @@ func TestRun(t *testing.T) {
 }
 
 // open returns a handle on tenant main of a project set up like run's.
-func open(t *testing.T) (string, cinch.DB) {
+func open(t *testing.T) (string, *local.DB) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -89,7 +98,7 @@ func TestHostileSQLChangesNothing(t *testing.T) {
 		t.Errorf("customer_b users = %v", res.Rows)
 	}
 	// The database/sql handle carries the same guard.
-	sqlDB, err := db.(*local.DB).WithTenant("customer_a").SQLDB(ctx)
+	sqlDB, err := db.WithTenant("customer_a").SQLDB(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,5 +137,125 @@ func TestGetTenantConnection(t *testing.T) {
 		if !errors.Is(err, ErrAccessDenied) || !errors.Is(err, cinch.ErrForbidden) || conn != nil {
 			t.Errorf("%s -> %q: got %v, %v; want ErrAccessDenied", c.user, c.tenant, conn, err)
 		}
+	}
+}
+
+// filesContaining returns the files under root whose bytes contain s.
+func filesContaining(t *testing.T, root, s string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(data, []byte(s)) {
+			rel, _ := filepath.Rel(root, path)
+			hits = append(hits, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// TestEncryptedAtRest looks at the bytes on disk: the marker written to
+// the encrypted tenant appears in no file of it (database or WAL), while
+// the same marker written to a plain tenant is found, so the search works.
+// Neither key is stored anywhere in the project.
+func TestEncryptedAtRest(t *testing.T) {
+	ctx := context.Background()
+	dir, db := open(t)
+	if err := EncryptionDemo(ctx, db, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	vault := db.WithTenant(VaultTenant).WithKey(RotatedKey)
+	for i := range 50 { // enough pages to reach the WAL and the file
+		if _, err := vault.Insert(ctx, "users", cinch.Record{"name": fmt.Sprintf("%s #%d", SecretNote, i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.WithTenant("customer_a").Insert(ctx, "users", cinch.Record{"name": SecretNote}); err != nil {
+		t.Fatal(err)
+	}
+	tenants := filepath.Join(dir, ".cinchdb", "databases", "myapp", "branches", "main", "tenants")
+	vaultFiles, _ := filepath.Glob(filepath.Join(tenants, VaultTenant+".db*"))
+	if len(vaultFiles) == 0 {
+		t.Fatalf("no files for %s in %s", VaultTenant, tenants)
+	}
+	check := func(when string) {
+		t.Helper()
+		hits := filesContaining(t, tenants, SecretNote)
+		if !slices.ContainsFunc(hits, func(h string) bool { return strings.HasPrefix(h, "customer_a.db") }) {
+			t.Errorf("%s: marker not found in plain customer_a's files (hits %v): the search is broken", when, hits)
+		}
+		for _, h := range hits {
+			if strings.HasPrefix(h, VaultTenant) {
+				t.Errorf("%s: plaintext marker found in encrypted tenant file %s", when, h)
+			}
+		}
+		for _, key := range []string{VaultKey, RotatedKey} {
+			if hits := filesContaining(t, filepath.Join(dir, ".cinchdb"), key); len(hits) > 0 {
+				t.Errorf("%s: key %q stored in %v", when, key, hits)
+			}
+		}
+	}
+	check("while open")
+	// Checkpoint everything into the database files, then look again.
+	if _, err := db.Vacuum(ctx, nil, "customer_a"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := vault.Vacuum(ctx, nil, VaultTenant); err != nil || res[0].Error != "" {
+		t.Fatalf("vacuum %s: %v %+v", VaultTenant, err, res)
+	}
+	check("after vacuum")
+
+	// The data is still there for the key holder, and the info says encrypted.
+	res, err := vault.Query(ctx, "SELECT COUNT(*) AS n FROM users WHERE name LIKE 'CINCH-PLAINTEXT-MARKER%'")
+	if err != nil || res.Rows[0]["n"] != int64(51) {
+		t.Errorf("vault rows: %v, %v", res, err)
+	}
+	info, err := db.Tenants().Info(ctx, VaultTenant)
+	if err != nil || !info.Encrypted {
+		t.Errorf("vault info: %+v, %v", info, err)
+	}
+}
+
+func TestEncryptionKeyErrors(t *testing.T) {
+	ctx := context.Background()
+	_, db := open(t)
+	// Encrypt without a key is refused and creates nothing.
+	if _, err := db.Tenants().Create(ctx, "no_key", cinch.TenantCreateOptions{Encrypt: true}); err == nil {
+		t.Error("encrypted tenant without a key was created")
+	}
+	if _, err := db.Tenants().Info(ctx, "no_key"); !errors.Is(err, cinch.ErrTenantNotFound) {
+		t.Errorf("no_key after refused create: %v", err)
+	}
+	if _, err := db.Tenants().Create(ctx, VaultTenant, cinch.TenantCreateOptions{Encrypt: true, Key: VaultKey}); err != nil {
+		t.Fatal(err)
+	}
+	// Writes need the key too, and a wrong one changes nothing.
+	if _, err := db.WithTenant(VaultTenant).WithKey("nope").Insert(ctx, "users", cinch.Record{"name": "x"}); !errors.Is(err, cinch.ErrEncryptionKey) {
+		t.Errorf("insert with a wrong key: got %v, want ErrEncryptionKey", err)
+	}
+	if _, err := db.WithTenant(VaultTenant).Insert(ctx, "users", cinch.Record{"name": "x"}); !errors.Is(err, cinch.ErrEncryptionKey) {
+		t.Errorf("insert without a key: got %v, want ErrEncryptionKey", err)
+	}
+	// Rotation needs the current key.
+	if err := db.WithTenant(VaultTenant).WithKey("nope").RotateKey(ctx, VaultTenant, RotatedKey); !errors.Is(err, cinch.ErrEncryptionKey) {
+		t.Errorf("rotate with a wrong key: got %v, want ErrEncryptionKey", err)
+	}
+	if err := db.WithKey(VaultKey).RotateKey(ctx, "customer_a", RotatedKey); !errors.Is(err, cinch.ErrInvalidInput) {
+		t.Errorf("rotate a plain tenant: got %v, want ErrInvalidInput", err)
+	}
+	// The failed rotation left the original key valid.
+	res, err := db.WithTenant(VaultTenant).WithKey(VaultKey).Query(ctx, "SELECT COUNT(*) AS n FROM users")
+	if err != nil || res.Rows[0]["n"] != int64(0) {
+		t.Errorf("vault with its key after refused writes: %v, %v", res, err)
 	}
 }

@@ -1,10 +1,17 @@
 // Command tenant_groups is the Go version of "Scaling Patterns: 2. Tenant
 // Groups" in the multi-tenancy concept document: tenants grouped by plan,
-// each group with its resource limits, enforced by the application.
+// each group with resource limits that cinch itself enforces.
 //
-// Groups live in application code here. Issue 3 makes them first-class in
-// cinch (TenantInfo.Group is reserved for it); until then the mapping and
-// the enforcement below are the application's.
+// Groups are first-class: (*local.DB).CreateGroup makes a group with
+// limits, SetTenantGroup puts a tenant in it, Groups lists them, and
+// TenantInfo.Group says a tenant's group. The engine enforces the limits:
+// MaxDBBytes caps each tenant's database file (a write past it fails with
+// cinch.ErrLimitExceeded and changes nothing), MaxConcurrent caps the
+// queries running at once on one tenant (more fail fast with
+// ErrLimitExceeded). SetGroupLimits changes them for open tenants at once.
+//
+// CLI equivalents: cinch group create trial --max-db-size 64KiB
+// --max-concurrent 2, cinch tenant set-group trial_user_1 trial.
 //
 //	go run ./examples/tenant_groups [DIR]
 package main
@@ -15,7 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"strings"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/local"
@@ -43,76 +50,57 @@ func projectDir() (string, func(), error) {
 }
 
 // TenantGroups maps each group to its tenants (TENANT_GROUPS in the seed).
+// setup stores it in cinch; from then on cinch's registry is the truth.
 var TenantGroups = map[string][]string{
 	"enterprise": {"fortune500_a", "fortune500_b"},
 	"standard":   {"startup_1", "startup_2"},
 	"trial":      {"trial_user_1", "trial_user_2"},
 }
 
-// ResourceLimits is what a group's tenants may use.
-type ResourceLimits struct {
-	MaxRowsPerTable int64 // 0: unlimited
-	MaxSizeBytes    int64 // 0: unlimited
-	ReadOnly        bool  // e.g. an expired trial
-}
-
-// ResourceLimitsByGroup is RESOURCE_LIMITS in the seed.
-var ResourceLimitsByGroup = map[string]ResourceLimits{
-	"enterprise": {},
-	"standard":   {MaxRowsPerTable: 10_000, MaxSizeBytes: 1 << 30},
-	"trial":      {MaxRowsPerTable: 3, MaxSizeBytes: 10 << 20},
+// ResourceLimits is RESOURCE_LIMITS in the seed, as cinch groups. Zero
+// means no limit. 64 KiB is the smallest database size cinch accepts.
+var ResourceLimits = []cinch.Group{
+	{Name: "enterprise"},
+	{Name: "standard", MaxDBBytes: 1 << 30, MaxConcurrent: 16},
+	{Name: "trial", MaxDBBytes: 64 << 10, MaxConcurrent: 2},
 }
 
 // ErrNoGroup means a tenant is in no group.
 var ErrNoGroup = errors.New("tenant is in no group")
 
-// ErrLimit means an operation would exceed the tenant's limits.
-var ErrLimit = errors.New("over the tenant's limit")
-
-// GetTenantResources returns the limits of the tenant's group.
-func GetTenantResources(tenantName string) (group string, limits ResourceLimits, err error) {
-	for group, tenants := range TenantGroups {
-		for _, t := range tenants {
-			if t == tenantName {
-				return group, ResourceLimitsByGroup[group], nil
-			}
+// GetTenantResources returns the group of a tenant, with its limits, as
+// cinch stores them (get_tenant_resources in the seed).
+func GetTenantResources(ctx context.Context, db *local.DB, tenantName string) (cinch.Group, error) {
+	info, err := db.Tenants().Info(ctx, tenantName)
+	if err != nil {
+		return cinch.Group{}, err
+	}
+	if info.Group == "" {
+		return cinch.Group{}, fmt.Errorf("%w: %s", ErrNoGroup, tenantName)
+	}
+	groups, err := db.Groups(ctx)
+	if err != nil {
+		return cinch.Group{}, err
+	}
+	for _, g := range groups {
+		if g.Name == info.Group {
+			return g, nil
 		}
 	}
-	return "", ResourceLimits{}, fmt.Errorf("%w: %s", ErrNoGroup, tenantName)
+	return cinch.Group{}, fmt.Errorf("tenant %s: %w: %s", tenantName, cinch.ErrGroupNotFound, info.Group)
 }
 
-// InsertWithinLimits inserts rec into table of the tenant of db unless the
-// tenant's group limits forbid it.
-func InsertWithinLimits(ctx context.Context, db cinch.DB, table string, rec cinch.Record) (cinch.Record, error) {
-	tenant := db.Target().Tenant
-	_, limits, err := GetTenantResources(tenant)
-	if err != nil {
-		return nil, err
-	}
-	if limits.ReadOnly {
-		return nil, fmt.Errorf("%w: %s is read-only", ErrLimit, tenant)
-	}
-	if limits.MaxRowsPerTable > 0 {
-		// Table names cannot be parameters; cinch's names are plain
-		// identifiers (SPEC §3), so quoting is enough.
-		res, err := db.Query(ctx, fmt.Sprintf("SELECT COUNT(*) AS count FROM %q", table))
+// FillUntilLimit inserts up to n projects of about 1 KiB into the tenant
+// of db and returns how many were stored, and the error that stopped it
+// (nil when all n were).
+func FillUntilLimit(ctx context.Context, db cinch.DB, n int) (int, error) {
+	for i := range n {
+		_, err := db.Insert(ctx, "projects", cinch.Record{"title": fmt.Sprintf("project %d", i+1), "body": strings.Repeat("x", 1024)})
 		if err != nil {
-			return nil, err
-		}
-		if n := res.Rows[0]["count"].(int64); n >= limits.MaxRowsPerTable {
-			return nil, fmt.Errorf("%w: %s already has %d rows in %s (max %d)", ErrLimit, tenant, n, table, limits.MaxRowsPerTable)
+			return i, err
 		}
 	}
-	if limits.MaxSizeBytes > 0 {
-		info, err := db.Tenants().Info(ctx, tenant)
-		if err != nil {
-			return nil, err
-		}
-		if info.SizeBytes >= limits.MaxSizeBytes {
-			return nil, fmt.Errorf("%w: %s uses %d bytes (max %d)", ErrLimit, tenant, info.SizeBytes, limits.MaxSizeBytes)
-		}
-	}
-	return db.Insert(ctx, table, rec)
+	return n, nil
 }
 
 func run(ctx context.Context, dir string, out io.Writer) error {
@@ -132,51 +120,69 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 		return err
 	}
 
-	groups := make([]string, 0, len(TenantGroups))
-	for g := range TenantGroups {
-		groups = append(groups, g)
+	groups, err := db.Groups(ctx)
+	if err != nil {
+		return err
 	}
-	sort.Strings(groups)
 	for _, g := range groups {
-		l := ResourceLimitsByGroup[g]
-		fmt.Fprintf(out, "%s %v: max rows/table %d, max bytes %d\n", g, TenantGroups[g], l.MaxRowsPerTable, l.MaxSizeBytes)
+		fmt.Fprintf(out, "%s %v: max db bytes %d, max concurrent %d\n", g.Name, TenantGroups[g.Name], g.MaxDBBytes, g.MaxConcurrent)
 	}
+	for _, tenant := range []string{"fortune500_b", "trial_user_2"} {
+		g, err := GetTenantResources(ctx, db, tenant)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "get_tenant_resources(%s): %s, max db bytes %d\n", tenant, g.Name, g.MaxDBBytes)
+	}
+	_, err = GetTenantResources(ctx, db, "main")
+	fmt.Fprintf(out, "get_tenant_resources(main): %v\n", err)
 
-	// Five inserts each into an enterprise and a trial tenant.
-	for _, tenant := range []string{"fortune500_a", "trial_user_1"} {
-		tenantDB := db.SwitchTenant(tenant)
-		stored := 0
-		var lastErr error
-		for i := range 5 {
-			if _, err := InsertWithinLimits(ctx, tenantDB, "projects", cinch.Record{"title": fmt.Sprintf("project %d", i+1)}); err != nil {
-				if !errors.Is(err, ErrLimit) {
-					return err
-				}
-				lastErr = err
-				continue
-			}
-			stored++
-		}
-		fmt.Fprintf(out, "%s: stored %d of 5", tenant, stored)
-		if lastErr != nil {
-			fmt.Fprintf(out, " (%v)", lastErr)
-		}
-		fmt.Fprintln(out)
+	// 200 projects of 1 KiB each: more than a trial's 64 KiB.
+	const n = 200
+	stored, err := FillUntilLimit(ctx, db.SwitchTenant("trial_user_1"), n)
+	if !errors.Is(err, cinch.ErrLimitExceeded) {
+		return fmt.Errorf("trial_user_1: stored %d, then %v; want ErrLimitExceeded", stored, err)
 	}
-	_, _, err = GetTenantResources("main")
-	fmt.Fprintf(out, "main: %v\n", err)
+	fmt.Fprintf(out, "trial_user_1: stopped before %d projects: %s\n", n, cinch.Code(err))
+	// The enterprise tenant, in its own file, keeps writing.
+	stored, err = FillUntilLimit(ctx, db.SwitchTenant("fortune500_a"), n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "fortune500_a: stored %d of %d\n", stored, n)
+
+	// Upgrading the plan raises the limit for the open tenant at once.
+	if err := db.SetTenantGroup(ctx, "trial_user_1", "standard"); err != nil {
+		return err
+	}
+	if _, err := FillUntilLimit(ctx, db.SwitchTenant("trial_user_1"), 1); err != nil {
+		return err
+	}
+	info, err := db.Tenants().Info(ctx, "trial_user_1")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "trial_user_1 moved to %s: writes again\n", info.Group)
 	return nil
 }
 
-// setup creates a projects table and every tenant of every group.
-func setup(ctx context.Context, db cinch.DB) error {
+// setup creates a projects table, the groups with their limits, and every
+// tenant of every group.
+func setup(ctx context.Context, db *local.DB) error {
 	title, _ := cinch.ParseColumnSpec("title:TEXT")
-	if _, err := db.Tables().Create(ctx, "projects", []cinch.Column{title}); err != nil {
+	body, _ := cinch.ParseColumnSpec("body:TEXT")
+	if _, err := db.Tables().Create(ctx, "projects", []cinch.Column{title, body}); err != nil {
 		return err
 	}
-	for _, tenants := range TenantGroups {
-		for _, t := range tenants {
+	for _, g := range ResourceLimits {
+		if err := db.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		for _, t := range TenantGroups[g.Name] {
 			if _, err := db.Tenants().Create(ctx, t, cinch.TenantCreateOptions{}); err != nil {
+				return err
+			}
+			if err := db.SetTenantGroup(ctx, t, g.Name); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,7 @@
 // Command tenant_lifecycle is the Go version of "Tenant Lifecycle" in the
 // multi-tenancy concept document: creation, data operations (insert, query,
-// update, delete) and deletion of a tenant.
+// update, delete) and deletion of a tenant, on a local handle. The remote
+// side of the seed's `db.is_local` is examples/remote.
 //
 // CLI equivalents:
 //
@@ -66,8 +67,10 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 		return err
 	}
 
-	// 1. Creation. Managing tenants is a local operation in the seed; a
-	// remote handle would go through the server's tenant endpoints.
+	// 1. Creation. Managing tenants is a local operation in the seed. A
+	// remote handle (client.New(url, key).Connect(target), IsLocal() false)
+	// runs the same data operations through a cinch server: see
+	// examples/remote.
 	if db.IsLocal() {
 		info, err := db.Tenants().Create(ctx, "customer_name", cinch.TenantCreateOptions{})
 		if err != nil {
