@@ -4,7 +4,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test lint unit fuzz bench build tidy-check
+.PHONY: test lint unit fuzz bench build tidy-check torture
 
 ## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once.
 test: lint unit fuzz bench
@@ -38,3 +38,8 @@ bench:
 
 build:
 	$(GO) build -o bin/cinch ./cmd/cinch
+
+## torture: long crash/concurrency torture (TRIALS per operation; SEED replays a run).
+TRIALS ?= 50
+torture:
+	CINCH_TORTURE_TRIALS=$(TRIALS) $(if $(SEED),CINCH_TORTURE_SEED=$(SEED)) $(GO) test -count=1 -timeout 60m -v -run 'Torture|Isolation|Concurrency' ./cmd/cinch

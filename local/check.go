@@ -26,7 +26,11 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 	if err != nil {
 		return nil, err
 	}
+	err = b.sweep(ctx) // leftovers of killed processes that no journal names
 	unlock()
+	if err != nil {
+		return nil, err
+	}
 	if len(names) == 0 {
 		rows, err := b.reg.list(ctx)
 		if err != nil {

@@ -100,10 +100,10 @@ func (b *branch) createEncrypted(ctx context.Context, tmp string, dk []byte) err
 
 // RotateKey re-encrypts an encrypted tenant under newKey; d's key (WithKey)
 // must be the current one. The new file is written beside the old one
-// through the backup API, checked, and renamed over it (the commit point);
-// the registry then records the new salt. Journal "rotate" lets the next
-// command finish or discard an interrupted rotation, so the tenant is
-// always readable with exactly one of the two keys.
+// through the backup API and checked; then journal "rotate" (the new salt)
+// is written, the file renamed over the old one (the commit point) and the
+// registry takes the new salt. The next command finishes or discards an
+// interrupted rotation, so exactly one of the two keys opens the tenant.
 func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 	if newKey == "" {
 		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the new key with --new-key")
@@ -138,17 +138,18 @@ func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 	}
 	newDK := d.p.keys.derive(salt, newKey)
 	tmp := path + ".rotate"
-	if err := b.writeJournal(journal{Op: "rotate", Tenant: name, Salt: salt}); err != nil {
-		return err
-	}
 	if err := src.BackupToTemp(ctx, tmp, newDK); err != nil {
 		sqlite.RemoveDB(tmp)
-		b.clearJournal()
 		return err
 	}
 	if err := checkEncrypted(ctx, tmp, newDK, d.p.connOptions()); err != nil {
 		sqlite.RemoveDB(tmp)
-		b.clearJournal()
+		return err
+	}
+	// Only now, with the new file complete, the journal: from here on the
+	// presence of the .rotate file says whether the rename happened.
+	if err := b.writeJournal(journal{Op: "rotate", Tenant: name, Salt: salt}); err != nil {
+		sqlite.RemoveDB(tmp)
 		return err
 	}
 	src.Close()

@@ -105,6 +105,9 @@ func (b *branch) recover(ctx context.Context) error {
 	default:
 		return fmt.Errorf("%w: unknown operation %q in %s", cinch.ErrInternal, j.Op, b.journalPath())
 	}
+	if err := b.sweep(ctx); err != nil {
+		return err
+	}
 	return b.clearJournal()
 }
 

@@ -1,0 +1,64 @@
+package local
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cinchdb/cinch/sqlite"
+)
+
+// sweep removes what a process killed mid-operation can leave behind that
+// no journal names, and settles archive state. Caller holds the branch lock
+// and has run recover (which may still need a .rotate file), so nothing
+// found here belongs to an operation in flight:
+//
+//   - temporary files: tenants/*.tmp (and their -journal/-wal/-shm),
+//     tenants/*.rotate*, archive/*.tmp, and the .<file>.*.tmp of atomic
+//     writes in the branch folder;
+//   - a tenant marked archived whose live file is still there (the archive
+//     was complete before the registry said so): the live file goes;
+//   - an archive beside a served tenant (the crash came before the registry
+//     update): the archive goes, the live file is authoritative.
+//
+// It reads every folder and the registry, so it runs where convergence is
+// asked for (tenant check, recovery), not on every structural call.
+func (b *branch) sweep(ctx context.Context) error {
+	for _, dir := range []string{b.dir, filepath.Join(b.dir, tenantsDir), filepath.Join(b.dir, archiveDir)} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			n := e.Name()
+			leftover := strings.Contains(n, ".tmp") || strings.Contains(n, ".rotate")
+			if dir == b.dir {
+				leftover = strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")
+			}
+			if leftover && !e.IsDir() {
+				if err := os.Remove(filepath.Join(dir, n)); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+			}
+		}
+	}
+	rows, err := b.reg.list(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		live, arc := b.tenantPath(r.Name), b.archivePath(r.Name)
+		switch {
+		case r.Archived && exists(live) && exists(arc):
+			if err := sqlite.RemoveDB(live); err != nil {
+				return err
+			}
+		case !r.Archived && exists(arc):
+			if err := os.Remove(arc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
