@@ -286,6 +286,7 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 		if err != nil {
 			return err
 		}
+		selectByRowID := "SELECT * FROM " + sqlite.Quote(table) + " WHERE rowid = ?"
 		insert := func() error {
 			// The SQL is built once per set of columns (usually once per
 			// call) and the statement stays in the connection's cache.
@@ -312,10 +313,16 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 				vals = append(vals, now, now)
 				if !slices.Equal(names, lastNames) {
 					q = "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(names, ", ") + ") VALUES (" +
-						strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ") RETURNING *"
+						strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
 					lastNames = names
 				}
-				row, err := w.QueryRow(ctx, q, vals...)
+				// Insert, then read the stored row back by rowid: cheaper than
+				// RETURNING, which needs a statement journal and a temporary
+				// table per row, and just as exact (defaults, affinity).
+				if _, err := w.Run(ctx, q, vals...); err != nil {
+					return err
+				}
+				row, err := w.QueryRow(ctx, selectByRowID, w.LastInsertRowID())
 				if err != nil {
 					return err
 				}

@@ -185,6 +185,9 @@ func (c *Conn) Checkpoint() error {
 	return translate(err)
 }
 
+// LastInsertRowID is the rowid of the last row inserted on this connection.
+func (c *Conn) LastInsertRowID() int64 { return c.raw.LastInsertRowID() }
+
 // UserVersion reads PRAGMA user_version: the number of changes applied.
 func (c *Conn) UserVersion() (int, error) {
 	s, _, err := c.raw.Prepare("PRAGMA user_version")

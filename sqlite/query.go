@@ -74,6 +74,34 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 	return res, nil
 }
 
+// Run runs a guarded statement that returns no rows (an INSERT) and
+// reports the rows it changed, without building a Result: the hot path of
+// the data API. It follows Query's rules except that it may run inside an
+// Update transaction.
+func (c *Conn) Run(ctx context.Context, sql string, params ...any) (int64, error) {
+	s, err := c.prepare(sql)
+	if err != nil {
+		return 0, err
+	}
+	c.guard.Denied = ""
+	c.guard.Stepping = true
+	defer func() { c.guard.Stepping = false }()
+	if ctx.Done() != nil {
+		old := c.raw.SetInterrupt(ctx)
+		defer c.raw.SetInterrupt(old)
+	}
+	defer s.Reset()
+	if err := bindParams(s, params); err != nil {
+		return 0, err
+	}
+	for s.Step() {
+	}
+	if err := s.Err(); err != nil {
+		return 0, c.userError(err)
+	}
+	return c.raw.Changes(), nil
+}
+
 // QueryRow runs a guarded statement that returns one row (an INSERT ...
 // RETURNING) and returns that row, without the bookkeeping of Query: the
 // hot path of the data API.
