@@ -14,6 +14,8 @@ import (
 // and has run recover (which may still need a .rotate file), so nothing
 // found here belongs to an operation in flight:
 //
+//   - tenant files without a registry row (a create killed after the file
+//     was published, before its row was inserted);
 //   - temporary files: tenants/*.tmp (and their -journal/-wal/-shm),
 //     tenants/*.rotate*, archive/*.tmp, and the .<file>.*.tmp of atomic
 //     writes in the branch folder;
@@ -46,6 +48,21 @@ func (b *branch) sweep(ctx context.Context) error {
 	rows, err := b.reg.list(ctx)
 	if err != nil {
 		return err
+	}
+	// Unregistered tenant files: a create killed between publishing the
+	// file and inserting its row. Never served; removed here.
+	registered := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		registered[r.Name+".db"] = true
+	}
+	if entries, err := os.ReadDir(filepath.Join(b.dir, tenantsDir)); err == nil {
+		for _, e := range entries {
+			if n := e.Name(); strings.HasSuffix(n, ".db") && !registered[n] {
+				if err := sqlite.RemoveDB(filepath.Join(b.dir, tenantsDir, n)); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	for _, r := range rows {
 		live, arc := b.tenantPath(r.Name), b.archivePath(r.Name)

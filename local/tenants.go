@@ -99,10 +99,9 @@ func notFoundTenant(name string) error {
 
 // Create registers a tenant and, unless lazy, writes its file: from the
 // schema template, or a consistent copy of the From tenant; encrypted under
-// opts.Key when opts.Encrypt is set. The order (temporary file, registry
-// row, rename) means a crash leaves either nothing, or a registered tenant
-// without a file (which reads as an empty lazy tenant), never an
-// unregistered file.
+// opts.Key when opts.Encrypt is set. The order (temporary file, rename,
+// registry row) means a crash leaves nothing visible: at most an
+// unregistered file, which is never served and which the sweep removes.
 func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreateOptions) (cinch.TenantInfo, error) {
 	if err := cinch.ValidateTenantName(name); err != nil {
 		return cinch.TenantInfo{}, err
@@ -205,17 +204,23 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (cinch.TenantIn
 			return cinch.TenantInfo{}, err
 		}
 	}
+	// The file is in place before the registry row: a crash between the two
+	// leaves an unregistered file, which is never served and which the
+	// sweep removes, rather than a registered tenant missing its data.
+	if !nt.lazy {
+		if err := sqlite.Publish(tmp, path); err != nil {
+			sqlite.RemoveDB(tmp)
+			return cinch.TenantInfo{}, err
+		}
+	}
 	if err := b.reg.insert(ctx, row); err != nil {
-		sqlite.RemoveDB(tmp)
+		if !nt.lazy {
+			sqlite.RemoveDB(path)
+		}
 		if errors.Is(err, cinch.ErrConstraint) {
 			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
 		}
 		return cinch.TenantInfo{}, err
-	}
-	if !nt.lazy {
-		if err := sqlite.Publish(tmp, path); err != nil {
-			return cinch.TenantInfo{}, err
-		}
 	}
 	if nt.lazy {
 		return cinch.TenantInfo{Name: row.Name, State: cinch.TenantLazy, CreatedAt: row.CreatedAt, SchemaVersion: row.Version}, nil
