@@ -1,7 +1,7 @@
 # cinch: every check CI runs is `make test` (see .ci/run and the README).
 GO          ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
-FUZZTIME    ?= 10s
+FUZZTIME    ?= 5s
 PKGS        := ./...
 
 .PHONY: test lint unit fuzz bench build tidy-check torture
