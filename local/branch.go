@@ -33,7 +33,6 @@ type Metadata struct {
 	Parent       string    `json:"parent,omitempty"`
 	ParentChange string    `json:"parent_change,omitempty"` // last change shared with the parent
 	CreatedAt    time.Time `json:"created_at"`
-	MergedInto   []string  `json:"merged_into,omitempty"`
 }
 
 // branch is the in-process state of one branch: its change history, the

@@ -243,9 +243,6 @@ func (s branches) Merge(ctx context.Context, source, target string, dryRun bool)
 	if err := dst.rollForwardTo(ctx, next, names); err != nil {
 		return res, err
 	}
-	if err := src.recordMerge(target); err != nil {
-		return res, err
-	}
 	return res, nil
 }
 
@@ -258,18 +255,6 @@ func refusedMerge(errs map[string]error, source, target string) error {
 	return &cinch.Error{Err: errors.Join(cinch.ErrRolloutFailed, cinch.ErrConstraint),
 		Message: fmt.Sprintf("merging %q into %q would fail on tenant %q: %v; nothing was changed", source, target, names[0], errs[names[0]]),
 		Hint:    "fix that tenant's data on the target branch and merge again"}
-}
-
-// recordMerge notes in the source's metadata that it was merged.
-func (b *branch) recordMerge(target string) error {
-	m, err := b.metadata()
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(m.MergedInto, target) {
-		m.MergedInto = append(m.MergedInto, target)
-	}
-	return writeJSON(filepath.Join(b.dir, metadataFile), m)
 }
 
 type mergePlan struct {
