@@ -95,7 +95,7 @@ func (d *DB) Restore(ctx context.Context, name string) error {
 			sqlite.RemoveDB(tmp)
 			return err
 		}
-		if err := b.checkRestored(ctx, tmp, dk); err != nil {
+		if err := b.checkFile(ctx, tmp, dk, func(c *sqlite.Conn) error { return b.catchUp(ctx, c) }); err != nil {
 			sqlite.RemoveDB(tmp)
 			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
 				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
@@ -115,9 +115,11 @@ func (d *DB) Restore(ctx context.Context, name string) error {
 	return nil
 }
 
-// checkRestored runs integrity_check on a decompressed archive and brings
-// it to the branch's schema.
-func (b *branch) checkRestored(ctx context.Context, path string, key []byte) error {
+// checkFile opens a database file (with key, if encrypted), requires
+// integrity_check to say "ok", runs then (when given, e.g. a schema
+// catch-up), and checkpoints, so one file holds everything before it is
+// renamed into place. Restore and key rotation use it on their new files.
+func (b *branch) checkFile(ctx context.Context, path string, key []byte, then func(*sqlite.Conn) error) error {
 	opts := b.p.connOptions()
 	opts.Key = key
 	c, err := sqlite.Open(ctx, path, opts)
@@ -130,13 +132,14 @@ func (b *branch) checkRestored(ctx context.Context, path string, key []byte) err
 		return err
 	}
 	if len(msgs) != 1 || msgs[0] != "ok" {
-		return fmt.Errorf("integrity check: %v", msgs)
+		return fmt.Errorf("%w: integrity check of %s: %v", cinch.ErrInternal, filepath.Base(path), msgs)
 	}
-	if err := b.catchUp(ctx, c); err != nil {
-		return err
+	if then != nil {
+		if err := then(c); err != nil {
+			return err
+		}
 	}
-	_, _, err = c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
-	return err
+	return c.Checkpoint()
 }
 
 func compressFile(src, dst string) error {

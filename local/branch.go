@@ -90,6 +90,13 @@ func (b *branch) lock(ctx context.Context) (unlock func(), err error) {
 		b.lockMu.Unlock()
 		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, b.flock.Path(), err)
 	}
+	return b.locked(ctx)
+}
+
+// locked finishes taking the branch lock (both halves are held): reload
+// the history if another process changed it, then finish or undo what a
+// crashed process left in the journal.
+func (b *branch) locked(ctx context.Context) (unlock func(), err error) {
 	unlock = func() {
 		b.flock.Unlock()
 		b.lockMu.Unlock()
@@ -121,19 +128,7 @@ func (b *branch) tryLock(ctx context.Context) (unlock func(), err error) {
 		}
 		return nil, busy
 	}
-	unlock = func() {
-		b.flock.Unlock()
-		b.lockMu.Unlock()
-	}
-	if err := b.refresh(ctx); err != nil {
-		unlock()
-		return nil, err
-	}
-	if err := b.recover(ctx); err != nil {
-		unlock()
-		return nil, err
-	}
-	return unlock, nil
+	return b.locked(ctx)
 }
 
 // state returns the current changes and schema, refreshed from disk if

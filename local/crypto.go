@@ -142,7 +142,7 @@ func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 		sqlite.RemoveDB(tmp)
 		return err
 	}
-	if err := checkEncrypted(ctx, tmp, newDK, d.p.connOptions()); err != nil {
+	if err := b.checkFile(ctx, tmp, newDK, nil); err != nil {
 		sqlite.RemoveDB(tmp)
 		return err
 	}
@@ -160,24 +160,6 @@ func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 		return err
 	}
 	return b.clearJournal()
-}
-
-// checkEncrypted opens a file with key and runs integrity_check.
-func checkEncrypted(ctx context.Context, path string, key []byte, opts sqlite.Options) error {
-	opts.Key = key
-	c, err := sqlite.Open(ctx, path, opts)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	msgs, err := c.IntegrityCheck(ctx)
-	if err != nil {
-		return err
-	}
-	if len(msgs) != 1 || msgs[0] != "ok" {
-		return fmt.Errorf("%w: re-encrypted copy failed its integrity check: %v", cinch.ErrInternal, msgs)
-	}
-	return c.Checkpoint()
 }
 
 // recoverRotate finishes an interrupted key rotation: if the new file was
