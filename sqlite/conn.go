@@ -41,7 +41,8 @@ type Conn struct {
 	guard Guard
 	inTx  bool // inside Update: Query leaves the transaction alone
 	stmts map[string]*sqlite3.Stmt
-	order []string // insertion order, for eviction
+	meta  map[*sqlite3.Stmt]*stmtMeta // column metadata of cached statements
+	order []string                    // insertion order, for eviction
 	limit int
 	path  string
 }
@@ -67,7 +68,7 @@ func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	c := &Conn{raw: raw, stmts: map[string]*sqlite3.Stmt{}, limit: opts.StmtCache, path: path}
+	c := &Conn{raw: raw, stmts: map[string]*sqlite3.Stmt{}, meta: map[*sqlite3.Stmt]*stmtMeta{}, limit: opts.StmtCache, path: path}
 	if c.limit == 0 {
 		c.limit = DefaultStmtCache
 	}
@@ -229,6 +230,7 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 		old := c.order[0]
 		c.order = c.order[1:]
 		if os, ok := c.stmts[old]; ok {
+			delete(c.meta, os)
 			os.Close()
 			delete(c.stmts, old)
 		}

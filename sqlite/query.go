@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,13 +42,9 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 	// schema changed since it was prepared is re-prepared by that step, and
 	// "SELECT *" then names the current columns, not the old ones.
 	more := s.Step()
-	n := s.ColumnCount()
-	res.Columns = make([]string, n)
-	bools := make([]bool, n)
-	for i := range n {
-		res.Columns[i] = s.ColumnName(i)
-		bools[i] = strings.EqualFold(s.ColumnDeclType(i), "BOOLEAN")
-	}
+	m := c.columns(s)
+	res.Columns = slices.Clone(m.cols)
+	bools := m.bools
 	for ; more; more = s.Step() {
 		if opts.Limit > 0 && len(res.Rows) >= opts.Limit {
 			res.Truncated = true
@@ -139,6 +136,35 @@ func (c *Conn) QueryRow(ctx context.Context, sql string, params ...any) (cinch.R
 		return nil, c.userError(err)
 	}
 	return row, nil
+}
+
+// stmtMeta is what Query needs to know about a statement's columns.
+type stmtMeta struct {
+	cols   []string
+	bools  []bool // BOOLEAN declared type: read back as bool
+	reprep int    // SQLITE_STMTSTATUS_REPREPARE when cols were read
+}
+
+// columns returns a statement's column names and BOOLEAN flags, read from
+// the driver once per statement and again only when SQLite re-prepared it
+// (a schema change can change what "SELECT *" names). Call after the first
+// Step, which is when a re-prepare happens.
+func (c *Conn) columns(s *sqlite3.Stmt) *stmtMeta {
+	rp := s.Status(sqlite3.STMTSTATUS_REPREPARE, false)
+	m := c.meta[s]
+	if m != nil && m.reprep == rp && len(m.cols) == s.ColumnCount() {
+		return m
+	}
+	n := s.ColumnCount()
+	m = &stmtMeta{cols: make([]string, n), bools: make([]bool, n), reprep: rp}
+	for i := range n {
+		m.cols[i] = s.ColumnName(i)
+		m.bools[i] = strings.EqualFold(s.ColumnDeclType(i), "BOOLEAN")
+	}
+	if _, cached := c.stmts[s.SQL()]; cached {
+		c.meta[s] = m
+	}
+	return m
 }
 
 // scanRow reads the current row; BOOLEAN columns come back as bool.
