@@ -142,6 +142,14 @@ func (b *branch) state(ctx context.Context) ([]cinch.Change, *sqlite.Schema, err
 	return b.changes, b.schema, nil
 }
 
+// cachedSchema returns the schema model as last loaded, without checking
+// the disk (hot paths that retry with state on a miss).
+func (b *branch) cachedSchema() *sqlite.Schema {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.schema
+}
+
 // refresh reloads changes.json when its signature changed.
 func (b *branch) refresh(ctx context.Context) error {
 	path := filepath.Join(b.dir, changesFile)

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -183,18 +184,30 @@ func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
 }
 
 // write runs fn on the writer connection of a materialized tenant.
+//
+// The schema model used to check table and column names is the cached one
+// (no stat of changes.json on the hot path); if a name is unknown to it, the
+// history is reloaded from disk and fn runs once more, so a table or column
+// another process just added is found.
 func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, schema *sqlite.Schema) error) error {
 	return d.use(ctx, func(h *handle) error {
 		if h.lazy {
 			return errMaterialize
 		}
-		_, schema, err := h.b.state(ctx)
-		if err != nil {
-			return err
+		run := func(schema *sqlite.Schema) error {
+			h.wmu.Lock()
+			defer h.wmu.Unlock()
+			return fn(h.writer, schema)
 		}
-		h.wmu.Lock()
-		defer h.wmu.Unlock()
-		return fn(h.writer, schema)
+		err := run(h.b.cachedSchema())
+		if errors.Is(err, cinch.ErrTableNotFound) || errors.Is(err, cinch.ErrColumnNotFound) {
+			_, schema, rerr := h.b.state(ctx)
+			if rerr != nil {
+				return rerr
+			}
+			err = run(schema)
+		}
+		return err
 	})
 }
 

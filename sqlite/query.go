@@ -124,10 +124,10 @@ func (c *Conn) QueryRow(ctx context.Context, sql string, params ...any) (cinch.R
 		}
 		return nil, fmt.Errorf("%w: %s returned no row", cinch.ErrInternal, sql)
 	}
-	n := s.ColumnCount()
-	row := make(cinch.Record, n)
-	for i := range n {
-		row[s.ColumnName(i)] = columnValue(s, i, false)
+	m := c.columns(s)
+	row := make(cinch.Record, len(m.cols))
+	for i, name := range m.cols {
+		row[name] = columnValue(s, i, false)
 	}
 	// Finish the statement (RETURNING completes the write on the last step).
 	for s.Step() {
