@@ -128,6 +128,13 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 	if err != nil {
 		return cinch.TenantInfo{}, err
 	}
+	if spec.lazy {
+		// A lazy tenant is one registry row and no file, so nothing a
+		// schema change or another structural operation does can miss it:
+		// the registry's primary key settles races on the name, and its
+		// file is created under the branch lock when first written.
+		return b.createTenant(ctx, spec)
+	}
 	unlock, err := b.lock(ctx)
 	if err != nil {
 		return cinch.TenantInfo{}, err
