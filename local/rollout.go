@@ -144,7 +144,7 @@ func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *s
 // parallel runs fn for every name on a few workers and returns the errors
 // by name.
 func (b *branch) parallel(ctx context.Context, names []string, fn func(name string) error) map[string]error {
-	workers := min(max(runtime.GOMAXPROCS(0), 2), 8)
+	workers := min(4*runtime.GOMAXPROCS(0), 16) // rollouts wait on fsync more than on CPU
 	var (
 		mu   sync.Mutex
 		errs = map[string]error{}
