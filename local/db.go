@@ -229,7 +229,7 @@ func tableFor(schema *sqlite.Schema, table string) (*sqlite.Table, error) {
 }
 
 // recordArgs checks a record's columns against the table and returns the
-// quoted column names and values to bind.
+// column names (sorted, unquoted) and values to bind.
 func recordArgs(t *sqlite.Table, rec cinch.Record, allowID bool) ([]string, []any, error) {
 	cols := make([]string, 0, len(rec))
 	for k := range rec {
@@ -253,7 +253,7 @@ func recordArgs(t *sqlite.Table, rec cinch.Record, allowID bool) ([]string, []an
 		if err != nil {
 			return nil, nil, err
 		}
-		names = append(names, sqlite.Quote(k))
+		names = append(names, k)
 		vals = append(vals, v)
 	}
 	return names, vals, nil
@@ -418,13 +418,17 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 						return err
 					}
 					id = u.String()
-					names = append(names, `"id"`)
+					names = append(names, "id")
 					vals = append(vals, id)
 				}
-				names = append(names, `"created_at"`, `"updated_at"`)
+				names = append(names, "created_at", "updated_at")
 				vals = append(vals, now, now)
 				if !slices.Equal(names, lastNames) {
-					q = "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(names, ", ") + ") VALUES (" +
+					quoted := make([]string, len(names))
+					for i, n := range names {
+						quoted[i] = sqlite.Quote(n)
+					}
+					q = "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(quoted, ", ") + ") VALUES (" +
 						strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
 					lastNames = names
 				}
@@ -472,7 +476,7 @@ func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (ci
 		}
 		sets := make([]string, 0, len(names)+1)
 		for _, n := range names {
-			sets = append(sets, n+" = ?")
+			sets = append(sets, sqlite.Quote(n)+" = ?")
 		}
 		sets = append(sets, `"updated_at" = ?`)
 		vals = append(vals, d.now(), id)
