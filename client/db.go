@@ -275,11 +275,7 @@ func (s tenants) one(name string) (string, error) {
 
 func (s tenants) List(ctx context.Context) ([]cinch.TenantInfo, error) {
 	p, err := s.base()
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.TenantInfo
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[[]cinch.TenantInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s tenants) Create(ctx context.Context, name string, opts cinch.TenantCreateOptions) (cinch.TenantInfo, error) {
@@ -301,12 +297,8 @@ func (s tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 }
 
 func (s tenants) Info(ctx context.Context, name string) (cinch.TenantInfo, error) {
-	var out cinch.TenantInfo
 	p, err := s.one(name)
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[cinch.TenantInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s tenants) Copy(ctx context.Context, source, target string, noData bool) (cinch.TenantInfo, error) {
@@ -345,20 +337,12 @@ func (s tables) base() (string, error) {
 
 func (s tables) List(ctx context.Context) ([]cinch.TableInfo, error) {
 	p, err := s.base()
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.TableInfo
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[[]cinch.TableInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s tables) Info(ctx context.Context, name string) (cinch.TableInfo, error) {
-	var out cinch.TableInfo
 	p, err := s.base()
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodGet, p+"/"+esc(name), nil, &out)
+	return send[cinch.TableInfo](ctx, s.d.c, http.MethodGet, p+"/"+esc(name), err, nil)
 }
 
 func (s tables) Create(ctx context.Context, name string, columns []cinch.Column) (cinch.Change, error) {
@@ -383,12 +367,8 @@ func (s tables) Copy(ctx context.Context, source, target string, noData bool) (c
 }
 
 func (s tables) Drop(ctx context.Context, name string) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base()
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodDelete, p+"/"+esc(name), nil, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodDelete, p+"/"+esc(name), err, nil)
 }
 
 type columns struct{ d *DB }
@@ -402,38 +382,22 @@ func (s columns) base(table string) (string, error) {
 
 func (s columns) List(ctx context.Context, table string) ([]cinch.ColumnInfo, error) {
 	p, err := s.base(table)
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.ColumnInfo
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[[]cinch.ColumnInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s columns) Add(ctx context.Context, table string, column cinch.Column) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base(table)
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodPost, p, column, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodPost, p, err, column)
 }
 
 func (s columns) Drop(ctx context.Context, table, column string) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base(table)
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodDelete, p+"/"+esc(column), nil, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodDelete, p+"/"+esc(column), err, nil)
 }
 
 func (s columns) Rename(ctx context.Context, table, oldName, newName string) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base(table)
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodPatch, p+"/"+esc(oldName), map[string]any{"name": newName}, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodPatch, p+"/"+esc(oldName), err, map[string]any{"name": newName})
 }
 
 func (s columns) AlterNullable(ctx context.Context, table, column string, nullable bool, fill *string) (cinch.Change, error) {
@@ -460,20 +424,12 @@ func (s views) base() (string, error) {
 
 func (s views) List(ctx context.Context) ([]cinch.ViewInfo, error) {
 	p, err := s.base()
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.ViewInfo
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[[]cinch.ViewInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s views) Info(ctx context.Context, name string) (cinch.ViewInfo, error) {
-	var out cinch.ViewInfo
 	p, err := s.base()
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodGet, p+"/"+esc(name), nil, &out)
+	return send[cinch.ViewInfo](ctx, s.d.c, http.MethodGet, p+"/"+esc(name), err, nil)
 }
 
 func (s views) Create(ctx context.Context, name, sql string) (cinch.Change, error) {
@@ -486,21 +442,13 @@ func (s views) Create(ctx context.Context, name, sql string) (cinch.Change, erro
 }
 
 func (s views) Update(ctx context.Context, name, sql string) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base()
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodPut, p+"/"+esc(name), map[string]any{"sql": sql}, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodPut, p+"/"+esc(name), err, map[string]any{"sql": sql})
 }
 
 func (s views) Drop(ctx context.Context, name string) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base()
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodDelete, p+"/"+esc(name), nil, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodDelete, p+"/"+esc(name), err, nil)
 }
 
 type indexes struct{ d *DB }
@@ -538,12 +486,8 @@ func (s indexes) Create(ctx context.Context, index cinch.IndexInfo) (cinch.Chang
 }
 
 func (s indexes) Drop(ctx context.Context, name string) (cinch.Change, error) {
-	var out cinch.Change
 	p, err := s.base()
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodDelete, p+"/"+esc(name), nil, &out)
+	return send[cinch.Change](ctx, s.d.c, http.MethodDelete, p+"/"+esc(name), err, nil)
 }
 
 type branches struct{ d *DB }
@@ -568,20 +512,12 @@ func (s branches) one(name string) (string, error) {
 
 func (s branches) List(ctx context.Context) ([]cinch.BranchInfo, error) {
 	p, err := s.base()
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.BranchInfo
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[[]cinch.BranchInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s branches) Info(ctx context.Context, name string) (cinch.BranchInfo, error) {
-	var out cinch.BranchInfo
 	p, err := s.one(name)
-	if err != nil {
-		return out, err
-	}
-	return out, s.d.c.do(ctx, http.MethodGet, p, nil, &out)
+	return send[cinch.BranchInfo](ctx, s.d.c, http.MethodGet, p, err, nil)
 }
 
 func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchInfo, error) {
@@ -607,11 +543,7 @@ func (s branches) Delete(ctx context.Context, name string) error {
 
 func (s branches) Changes(ctx context.Context, name string) ([]cinch.Change, error) {
 	p, err := s.one(name)
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.Change
-	return out, s.d.c.do(ctx, http.MethodGet, p+"/changes", nil, &out)
+	return send[[]cinch.Change](ctx, s.d.c, http.MethodGet, p+"/changes", err, nil)
 }
 
 func (s branches) Merge(ctx context.Context, source, target string, dryRun bool) (cinch.MergeResult, error) {
@@ -624,4 +556,14 @@ func (s branches) Merge(ctx context.Context, source, target string, dryRun bool)
 		target = cinch.DefaultBranch
 	}
 	return out, s.d.c.do(ctx, http.MethodPost, p+"/merge", map[string]any{"target": target, "dry_run": dryRun}, &out)
+}
+
+// send finishes a service call: if building the path failed (an invalid
+// name), that error; else one request whose answer is decoded into a T.
+func send[T any](ctx context.Context, c *Client, method, path string, pathErr error, in any) (T, error) {
+	var out T
+	if pathErr != nil {
+		return out, pathErr
+	}
+	return out, c.do(ctx, method, path, in, &out)
 }
