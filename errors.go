@@ -46,6 +46,7 @@ var (
 	ErrUnauthorized       = errors.New("unauthorized")
 	ErrForbidden          = errors.New("forbidden")
 	ErrTooLarge           = errors.New("too large")
+	ErrDiskFull           = errors.New("disk full")
 	ErrRateLimited        = errors.New("rate limited")
 	ErrNotImplemented     = errors.New("not implemented")
 	ErrInternal           = errors.New("internal error")
@@ -95,6 +96,7 @@ var Codes = []struct {
 	{ErrUnauthorized, "unauthorized"},
 	{ErrForbidden, "forbidden"},
 	{ErrTooLarge, "too_large"},
+	{ErrDiskFull, "disk_full"},
 	{ErrRateLimited, "rate_limited"},
 	{ErrNotImplemented, "not_implemented"},
 	{ErrCanceled, "canceled"},

@@ -51,10 +51,23 @@ type Result struct {
 	Truncated    bool     `json:"truncated,omitempty"`
 }
 
+// Value returns the value of the named column in row i (the first column
+// of that name), or nil when there is no such row or column.
+func (r *Result) Value(i int, column string) any {
+	if i < 0 || i >= len(r.Rows) {
+		return nil
+	}
+	return r.Rows[i][column]
+}
+
 // QueryOptions tune one query.
 type QueryOptions struct {
 	// Limit caps the rows returned (0: no cap); Result.Truncated says when it cut.
 	Limit int
+	// MaxBytes caps the size of the values returned (strings and blobs by
+	// length, anything else by 8 bytes; 0: no cap); Result.Truncated says
+	// when it cut.
+	MaxBytes int64
 	// ReadOnly refuses any statement that would write.
 	ReadOnly bool
 }

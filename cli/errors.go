@@ -57,6 +57,7 @@ var errorTable = map[string]errorInfo{
 	"unauthorized":        {1, ""},
 	"forbidden":           {1, ""},
 	"too_large":           {1, ""},
+	"disk_full":           {1, "free disk space and run the command again; nothing was lost"},
 	"rate_limited":        {1, "try again later"},
 	"not_implemented":     {1, ""},
 	"canceled":            {1, ""},

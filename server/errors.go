@@ -29,6 +29,8 @@ const (
 //   - protected, constraint_failed, rollout_failed and schema_drift are 409:
 //     the request conflicts with the state of the data (main cannot be
 //     deleted, a UNIQUE constraint, tenant data a change cannot apply to).
+//   - disk_full is 507 (Insufficient Storage): nothing was lost, the write
+//     can be retried once space is freed.
 //   - canceled is 408: the query ran past Config.QueryTimeout and SQLite
 //     was interrupted.
 var statusByCode = map[string]int{
@@ -70,6 +72,7 @@ var statusByCode = map[string]int{
 	"conflict":            http.StatusConflict,
 	"busy":                http.StatusConflict,
 	"too_large":           http.StatusRequestEntityTooLarge,
+	"disk_full":           http.StatusInsufficientStorage,
 	"rate_limited":        http.StatusTooManyRequests,
 	"not_implemented":     http.StatusNotImplemented,
 	"no_project":          http.StatusInternalServerError,

@@ -30,7 +30,8 @@ const (
 	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
 	DefaultQueryTimeout    = 30 * time.Second
 	DefaultMaxRows         = 10_000
-	DefaultRatePerKey      = 1000 // requests per second, per key
+	DefaultMaxResultBytes  = 64 << 20 // 64 MiB
+	DefaultRatePerKey      = 1000     // requests per second, per key
 	DefaultRateBurst       = 2000
 	DefaultShutdownTimeout = 30 * time.Second
 )
@@ -45,6 +46,10 @@ type Config struct {
 	// MaxRows caps the rows of one query response; a cut result has
 	// "truncated": true.
 	MaxRows int
+	// MaxResultBytes caps the values of one query response (strings and
+	// blobs by length, other values by 8 bytes); a cut result has
+	// "truncated": true.
+	MaxResultBytes int64
 	// RatePerKey is the sustained requests per second allowed per key, and
 	// RateBurst the bucket size (429 rate_limited beyond). A negative
 	// RatePerKey turns rate limiting off.
@@ -66,6 +71,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRows <= 0 {
 		c.MaxRows = DefaultMaxRows
+	}
+	if c.MaxResultBytes <= 0 {
+		c.MaxResultBytes = DefaultMaxResultBytes
 	}
 	if c.RatePerKey == 0 {
 		c.RatePerKey = DefaultRatePerKey
