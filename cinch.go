@@ -8,8 +8,12 @@ type Querier interface {
 	// returns its rows (reads) or rows affected (writes). SPEC §5 decides what
 	// is allowed; anything else fails with ErrQueryRejected.
 	Query(ctx context.Context, sql string, params ...any) (*Result, error)
-	// QueryWith is Query with options (row limit, read-only).
+	// QueryWith is Query with options (row and byte limits, read-only).
 	QueryWith(ctx context.Context, opts QueryOptions, sql string, params ...any) (*Result, error)
+	// QueryTo is QueryWith that streams: w receives the column names, then
+	// each row as it is read, so memory does not grow with the result. The
+	// returned Result carries RowsAffected and Truncated; its Rows are nil.
+	QueryTo(ctx context.Context, opts QueryOptions, w RowWriter, sql string, params ...any) (*Result, error)
 	// Insert stores one record and returns it as stored (id, timestamps, defaults).
 	Insert(ctx context.Context, table string, rec Record) (Record, error)
 	// InsertMany stores records in one transaction: all or none.

@@ -41,24 +41,85 @@ func (t Target) Validate() error {
 // float64, string or []byte.
 type Record = map[string]any
 
-// Result is what a query returns: the columns in order, the rows, and for
-// writes the number of rows changed. Truncated is set when a row limit cut
-// the result short.
+// Result is what a query returns: the column names in order, each row as
+// its values in that order, and for writes the number of rows changed.
+// Values are nil, bool, int64, float64, string or []byte. Nothing is lost
+// when two columns share a name (SELECT 1 AS x, 2 AS x; SELECT * over a
+// join). Truncated is set when a row or byte limit cut the result short.
 type Result struct {
 	Columns      []string `json:"columns"`
-	Rows         []Record `json:"rows"`
+	Rows         [][]any  `json:"rows"`
 	RowsAffected int64    `json:"rows_affected"`
-	Truncated    bool     `json:"truncated,omitempty"`
+	Truncated    bool     `json:"truncated"`
 }
 
-// Value returns the value of the named column in row i (the first column
-// of that name), or nil when there is no such row or column.
+// Column returns the position of the first column named name, or -1.
+func (r *Result) Column(name string) int {
+	for i, c := range r.Columns {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Value returns the value of the first column named column in row i, or
+// nil when there is no such row or column.
 func (r *Result) Value(i int, column string) any {
-	if i < 0 || i >= len(r.Rows) {
+	j := r.Column(column)
+	if i < 0 || i >= len(r.Rows) || j < 0 || j >= len(r.Rows[i]) {
 		return nil
 	}
-	return r.Rows[i][column]
+	return r.Rows[i][j]
 }
+
+// Record returns row i as column name → value. It is lossy: when two
+// columns share a name, the later one's value wins. Use Rows to keep every
+// value.
+func (r *Result) Record(i int) Record {
+	rec := make(Record, len(r.Columns))
+	for j, c := range r.Columns {
+		if j < len(r.Rows[i]) {
+			rec[c] = r.Rows[i][j]
+		}
+	}
+	return rec
+}
+
+// Records returns every row as a Record, with Record's loss on repeated
+// column names.
+func (r *Result) Records() []Record {
+	out := make([]Record, len(r.Rows))
+	for i := range r.Rows {
+		out[i] = r.Record(i)
+	}
+	return out
+}
+
+// RowWriter receives a streamed query result (Querier.QueryTo): the column
+// names once, before any row, then each row as it is read. The values
+// slice is the writer's to keep. An error from either method stops the
+// query and is returned by QueryTo.
+type RowWriter interface {
+	WriteColumns(names []string) error
+	WriteRow(values []any) error
+}
+
+// collect is the RowWriter behind Query: it keeps every row.
+type collect struct{ res *Result }
+
+func (c collect) WriteColumns(names []string) error { c.res.Columns = names; return nil }
+func (c collect) WriteRow(values []any) error {
+	c.res.Rows = append(c.res.Rows, values)
+	return nil
+}
+
+// Collect returns a RowWriter that stores what it receives in res, so a
+// QueryTo implementation can serve QueryWith:
+//
+//	res := &cinch.Result{Rows: [][]any{}}
+//	sum, err := q.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
+func Collect(res *Result) RowWriter { return collect{res} }
 
 // QueryOptions tune one query.
 type QueryOptions struct {

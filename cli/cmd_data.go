@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +17,7 @@ func (a *app) queryCommand() *cobra.Command {
 	var params, tenants []string
 	var limit, concurrency int
 	var allTenants bool
+	var timeout time.Duration
 	c := &cobra.Command{
 		Use:   "query SQL",
 		Short: "Run one SQL statement on one tenant, or a read on many at once",
@@ -50,6 +54,9 @@ on one tenant does not hide the others; the command then exits 1.`,
 			if limit < 0 {
 				return usageErrorf("--limit must be 0 (no limit) or more, got %d", limit)
 			}
+			if timeout < 0 {
+				return usageErrorf("--timeout must be 0 (no limit) or more, got %s", timeout)
+			}
 			if concurrency < 0 {
 				return usageErrorf("--concurrency must be 0 (default) or more, got %d", concurrency)
 			}
@@ -81,18 +88,28 @@ on one tenant does not hide the others; the command then exits 1.`,
 				return err
 			}
 			sql := strings.Join(args, " ")
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
 			if fleet {
 				return a.queryFleet(ctx, db, cinch.FanOutOptions{Tenants: tenants, Group: grp, Concurrency: concurrency, Limit: limit}, sql, parseParams(params))
 			}
-			res, err := db.QueryWith(ctx, cinch.QueryOptions{Limit: limit}, sql, parseParams(params)...)
+			out := newRowPrinter(a.stdout, a.format)
+			res, err := db.QueryTo(ctx, cinch.QueryOptions{Limit: limit}, out, sql, parseParams(params)...)
+			if cerr := out.close(res); err == nil {
+				err = cerr
+			}
 			if err != nil {
+				if timeout > 0 && errors.Is(err, cinch.ErrCanceled) && ctx.Err() == context.DeadlineExceeded {
+					return &cinch.Error{Err: cinch.ErrCanceled, Message: fmt.Sprintf("query ran past --timeout %s and was interrupted", timeout),
+						Hint: "make the query cheaper, or raise --timeout"}
+				}
 				return err
 			}
-			if err := writeResult(a.stdout, a.format, res); err != nil {
-				return err
-			}
-			if res != nil && res.Truncated {
-				a.note("(showing the first %d rows; raise --limit to see more)", len(res.Rows))
+			if res.Truncated {
+				a.note("(showing the first %d rows; raise --limit to see more)", out.rows)
 			}
 			return nil
 		},
@@ -100,6 +117,7 @@ on one tenant does not hide the others; the command then exits 1.`,
 	c.Flags().StringVarP(&tenant, "tenant", "t", cinch.DefaultTenant, "tenant to run on")
 	c.Flags().StringArrayVarP(&params, "param", "p", nil, "value for the next ? placeholder (repeatable; JSON scalars are typed, see above)")
 	c.Flags().IntVar(&limit, "limit", 0, "return at most N rows (per tenant with --all-tenants; 0: all)")
+	c.Flags().DurationVar(&timeout, "timeout", 0, "interrupt the query after this long, e.g. 30s (0: no limit)")
 	c.Flags().BoolVar(&allTenants, "all-tenants", false, "run a read on every served tenant of the branch, in parallel")
 	c.Flags().StringSliceVar(&tenants, "tenants", nil, "run a read on these tenants (comma-separated), in parallel")
 	c.Flags().StringVar(&grp, "group", "", "run a read on the tenants of this group, in parallel")

@@ -64,24 +64,28 @@ func (a *app) queryFleet(ctx context.Context, db *local.DB, opts cinch.FanOutOpt
 			if res == nil {
 				res = &cinch.Result{}
 			}
-			rows, err := orderedRows(resultColumns(res), res.Rows)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&js, `{"tenant":%s,"rows":%s}`, name, rows)
+			fmt.Fprintf(&js, `{"tenant":%s,"rows":%s}`, name, rowObjects(res.Columns, res.Rows))
 		}
 		js.WriteByte(']')
 		if err := writeRawJSON(a.stdout, js.Bytes()); err != nil {
 			return err
 		}
 	default:
+		// Tenants normally answer with the same columns; one whose schema
+		// differs (a column only some tenants have) is lined up by name.
 		var columns []string
+		first := true
 		for _, r := range results {
-			if r.Err == nil && r.Result != nil {
-				for _, c := range resultColumns(r.Result) {
-					if !slices.Contains(columns, c) {
-						columns = append(columns, c)
-					}
+			if r.Err != nil || r.Result == nil {
+				continue
+			}
+			if first {
+				columns, first = slices.Clone(r.Result.Columns), false
+				continue
+			}
+			for _, c := range r.Result.Columns {
+				if !slices.Contains(columns, c) {
+					columns = append(columns, c)
 				}
 			}
 		}
@@ -90,8 +94,13 @@ func (a *app) queryFleet(ctx context.Context, db *local.DB, opts cinch.FanOutOpt
 			if r.Err != nil || r.Result == nil {
 				continue
 			}
-			for _, line := range cells(columns, r.Result.Rows, a.format == FormatCSV) {
-				lines = append(lines, append([]string{r.Tenant}, line...))
+			for _, row := range r.Result.Rows {
+				line := make([]string, 1, len(columns)+1)
+				line[0] = r.Tenant
+				for _, v := range alignRow(columns, r.Result.Columns, row) {
+					line = append(line, formatValue(v, a.format == FormatCSV))
+				}
+				lines = append(lines, line)
 			}
 		}
 		headers := append([]string{"tenant"}, columns...)
@@ -127,13 +136,20 @@ func (a *app) queryFleet(ctx context.Context, db *local.DB, opts cinch.FanOutOpt
 	return nil
 }
 
-// resultColumns are a result's columns in order (from the first row when
-// the engine gave none).
-func resultColumns(r *cinch.Result) []string {
-	if len(r.Columns) > 0 || len(r.Rows) == 0 {
-		return r.Columns
+// alignRow puts a row with the given columns under the table's columns:
+// as it is when they are the same, else each table column takes the first
+// of the row's columns of that name (nil when it has none).
+func alignRow(table, columns []string, row []any) []any {
+	if slices.Equal(table, columns) {
+		return row
 	}
-	return recordColumns(r.Rows[0])
+	out := make([]any, len(table))
+	for i, c := range table {
+		if j := slices.Index(columns, c); j >= 0 && j < len(row) {
+			out[i] = row[j]
+		}
+	}
+	return out
 }
 
 // ---- tenant stats, vacuum, analyze, archive, restore ----

@@ -13,6 +13,7 @@ var (
 	DecodeRecords = decodeRecords
 	WriteResult   = writeResult
 	FormatValue   = formatValue
+	JSONKeys      = jsonKeys
 	ErrorMessage  = errorMessage
 	ParseSize     = parseSize
 	ParseAge      = parseAge

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -106,13 +107,15 @@ func TestDecodeRecords(t *testing.T) {
 func TestWriteResult(t *testing.T) {
 	rows := &cinch.Result{
 		Columns: []string{"name", "email", "age", "active", "score", "phone"},
-		Rows: []cinch.Record{
-			{"name": "Alice", "email": "alice@acme.com", "age": int64(30), "active": true, "score": 1.5, "phone": nil},
-			{"name": "Bob, Jr.", "email": "bob@acme.com", "age": int64(7), "active": false, "score": 100.0, "phone": "555"},
+		Rows: [][]any{
+			{"Alice", "alice@acme.com", int64(30), true, 1.5, nil},
+			{"Bob, Jr.", "bob@acme.com", int64(7), false, 100.0, "555"},
 		},
 	}
 	empty := &cinch.Result{Columns: []string{"name", "email"}}
 	write := &cinch.Result{RowsAffected: 3}
+	dup := &cinch.Result{Columns: []string{"id", "id", "id_2", "x"}, Rows: [][]any{{int64(1), int64(2), int64(3), "9e999"}}}
+	inf := &cinch.Result{Columns: []string{"f", "g", "h"}, Rows: [][]any{{math.Inf(1), math.Inf(-1), 2.0}}}
 
 	tests := []struct {
 		name   string
@@ -134,7 +137,7 @@ func TestWriteResult(t *testing.T) {
     "email": "bob@acme.com",
     "age": 7,
     "active": false,
-    "score": 100,
+    "score": 100.0,
     "phone": "555"
   }
 ]
@@ -148,6 +151,24 @@ func TestWriteResult(t *testing.T) {
 		{"csv write", "csv", write, "rows_affected\n3\n"},
 		{"table write", "table", write, "3 rows affected\n"},
 		{"table one row affected", "table", &cinch.Result{RowsAffected: 1}, "1 row affected\n"},
+		{"json repeated names get suffixes", "json", dup, `[
+  {
+    "id": 1,
+    "id_3": 2,
+    "id_2": 3,
+    "x": "9e999"
+  }
+]
+`},
+		{"json infinity and nested quotes", "json", inf, `[
+  {
+    "f": 9e999,
+    "g": -9e999,
+    "h": 2.0
+  }
+]
+`},
+		{"csv keeps repeated names", "csv", dup, "id,id,id_2,x\n1,2,3,9e999\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +186,7 @@ func TestWriteResult(t *testing.T) {
 func TestWriteResultTable(t *testing.T) {
 	res := &cinch.Result{
 		Columns: []string{"name", "Phone", "age"},
-		Rows:    []cinch.Record{{"name": "Alice", "Phone": nil, "age": int64(30)}},
+		Rows:    [][]any{{"Alice", nil, int64(30)}},
 	}
 	var buf bytes.Buffer
 	if err := cli.WriteResult(&buf, "table", res); err != nil {
@@ -192,7 +213,7 @@ func TestWriteResultTable(t *testing.T) {
 func TestWriteResultJSONValid(t *testing.T) {
 	res := &cinch.Result{
 		Columns: []string{"a", "b", "c"},
-		Rows:    []cinch.Record{{"a": []byte{0, 1, 2}, "b": "quote\"and\nnewline", "c": int64(-1)}},
+		Rows:    [][]any{{[]byte{0, 1, 2}, "quote\"and\nnewline", int64(-1)}},
 	}
 	var buf bytes.Buffer
 	if err := cli.WriteResult(&buf, "json", res); err != nil {
@@ -204,6 +225,22 @@ func TestWriteResultJSONValid(t *testing.T) {
 	}
 	if got[0]["a"] != "AAEC" || got[0]["b"] != "quote\"and\nnewline" || got[0]["c"] != -1.0 {
 		t.Errorf("got %v", got)
+	}
+}
+
+func TestJSONKeys(t *testing.T) {
+	tests := []struct{ columns, want []string }{
+		{nil, []string{}},
+		{[]string{"a", "b"}, []string{"a", "b"}},
+		{[]string{"id", "id", "id"}, []string{"id", "id_2", "id_3"}},
+		{[]string{"id", "id", "id_2"}, []string{"id", "id_3", "id_2"}},
+		{[]string{"id_2", "id", "id"}, []string{"id_2", "id", "id_3"}},
+		{[]string{"", ""}, []string{"", "_2"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, cli.JSONKeys(tt.columns)); diff != "" {
+			t.Errorf("JSONKeys(%q) (-want +got):\n%s", tt.columns, diff)
+		}
 	}
 }
 

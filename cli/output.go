@@ -154,23 +154,6 @@ func formatValue(v any, forCSV bool) string {
 	}
 }
 
-// orderedRows encodes rows as a JSON array of objects whose keys follow
-// columns (Go maps would sort them).
-func orderedRows(columns []string, rows []cinch.Record) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('[')
-	for i, r := range rows {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := orderedObject(&buf, columns, r); err != nil {
-			return nil, err
-		}
-	}
-	buf.WriteByte(']')
-	return buf.Bytes(), nil
-}
-
 func orderedObject(buf *bytes.Buffer, columns []string, r cinch.Record) error {
 	buf.WriteByte('{')
 	for j, c := range columns {
@@ -213,59 +196,6 @@ func recordColumns(r cinch.Record) []string {
 	}
 	sort.Strings(rest)
 	return append(cols, rest...)
-}
-
-// writeResult writes a query result in format. Reads (results with
-// columns) print their rows: a table with the columns in result order, a
-// JSON array of row objects ([] when empty), or CSV with a header. Writes
-// print the rows affected ({"rows_affected": N} in JSON).
-func writeResult(w io.Writer, format string, r *cinch.Result) error {
-	if r == nil {
-		r = &cinch.Result{}
-	}
-	if len(r.Columns) == 0 && len(r.Rows) == 0 {
-		switch format {
-		case FormatJSON:
-			return writeJSON(w, map[string]int64{"rows_affected": r.RowsAffected})
-		case FormatCSV:
-			return writeCSV(w, []string{"rows_affected"}, [][]string{{strconv.FormatInt(r.RowsAffected, 10)}})
-		default:
-			_, err := fmt.Fprintf(w, "%d %s affected\n", r.RowsAffected, plural(r.RowsAffected, "row", "rows"))
-			return err
-		}
-	}
-	columns := r.Columns
-	if len(columns) == 0 && len(r.Rows) > 0 {
-		columns = recordColumns(r.Rows[0])
-	}
-	switch format {
-	case FormatJSON:
-		raw, err := orderedRows(columns, r.Rows)
-		if err != nil {
-			return err
-		}
-		return writeRawJSON(w, raw)
-	case FormatCSV:
-		return writeCSV(w, columns, cells(columns, r.Rows, true))
-	default:
-		if err := writeTable(w, columns, cells(columns, r.Rows, false)); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(w, "(%d %s)\n", len(r.Rows), plural(int64(len(r.Rows)), "row", "rows"))
-		return err
-	}
-}
-
-func cells(columns []string, rows []cinch.Record, forCSV bool) [][]string {
-	out := make([][]string, len(rows))
-	for i, r := range rows {
-		line := make([]string, len(columns))
-		for j, c := range columns {
-			line[j] = formatValue(r[c], forCSV)
-		}
-		out[i] = line
-	}
-	return out
 }
 
 // writeRecords writes stored records (insert, update): one object, or an

@@ -116,17 +116,37 @@ func codeForStatus(status int) string {
 // the server's message; an error's details (a refused merge's plan) are
 // decoded into out too.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	resp, err := c.request(ctx, method, path, in, out)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%w: cinch client: %s %s: decoding the response: %v", cinch.ErrInternal, method, path, err)
+	}
+	return nil
+}
+
+// request sends one request and returns the response of a success, whose
+// body the caller reads and closes. An error response becomes the error
+// (see do), with its details decoded into details when not nil.
+func (c *Client) request(ctx context.Context, method, path string, in, details any) (*http.Response, error) {
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
-			return cinch.Errorf(cinch.ErrInvalidInput, "encoding the request: %v", err)
+			return nil, cinch.Errorf(cinch.ErrInvalidInput, "encoding the request: %v", err)
 		}
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return cinch.Errorf(cinch.ErrInvalidInput, "building the request: %v", err)
+		return nil, cinch.Errorf(cinch.ErrInvalidInput, "building the request: %v", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -142,53 +162,52 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &cinch.Error{Op: method + " " + path, Err: cinch.ErrCanceled, Message: "request canceled: " + ctx.Err().Error()}
+			return nil, &cinch.Error{Op: method + " " + path, Err: cinch.ErrCanceled, Message: "request canceled: " + ctx.Err().Error()}
 		}
-		return fmt.Errorf("cinch client: %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("cinch client: %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode < 400 {
+		return resp, nil
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("cinch client: %s %s: reading the response: %w", method, path, err)
+		return nil, fmt.Errorf("cinch client: %s %s: reading the response: %w", method, path, err)
 	}
-	if resp.StatusCode >= 400 {
-		var eb errorBody
-		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-			eb.Error.Code = codeForStatus(resp.StatusCode)
-			eb.Error.Message = fmt.Sprintf("server answered %s", resp.Status)
-		}
-		if out != nil && len(eb.Error.Details) > 0 {
-			json.Unmarshal(eb.Error.Details, out)
-		}
-		return &cinch.Error{Op: method + " " + path, Err: cinch.FromCode(eb.Error.Code), Message: eb.Error.Message}
+	var eb errorBody
+	if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
+		eb.Error.Code = codeForStatus(resp.StatusCode)
+		eb.Error.Message = fmt.Sprintf("server answered %s", resp.Status)
 	}
-	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
+	if details != nil && len(eb.Error.Details) > 0 {
+		json.Unmarshal(eb.Error.Details, details)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%w: cinch client: %s %s: decoding the response: %v", cinch.ErrInternal, method, path, err)
-	}
-	return nil
+	return nil, &cinch.Error{Op: method + " " + path, Err: cinch.FromCode(eb.Error.Code), Message: eb.Error.Message}
 }
 
-// fixRecord turns json.Number values into int64 (integers) or float64
-// (numbers written with a fraction or exponent; the server always writes
-// floats that way), matching what a local handle returns.
+// fixValue turns a json.Number into int64 (integers) or float64 (numbers
+// written with a fraction or exponent; the server always writes floats
+// that way, and infinities as ±9e999), matching what a local handle
+// returns. Other values are returned as they are.
+func fixValue(v any) any {
+	n, ok := v.(json.Number)
+	if !ok {
+		return v
+	}
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i
+		}
+	}
+	f, _ := strconv.ParseFloat(s, 64) // ±Inf for ±9e999, with a range error
+	return f
+}
+
+// fixRecord applies fixValue to every value of r.
 func fixRecord(r cinch.Record) {
 	for k, v := range r {
-		if n, ok := v.(json.Number); ok {
-			s := string(n)
-			if !strings.ContainsAny(s, ".eE") {
-				if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-					r[k] = i
-					continue
-				}
-			}
-			f, _ := strconv.ParseFloat(s, 64)
-			r[k] = f
-		}
+		r[k] = fixValue(v)
 	}
 }
 

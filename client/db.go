@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -124,17 +126,27 @@ type queryRequest struct {
 	ReadOnly bool   `json:"read_only,omitempty"`
 }
 
-// QueryWith runs one statement with options. The server caps the rows at
-// its own limit too; Result.Truncated says when a limit cut.
+// QueryWith runs one statement with options and returns every row. The
+// server caps the rows and bytes at its own limits too; Result.Truncated
+// says when a limit cut.
 func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
+	res := &cinch.Result{Rows: [][]any{}}
+	sum, err := d.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
+	return res, nil
+}
+
+// QueryTo runs one statement and streams the rows to w as the response
+// arrives, so memory does not grow with the result.
+func (d *DB) QueryTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWriter, sql string, params ...any) (*cinch.Result, error) {
 	p, err := d.tenantPath()
 	if err != nil {
 		return nil, err
 	}
-	req := queryRequest{SQL: sql, Limit: opts.Limit, ReadOnly: opts.ReadOnly}
-	if opts.Limit < 0 {
-		req.Limit = 0
-	}
+	req := queryRequest{SQL: sql, Limit: max(opts.Limit, 0), ReadOnly: opts.ReadOnly}
 	for _, v := range params {
 		w, err := wireValue(v)
 		if err != nil {
@@ -142,15 +154,27 @@ func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string,
 		}
 		req.Params = append(req.Params, w)
 	}
-	var res cinch.Result
-	if err := d.c.do(ctx, http.MethodPost, p+"/query", req, &res); err != nil {
+	resp, err := d.c.request(ctx, http.MethodPost, p+"/query", req, nil)
+	if err != nil {
 		return nil, err
 	}
-	if res.Rows == nil {
-		res.Rows = []cinch.Record{}
+	defer resp.Body.Close()
+	res, err := decodeQueryStream(resp.Body, opts, w)
+	if err != nil {
+		var ce *cinch.Error
+		var we writerError
+		switch {
+		case errors.As(err, &we):
+			err = we.error
+		case !errors.As(err, &ce):
+			err = fmt.Errorf("%w: cinch client: POST %s/query: reading the response: %v", cinch.ErrInternal, p, err)
+			if ctx.Err() != nil {
+				err = &cinch.Error{Op: "POST " + p + "/query", Err: cinch.ErrCanceled, Message: "request canceled: " + ctx.Err().Error()}
+			}
+		}
+		return nil, err
 	}
-	fixRecords(res.Rows)
-	return &res, nil
+	return res, nil
 }
 
 func (d *DB) rowsPath(table string) (string, error) {

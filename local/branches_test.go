@@ -82,7 +82,7 @@ func count(t *testing.T, db cinch.DB, sql string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Rows[0]["n"].(int64)
+	return res.Value(0, "n").(int64)
 }
 
 func TestBranches_CreateIsolatesData(t *testing.T) {

@@ -81,7 +81,7 @@ func TestProject_TwoInstances(t *testing.T) {
 	})
 	t.Run("materialized via A is read by B", func(t *testing.T) {
 		engMustInsert(t, a.WithTenant("mat_t"), "users", cinch.Record{"name": "mat"})
-		got := engMustQuery(t, bMat, "SELECT name FROM users").Rows
+		got := engMustQuery(t, bMat, "SELECT name FROM users").Records()
 		if diff := cmp.Diff([]cinch.Record{{"name": "mat"}}, got); diff != "" {
 			t.Errorf("B mat_t rows:\n%s", diff)
 		}
@@ -259,7 +259,7 @@ func TestProject_WritesDuringSchemaChanges(t *testing.T) {
 	}
 	for _, tenant := range tenants {
 		var got []string
-		for _, r := range engMustQuery(t, a.WithTenant(tenant), "SELECT id FROM users").Rows {
+		for _, r := range engMustQuery(t, a.WithTenant(tenant), "SELECT id FROM users").Records() {
 			got = append(got, r["id"].(string))
 		}
 		want := acked[tenant]
@@ -334,10 +334,10 @@ func TestDB_ConcurrentSameTenant(t *testing.T) {
 		t.Error(err)
 	}
 	res := engMustQuery(t, f.db, "SELECT count(*) AS n, max(n) AS mx FROM items")
-	if got, want := res.Rows[0]["n"], int64(goroutines*each*4/5); got != want {
+	if got, want := res.Value(0, "n"), int64(goroutines*each*4/5); got != want {
 		t.Errorf("rows = %v, want %v", got, want)
 	}
-	if got := res.Rows[0]["mx"]; got.(int64) > 0 {
+	if got := res.Value(0, "mx"); got.(int64) > 0 {
 		t.Errorf("an update was lost: max(n) = %v", got)
 	}
 }

@@ -90,7 +90,7 @@ func TestEncryption_Lifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["name"] != secret {
+	if len(res.Rows) != 1 || res.Value(0, "name") != secret {
 		t.Fatalf("rows = %v", res.Rows)
 	}
 	if info, _ := db2.Tenants().Info(ctx, "wayne_ent"); info.SchemaVersion != 2 {
@@ -119,7 +119,7 @@ func TestEncryption_Lifecycle(t *testing.T) {
 	if _, err := db.WithKey("k1").WithTenant("wayne_ent").Query(ctx, "SELECT 1"); !errors.Is(err, cinch.ErrEncryptionKey) {
 		t.Errorf("old key after rotation: %v", err)
 	}
-	if res, err := db.WithKey("k2").WithTenant("wayne_ent").Query(ctx, "SELECT name FROM users"); err != nil || res.Rows[0]["name"] != secret {
+	if res, err := db.WithKey("k2").WithTenant("wayne_ent").Query(ctx, "SELECT name FROM users"); err != nil || res.Value(0, "name") != secret {
 		t.Errorf("new key after rotation: %v %v", res, err)
 	}
 	if err := db.WithKey("wrong").RotateKey(ctx, "wayne_ent", "k3"); !errors.Is(err, cinch.ErrEncryptionKey) {
@@ -137,7 +137,7 @@ func TestEncryption_Lifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoPlaintext(t, p, "main", "wayne_ent")
-	if res, err := db.WithKey("k2").WithTenant("wayne_ent").Query(ctx, "SELECT name FROM users"); err != nil || res.Rows[0]["name"] != secret {
+	if res, err := db.WithKey("k2").WithTenant("wayne_ent").Query(ctx, "SELECT name FROM users"); err != nil || res.Value(0, "name") != secret {
 		t.Errorf("after restore: %v %v", res, err)
 	}
 }

@@ -86,10 +86,22 @@ func (d *DB) Query(ctx context.Context, sql string, params ...any) (*cinch.Resul
 	return d.QueryWith(ctx, cinch.QueryOptions{}, sql, params...)
 }
 
-// QueryWith runs one statement with options. Reads go to a reader
-// connection, writes to the tenant's single writer; a write to a lazy
-// tenant creates its file first.
+// QueryWith runs one statement with options and returns every row (see
+// QueryTo).
 func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
+	res := &cinch.Result{Rows: [][]any{}}
+	sum, err := d.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
+	return res, nil
+}
+
+// QueryTo runs one statement with options and streams its rows to w.
+// Reads go to a reader connection, writes to the tenant's single writer; a
+// write to a lazy tenant creates its file first.
+func (d *DB) QueryTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWriter, sql string, params ...any) (*cinch.Result, error) {
 	var res *cinch.Result
 	err := d.use(ctx, func(h *handle) error {
 		if h.lazy {
@@ -104,14 +116,14 @@ func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string,
 				if ro, err = c.IsReadOnly(sql); err != nil || !ro {
 					return err
 				}
-				res, err = c.Query(ctx, opts, sql, params...)
+				res, err = c.QueryTo(ctx, opts, w, sql, params...)
 				return err
 			})
 			if err != nil || ro {
 				return err
 			}
 			if opts.ReadOnly {
-				return &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
+				return errWritesRefused
 			}
 			return errMaterialize
 		}
@@ -121,22 +133,25 @@ func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string,
 		}
 		ro, err := r.IsReadOnly(sql)
 		if err == nil && ro {
-			res, err = r.Query(ctx, opts, sql, params...)
+			res, err = r.QueryTo(ctx, opts, w, sql, params...)
 		}
 		h.putReader(r)
 		if err != nil || ro {
 			return err
 		}
 		if opts.ReadOnly {
-			return &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
+			return errWritesRefused
 		}
 		h.wmu.Lock()
 		defer h.wmu.Unlock()
-		res, err = h.writer.Query(ctx, opts, sql, params...)
+		res, err = h.writer.QueryTo(ctx, opts, w, sql, params...)
 		return err
 	})
 	return res, err
 }
+
+// errWritesRefused answers a writing statement under QueryOptions.ReadOnly.
+var errWritesRefused = &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
 
 // errMaterialize asks use to create the lazy tenant's file and retry.
 var errMaterialize = fmt.Errorf("materialize")
@@ -488,8 +503,8 @@ func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (ci
 		if len(res.Rows) == 0 {
 			return cinch.NotFound(cinch.ErrRowNotFound, "row", table+"/"+id, "check the id with: cinch query \"SELECT id FROM "+table+"\"")
 		}
-		fixBools(t, res.Rows)
-		out = res.Rows[0]
+		out = res.Record(0) // a table's columns: names are unique
+		fixBools(t, []cinch.Record{out})
 		return nil
 	})
 	return out, err

@@ -151,7 +151,7 @@ func engConnQuery(t *testing.T, c *sqlite.Conn, sql string, params ...any) []cin
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-	return res.Rows
+	return res.Records()
 }
 
 func engFileVersion(t *testing.T, path string) int {
@@ -376,7 +376,7 @@ func TestTableService_ChangesReachEveryTenant(t *testing.T) {
 	t.Run("rows survive", func(t *testing.T) {
 		res := engMustQuery(t, db.WithTenant("acme"), "SELECT name, email, nick, active, score FROM users")
 		want := []cinch.Record{{"name": "Alice", "email": "a@x", "nick": "anon", "active": true, "score": int64(5)}}
-		if diff := cmp.Diff(want, res.Rows); diff != "" {
+		if diff := cmp.Diff(want, res.Records()); diff != "" {
 			t.Errorf("acme rows (-want +got):\n%s", diff)
 		}
 	})
@@ -461,7 +461,7 @@ func engFactsOf(t *testing.T, path, table string) engTableFacts {
 
 func engDump(t *testing.T, db *local.DB, sql string) []cinch.Record {
 	t.Helper()
-	return engMustQuery(t, db, sql).Rows
+	return engMustQuery(t, db, sql).Records()
 }
 
 func TestColumnService_RebuildsKeepEverything(t *testing.T) {
@@ -601,7 +601,7 @@ func TestColumnService_RebuildsKeepEverything(t *testing.T) {
 		if n, err := acme.Delete(ctx, "users", u["id"].(string)); err != nil || n != 1 {
 			t.Fatalf("delete = %d, %v", n, err)
 		}
-		if got := engMustQuery(t, acme, "SELECT count(*) AS n FROM orders WHERE user_id = ?", u["id"]).Rows; got[0]["n"] != int64(0) {
+		if got := engMustQuery(t, acme, "SELECT count(*) AS n FROM orders WHERE user_id = ?", u["id"]).Records(); got[0]["n"] != int64(0) {
 			t.Errorf("cascade: %v orders left", got[0]["n"])
 		}
 		if got := engDump(t, acme, "SELECT buyer_email FROM orders WHERE id = '"+o["id"].(string)+"'"); got[0]["buyer_email"] != nil {
@@ -645,7 +645,7 @@ func TestDB_DataAPI(t *testing.T) {
 			t.Errorf("insert returned (-want +got):\n%s", diff)
 		}
 		res := engMustQuery(t, db, "SELECT * FROM users WHERE id = ?", id)
-		if diff := cmp.Diff([]cinch.Record{want}, res.Rows); diff != "" {
+		if diff := cmp.Diff([]cinch.Record{want}, res.Records()); diff != "" {
 			t.Errorf("stored row (-want +got):\n%s", diff)
 		}
 		if got := res.Columns[:3]; !cmp.Equal(got, []string{"id", "created_at", "updated_at"}) {
@@ -766,7 +766,7 @@ func TestDB_DataAPI(t *testing.T) {
 	t.Run("query results", func(t *testing.T) {
 		res := engMustQuery(t, db, "SELECT active, NOT active AS inv, 1.5 AS f, NULL AS n, x'00' AS b FROM users WHERE name = 'Alice'")
 		want := []cinch.Record{{"active": true, "inv": int64(0), "f": 1.5, "n": nil, "b": []byte{0}}}
-		if diff := cmp.Diff(want, res.Rows); diff != "" {
+		if diff := cmp.Diff(want, res.Records()); diff != "" {
 			t.Errorf("rows (-want +got):\n%s", diff)
 		}
 		res, err := db.QueryWith(ctx, cinch.QueryOptions{Limit: 2}, "SELECT * FROM users")
@@ -1007,7 +1007,7 @@ func TestDB_SQLDB(t *testing.T) {
 		// The engine sees the rows, with automatic columns filled.
 		res := engMustQuery(t, tdb, "SELECT name, active, id IS NOT NULL AS has_id FROM users ORDER BY name")
 		want := []cinch.Record{{"name": "a", "active": false, "has_id": int64(1)}, {"name": "b", "active": false, "has_id": int64(1)}}
-		if diff := cmp.Diff(want, res.Rows); diff != "" {
+		if diff := cmp.Diff(want, res.Records()); diff != "" {
 			t.Errorf("rows (-want +got):\n%s", diff)
 		}
 	})

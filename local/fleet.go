@@ -184,13 +184,13 @@ func countRows(ctx context.Context, c *sqlite.Conn) (tables int, rows int64) {
 		return 0, 0
 	}
 	for _, r := range res.Rows {
-		name, _ := r["name"].(string)
+		name, _ := r[0].(string)
 		n, err := c.Query(ctx, cinch.QueryOptions{}, "SELECT count(*) AS n FROM "+sqlite.Quote(name))
 		if err != nil || len(n.Rows) == 0 {
 			continue
 		}
 		tables++
-		rows += n.Rows[0]["n"].(int64)
+		rows += n.Value(0, "n").(int64)
 	}
 	return tables, rows
 }

@@ -61,7 +61,7 @@ func TestDB_QueryAll(t *testing.T) {
 		if r.Err != nil {
 			t.Fatalf("%s: %v", r.Tenant, r.Err)
 		}
-		got[r.Tenant] = r.Result.Rows[0]["n"].(int64)
+		got[r.Tenant] = r.Result.Value(0, "n").(int64)
 	}
 	for i := range 6 {
 		if n := got[fmt.Sprintf("t%d", i)]; n != int64(i) {
@@ -182,7 +182,7 @@ func TestDB_ArchiveRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, s := out.Rows[0]["n"], out.Rows[0]["s"]; n != int64(2) || s != 3.0 {
+	if n, s := out.Value(0, "n"), out.Value(0, "s"); n != int64(2) || s != 3.0 {
 		t.Errorf("restored rows = %v sum %v, want 2 and 3", n, s)
 	}
 	if err := db.Restore(ctx, "t2"); !errors.Is(err, cinch.ErrInvalidInput) {
@@ -261,7 +261,7 @@ func TestDB_GroupLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Rows[0]["n"].(int64); got != int64(stored) {
+	if got := res.Value(0, "n").(int64); got != int64(stored) {
 		t.Errorf("rows after limit = %d, want %d acknowledged", got, stored)
 	}
 	checks, err := db.Check(ctx, "t1")

@@ -37,7 +37,7 @@ func (b *branch) group(ctx context.Context, name string) (cinch.Group, error) {
 	if len(res.Rows) == 0 {
 		return cinch.Group{}, cinch.NotFound(cinch.ErrGroupNotFound, "group", name, "see the groups with: cinch group list")
 	}
-	r := res.Rows[0]
+	r := res.Record(0)
 	return cinch.Group{Name: name, MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))}, nil
 }
 
@@ -52,7 +52,7 @@ func (d *DB) Groups(ctx context.Context) ([]cinch.Group, error) {
 		return nil, err
 	}
 	out := []cinch.Group{}
-	for _, r := range res.Rows {
+	for _, r := range res.Records() {
 		out = append(out, cinch.Group{Name: r["name"].(string), MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))})
 	}
 	return out, nil

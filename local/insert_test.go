@@ -61,7 +61,7 @@ func TestDB_InsertReturnsStoredRow(t *testing.T) {
 			if err != nil || len(res.Rows) != 1 {
 				t.Fatalf("read back %v: %v %v", got["id"], res, err)
 			}
-			if diff := cmp.Diff(res.Rows[0], got); diff != "" {
+			if diff := cmp.Diff(res.Record(0), got); diff != "" {
 				t.Errorf("insert %v into %s returned a record that differs from the stored row (-stored +returned):\n%s", rec, table, diff)
 			}
 		}
@@ -75,7 +75,7 @@ func TestDB_InsertReturnsStoredRow(t *testing.T) {
 	}
 	for _, got := range many {
 		res, _ := acme.Query(ctx, "SELECT * FROM things WHERE id = ?", got["id"])
-		if diff := cmp.Diff(res.Rows[0], got); diff != "" {
+		if diff := cmp.Diff(res.Record(0), got); diff != "" {
 			t.Errorf("InsertMany returned a record that differs (-stored +returned):\n%s", diff)
 		}
 	}

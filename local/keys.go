@@ -259,7 +259,7 @@ func (ks *KeyStore) List(ctx context.Context) ([]Key, error) {
 		return nil, err
 	}
 	out := make([]Key, 0, len(res.Rows))
-	for _, r := range res.Rows {
+	for _, r := range res.Records() {
 		out = append(out, rowToKey(r))
 	}
 	return out, nil
@@ -325,8 +325,8 @@ func (ks *KeyStore) Verify(ctx context.Context, secret string) (Key, error) {
 			subtle.ConstantTimeCompare(hash, make([]byte, sha256.Size)) // same work as a known id
 			return Key{}, errBadKey("invalid API key")
 		}
-		h, _ := res.Rows[0]["hash"].([]byte)
-		c = cachedKey{hash: h, key: rowToKey(res.Rows[0]), at: now}
+		h, _ := res.Value(0, "hash").([]byte)
+		c = cachedKey{hash: h, key: rowToKey(res.Record(0)), at: now}
 		ks.cmu.Lock()
 		if ks.csig == sig {
 			if ks.cache == nil {

@@ -88,7 +88,7 @@ func (r *registry) exec(ctx context.Context, sql string, args ...any) (*cinch.Re
 
 func rowsToTenants(res *cinch.Result) []tenantRow {
 	out := make([]tenantRow, 0, len(res.Rows))
-	for _, r := range res.Rows {
+	for _, r := range res.Records() {
 		t, _ := time.Parse(cinch.TimeFormat, r["created_at"].(string))
 		out = append(out, tenantRow{
 			Name: r["name"].(string), CreatedAt: t, Group: r["grp"].(string),
@@ -121,7 +121,7 @@ func (r *registry) count(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return int(res.Rows[0]["n"].(int64)), nil
+	return int(res.Value(0, "n").(int64)), nil
 }
 
 func (r *registry) insert(ctx context.Context, t tenantRow) error {

@@ -82,7 +82,7 @@ func rolloutSnapshot(t *testing.T, f *engFixture, tenants []string) rolloutState
 	t.Helper()
 	s := rolloutState{changes: rolloutRead(t, rolloutChangesPath(f.dir)), schema: map[string][]string{}, version: map[string]int{}, rows: map[string][]cinch.Record{}}
 	for _, name := range tenants {
-		s.rows[name] = engMustQuery(t, f.db.WithTenant(name), "SELECT * FROM users ORDER BY id").Rows
+		s.rows[name] = engMustQuery(t, f.db.WithTenant(name), "SELECT * FROM users ORDER BY id").Records()
 		path := engTenantFile(f.dir, name)
 		if !engFileExists(path) {
 			continue
@@ -199,7 +199,7 @@ func TestColumnService_AlterNullableFill(t *testing.T) {
 	}
 	engMustChange(t)(db.Columns().AlterNullable(ctx, "users", "age", false, engStrp("0")))
 	engMustChange(t)(db.Columns().AlterNullable(ctx, "users", "vip", false, engStrp("false")))
-	got := engMustQuery(t, acme, "SELECT id, name, age, vip FROM users ORDER BY id").Rows
+	got := engMustQuery(t, acme, "SELECT id, name, age, vip FROM users ORDER BY id").Records()
 	want := []cinch.Record{
 		{"id": a["id"], "name": "A", "age": int64(30), "vip": true},
 		{"id": b["id"], "name": "unknown", "age": int64(0), "vip": false},
@@ -251,7 +251,7 @@ func rolloutStructuralOp(t *testing.T, db *local.DB) {
 func rolloutRowsIntact(t *testing.T, db *local.DB, tenants ...string) {
 	t.Helper()
 	for _, name := range tenants {
-		got := engMustQuery(t, db.WithTenant(name), "SELECT email, name FROM users").Rows
+		got := engMustQuery(t, db.WithTenant(name), "SELECT email, name FROM users").Records()
 		want := []cinch.Record{{"email": name + "@x", "name": name}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("tenant %s rows (-want +got):\n%s", name, diff)
@@ -312,7 +312,7 @@ func TestRecovery_Apply(t *testing.T) {
 	t.Run("opening the behind tenant catches it up", func(t *testing.T) {
 		dir := setup(t)
 		db := engConnect(t, openProjectForRollout(t, dir), "t2")
-		got := engMustQuery(t, db, "SELECT email, phone FROM users").Rows
+		got := engMustQuery(t, db, "SELECT email, phone FROM users").Records()
 		if diff := cmp.Diff([]cinch.Record{{"email": "t2@x", "phone": "none"}}, got); diff != "" {
 			t.Errorf("rows (-want +got):\n%s", diff)
 		}
@@ -484,7 +484,7 @@ func TestRecovery_Rename(t *testing.T) {
 		if engFileExists(engTenantFile(dir, "t2")) {
 			t.Errorf("t2.db still exists")
 		}
-		got := engMustQuery(t, db.WithTenant("renamed"), "SELECT email FROM users").Rows
+		got := engMustQuery(t, db.WithTenant("renamed"), "SELECT email FROM users").Records()
 		if diff := cmp.Diff([]cinch.Record{{"email": "t2@x"}}, got); diff != "" {
 			t.Errorf("renamed rows:\n%s", diff)
 		}
@@ -514,7 +514,7 @@ func TestRecovery_Rename(t *testing.T) {
 		if !engFileExists(engTenantFile(dir, name)) {
 			t.Fatalf("registered tenant %s has no file (its data is under the other name)", name)
 		}
-		got := engMustQuery(t, db.WithTenant(name), "SELECT email FROM users").Rows
+		got := engMustQuery(t, db.WithTenant(name), "SELECT email FROM users").Records()
 		if diff := cmp.Diff([]cinch.Record{{"email": "t2@x"}}, got); diff != "" {
 			t.Errorf("%s rows:\n%s", name, diff)
 		}
@@ -531,7 +531,7 @@ func TestRecovery_Rename(t *testing.T) {
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
 		}
-		got := engMustQuery(t, db.WithTenant("renamed"), "SELECT email FROM users").Rows
+		got := engMustQuery(t, db.WithTenant("renamed"), "SELECT email FROM users").Records()
 		if diff := cmp.Diff([]cinch.Record{{"email": "t2@x"}}, got); diff != "" {
 			t.Errorf("renamed rows:\n%s", diff)
 		}

@@ -100,7 +100,7 @@ func BenchmarkPointReads(b *testing.B) {
 					}
 					t := int(i*7919+int64(w)) % tenants // spread clients over the tenants
 					res, err := handles[t].Query(ctx, "SELECT name FROM items WHERE id = ?", "r1")
-					if err != nil || len(res.Rows) != 1 || res.Rows[0]["name"] != names[t] {
+					if err != nil || len(res.Rows) != 1 || res.Value(0, "name") != names[t] {
 						failed.Store(fmt.Sprintf("tenant %s: %v %v", names[t], res, err))
 						return
 					}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/internal/wire"
 )
 
 // Request bodies. Unknown fields, trailing data and wrong types are
@@ -292,21 +293,11 @@ func scalar(v any) (any, error) {
 	return nil, fmt.Errorf("unsupported value %T", v)
 }
 
-// jsonFloat encodes a float64 so that it reads back as a float: always
-// with a fraction or exponent (2.0, not 2); NaN and infinities as null.
+// jsonFloat encodes a float64 so that it reads back as a float (see
+// wire.AppendFloat).
 type jsonFloat float64
 
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	b := strconv.AppendFloat(nil, v, 'g', -1, 64)
-	if !bytes.ContainsAny(b, ".eE") {
-		b = append(b, '.', '0')
-	}
-	return b, nil
-}
+func (f jsonFloat) MarshalJSON() ([]byte, error) { return wire.AppendFloat(nil, float64(f)), nil }
 
 // encodeRecords prepares rows for JSON: floats keep their type across the
 // wire (see jsonFloat).

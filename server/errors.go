@@ -123,6 +123,13 @@ func normalize(err error) error {
 func WriteError(w http.ResponseWriter, err error) { writeError(w, nil, err, nil) }
 
 func writeError(w http.ResponseWriter, log *slog.Logger, err error, details any) {
+	status, detail := errorDetail(log, err)
+	detail.Details = details
+	writeJSON(w, status, ErrorBody{Error: detail})
+}
+
+// errorDetail is err as the status and error object the server answers.
+func errorDetail(log *slog.Logger, err error) (int, ErrorDetail) {
 	err = normalize(err)
 	code := cinch.Code(err)
 	msg := err.Error()
@@ -132,7 +139,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error, details any)
 		}
 		msg = "internal error (details are in the server log)"
 	}
-	writeErrorCode(w, code, msg, details)
+	return Status(code), ErrorDetail{Code: code, Message: msg}
 }
 
 func writeErrorCode(w http.ResponseWriter, code, msg string, details any) {

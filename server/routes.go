@@ -359,6 +359,10 @@ func (s *Server) wrap(rt route) http.Handler {
 			writeError(w, s.log, err, details)
 			return
 		}
+		if stream, ok := v.(streamFunc); ok {
+			stream(w)
+			return
+		}
 		if rt.status == http.StatusNoContent {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -545,7 +549,7 @@ func query(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := cinch.QueryOptions{Limit: c.limit, ReadOnly: req.ReadOnly || c.key.ReadOnly}
+	opts := cinch.QueryOptions{Limit: c.limit, MaxBytes: c.s.cfg.MaxResultBytes, ReadOnly: req.ReadOnly || c.key.ReadOnly}
 	if req.Limit > 0 && req.Limit < c.limit {
 		opts.Limit = req.Limit
 	}
@@ -553,15 +557,16 @@ func query(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := d.QueryWith(c.ctx, opts, req.SQL, req.Params...)
-	if err != nil {
-		return nil, err
-	}
-	res.Rows = nonNil(res.Rows)
-	res.Columns = nonNil(res.Columns)
-	encodeRecords(res.Rows)
-	return res, nil
+	return streamFunc(func(w http.ResponseWriter) {
+		st := newQueryStream(c.ctx, w, c.s.log)
+		res, err := d.QueryTo(c.ctx, opts, st, req.SQL, req.Params...)
+		st.finish(res, err)
+	}), nil
 }
+
+// streamFunc is a handler's answer that writes the response itself (the
+// query route streams its rows).
+type streamFunc func(w http.ResponseWriter)
 
 func insertRows(c *call) (any, error) {
 	recs, many, err := DecodeRows(c.body)

@@ -147,7 +147,7 @@ func (c *Conn) IntegrityCheck(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, r := range res.Rows {
-		out = append(out, fmt.Sprint(r["integrity_check"]))
+		out = append(out, fmt.Sprint(r[0]))
 	}
 	return out, nil
 }

@@ -58,7 +58,7 @@ func query(t *testing.T, c *sqlite.Conn, sql string, params ...any) *cinch.Resul
 func tableColumns(t *testing.T, c *sqlite.Conn, table string) []string {
 	t.Helper()
 	var out []string
-	for _, r := range query(t, c, "SELECT name FROM pragma_table_info(?) ORDER BY cid", table).Rows {
+	for _, r := range query(t, c, "SELECT name FROM pragma_table_info(?) ORDER BY cid", table).Records() {
 		out = append(out, r["name"].(string))
 	}
 	return out
@@ -75,7 +75,7 @@ func columnNames(tb *sqlite.Table) []string {
 func schemaRows(t *testing.T, c *sqlite.Conn) []string {
 	t.Helper()
 	var out []string
-	for _, r := range query(t, c, "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").Rows {
+	for _, r := range query(t, c, "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").Records() {
 		out = append(out, fmt.Sprintf("%s %s: %v", r["type"], r["name"], r["sql"]))
 	}
 	return out
@@ -203,7 +203,7 @@ func TestConn_Migrate(t *testing.T) {
 		if got := len(query(t, c, "SELECT * FROM orders").Rows); got != 1 {
 			t.Errorf("orders rows after parent rebuild = %d, want 1", got)
 		}
-		if got := query(t, c, "PRAGMA foreign_keys").Rows[0]["foreign_keys"]; got != int64(1) {
+		if got := query(t, c, "PRAGMA foreign_keys").Value(0, "foreign_keys"); got != int64(1) {
 			t.Errorf("foreign_keys after rebuild = %v, want 1", got)
 		}
 		query(t, c, "DELETE FROM users WHERE id = 'u1'")

@@ -152,7 +152,7 @@ func TestGuardAllows(t *testing.T) {
 		{sql: "WITH c AS (SELECT name FROM t) SELECT * FROM c", check: wantRows(3)},
 		{sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 10) SELECT sum(x) AS s FROM c",
 			check: func(t *testing.T, r *cinch.Result) {
-				if len(r.Rows) != 1 || r.Rows[0]["s"] != int64(55) {
+				if len(r.Rows) != 1 || r.Value(0, "s") != int64(55) {
 					t.Errorf("recursive CTE: %v", r.Rows)
 				}
 			}},
@@ -549,7 +549,7 @@ func TestQueryReadOnlyOption(t *testing.T) {
 			t.Errorf("read-only %q: %v, want ErrReadOnly", q, err)
 		}
 	}
-	if r, err := gQuery(tn.conn, "SELECT count(*) AS n FROM t"); err != nil || r.Rows[0]["n"] != int64(3) {
+	if r, err := gQuery(tn.conn, "SELECT count(*) AS n FROM t"); err != nil || r.Value(0, "n") != int64(3) {
 		t.Errorf("rows changed under read-only: %v %v", resultRows(r), err)
 	}
 	if guardSnapshot(t, tn.path) != before {
@@ -600,7 +600,7 @@ func TestQueryLimit(t *testing.T) {
 		if len(r.Rows) != tc.rows || r.Truncated != tc.truncated {
 			t.Errorf("limit %d: %d rows, truncated=%v; want %d, %v", tc.limit, len(r.Rows), r.Truncated, tc.rows, tc.truncated)
 		}
-		for i, row := range r.Rows {
+		for i, row := range r.Records() {
 			if row["value"] != int64(i+1) {
 				t.Errorf("limit %d: row %d = %v", tc.limit, i, row)
 			}
@@ -627,10 +627,10 @@ func TestQueryBoolean(t *testing.T) {
 		{"id": "r2", "flag": false, "raw": int64(0), "n": int64(2)},
 		{"id": "r3", "flag": nil, "raw": nil, "n": nil},
 	}
-	if fmt.Sprint(r.Rows) != fmt.Sprint(want) {
+	if fmt.Sprint(r.Records()) != fmt.Sprint(want) {
 		t.Errorf("rows %v, want %v", r.Rows, want)
 	}
-	for i, row := range r.Rows {
+	for i, row := range r.Records() {
 		for k, v := range want[i] {
 			if fmt.Sprintf("%T", row[k]) != fmt.Sprintf("%T", v) {
 				t.Errorf("row %d %s: %T, want %T", i, k, row[k], v)
@@ -642,7 +642,7 @@ func TestQueryBoolean(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err = gQuery(tn.conn, "SELECT flag FROM t WHERE id = ?", "r2")
-	if err != nil || len(r.Rows) != 1 || r.Rows[0]["flag"] != true {
+	if err != nil || len(r.Rows) != 1 || r.Value(0, "flag") != true {
 		t.Errorf("bool param: %v %v", resultRows(r), err)
 	}
 	// The CHECK keeps BOOLEAN to 0/1.
@@ -678,7 +678,7 @@ func TestQueryParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := r.Rows[0]
+	row := r.Record(0)
 	if row["a"] != int64(7) || row["b"] != "s" || row["c"] != 1.5 || fmt.Sprint(row["d"]) != "[1 2]" || row["e"] != nil || row["f"] != int64(7) {
 		t.Errorf("bound values came back as %v", row)
 	}
@@ -700,7 +700,7 @@ func TestQueryCancel(t *testing.T) {
 		t.Fatalf("canceled context: %v (code %s), want ErrCanceled", err, cinch.Code(err))
 	}
 	// The connection is usable afterwards with a live context.
-	if r, err := gQuery(tn.conn, "SELECT count(*) AS n FROM t"); err != nil || r.Rows[0]["n"] != int64(3) {
+	if r, err := gQuery(tn.conn, "SELECT count(*) AS n FROM t"); err != nil || r.Value(0, "n") != int64(3) {
 		t.Errorf("after cancel: %v %v", resultRows(r), err)
 	}
 	// A write under a canceled context leaves no change behind.
@@ -708,7 +708,7 @@ func TestQueryCancel(t *testing.T) {
 	if !errors.Is(err, cinch.ErrCanceled) && !untranslated(err, sqlite3.INTERRUPT) {
 		t.Errorf("canceled write: %v", err)
 	}
-	if r, _ := gQuery(tn.conn, "SELECT count(*) AS n FROM t"); r.Rows[0]["n"] != int64(3) {
+	if r, _ := gQuery(tn.conn, "SELECT count(*) AS n FROM t"); r.Value(0, "n") != int64(3) {
 		t.Errorf("canceled write left rows: %v", r.Rows)
 	}
 	if bug {
@@ -767,7 +767,7 @@ func TestQueryResultShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err = gQuery(tn.conn, "SELECT updated_at FROM t WHERE id = 'r1'")
-	if err != nil || r.Rows[0]["updated_at"] == "2000-01-01T00:00:00.000Z" {
+	if err != nil || r.Value(0, "updated_at") == "2000-01-01T00:00:00.000Z" {
 		t.Errorf("updated_at did not move: %v %v", resultRows(r), err)
 	}
 }

@@ -13,11 +13,26 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-// Query runs one guarded user statement with positional params.
+// Query runs one guarded user statement with positional params and
+// returns every row (see QueryTo).
+func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
+	res := &cinch.Result{Rows: [][]any{}}
+	sum, err := c.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
+	return res, nil
+}
+
+// QueryTo runs one guarded user statement with positional params and hands
+// its column names, then each row, to w as they are read. opts.Limit and
+// opts.MaxBytes stop it early (Truncated); a first row alone over MaxBytes
+// is ErrTooLarge.
 //
 // A statement that leaves a transaction open (BEGIN) is rolled back and
 // refused: connections are shared, and each Query is its own transaction.
-func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
+func (c *Conn) QueryTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWriter, sql string, params ...any) (*cinch.Result, error) {
 	s, err := c.prepare(sql)
 	if err != nil {
 		return nil, err
@@ -36,26 +51,43 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 	if err := bindParams(s, params); err != nil {
 		return nil, err
 	}
-	res := &cinch.Result{Rows: []cinch.Record{}}
+	res := &cinch.Result{}
 	before := c.raw.TotalChanges()
 	// Column names are read after the first step: a cached statement whose
 	// schema changed since it was prepared is re-prepared by that step, and
 	// "SELECT *" then names the current columns, not the old ones.
 	more := s.Step()
 	m := c.columns(s)
-	res.Columns = slices.Clone(m.cols)
-	bools := m.bools
+	if err := w.WriteColumns(slices.Clone(m.cols)); err != nil {
+		c.abandon()
+		return nil, err
+	}
+	var rows int
+	var bytes int64
 	for ; more; more = s.Step() {
-		if opts.Limit > 0 && len(res.Rows) >= opts.Limit {
+		if opts.Limit > 0 && rows >= opts.Limit {
 			res.Truncated = true
 			break
 		}
-		res.Rows = append(res.Rows, scanRow(s, res.Columns, bools))
+		row, size := scanRow(s, m.bools)
+		if opts.MaxBytes > 0 && bytes+size > opts.MaxBytes {
+			if rows == 0 {
+				c.abandon()
+				return nil, cinch.Errorf(cinch.ErrTooLarge, "the first row of the result is %d bytes, over the limit of %d bytes", size, opts.MaxBytes).
+					WithHint("select fewer or smaller columns (substr, length) or raise the limit")
+			}
+			res.Truncated = true
+			break
+		}
+		bytes += size
+		rows++
+		if err := w.WriteRow(row); err != nil {
+			c.abandon()
+			return nil, err
+		}
 	}
 	if err := s.Err(); err != nil {
-		if !c.inTx {
-			c.Rollback()
-		}
+		c.abandon()
 		return nil, c.userError(err)
 	}
 	if !c.inTx && !c.raw.GetAutocommit() {
@@ -69,6 +101,14 @@ func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, p
 		res.RowsAffected = c.raw.Changes()
 	}
 	return res, nil
+}
+
+// abandon undoes a statement that stopped with an error, unless it runs
+// inside a transaction its caller owns (which rolls back itself).
+func (c *Conn) abandon() {
+	if !c.inTx {
+		c.Rollback()
+	}
 }
 
 // Run runs a guarded statement that returns no rows (an INSERT) and
@@ -167,13 +207,24 @@ func (c *Conn) columns(s *sqlite3.Stmt) *stmtMeta {
 	return m
 }
 
-// scanRow reads the current row; BOOLEAN columns come back as bool.
-func scanRow(s *sqlite3.Stmt, cols []string, bools []bool) cinch.Record {
-	row := make(cinch.Record, len(cols))
-	for i, name := range cols {
-		row[name] = columnValue(s, i, bools[i])
+// scanRow reads the current row and its size (strings and blobs by
+// length, anything else 8 bytes); BOOLEAN columns come back as bool.
+func scanRow(s *sqlite3.Stmt, bools []bool) ([]any, int64) {
+	row := make([]any, len(bools))
+	var size int64
+	for i := range bools {
+		v := columnValue(s, i, bools[i])
+		switch v := v.(type) {
+		case string:
+			size += int64(len(v))
+		case []byte:
+			size += int64(len(v))
+		default:
+			size += 8
+		}
+		row[i] = v
 	}
-	return row
+	return row, size
 }
 
 func columnValue(s *sqlite3.Stmt, i int, boolean bool) any {
@@ -189,7 +240,10 @@ func columnValue(s *sqlite3.Stmt, i int, boolean bool) any {
 	case sqlite3.TEXT:
 		return s.ColumnText(i)
 	case sqlite3.BLOB:
-		return s.ColumnBlob(i, nil)
+		if b := s.ColumnBlob(i, nil); b != nil {
+			return b
+		}
+		return []byte{} // a zero-length blob is not NULL
 	default:
 		return nil
 	}

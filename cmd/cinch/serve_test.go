@@ -93,33 +93,8 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Start the server on a free port; it prints the address on stderr.
-	srv := exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
-	srv.Dir = dir
-	stderr, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	log := &lockedBuffer{}
-	sc := bufio.NewScanner(stderr)
-	base := ""
-	for sc.Scan() {
-		line := sc.Text()
-		log.Write([]byte(line + "\n"))
-		if _, rest, ok := strings.Cut(line, "listening on "); ok {
-			base = strings.Fields(rest)[0]
-			break
-		}
-	}
-	if base == "" {
-		t.Fatalf("serve printed no address: %s", log)
-	}
-	copied := make(chan struct{})
-	go func() { io.Copy(log, stderr); close(copied) }()
+	served := startServe(t, dir)
+	base, srv, log, copied := served.base, served.cmd, served.log, served.copied
 
 	type resp struct {
 		status int
@@ -180,8 +155,8 @@ func TestServe(t *testing.T) {
 	expect("row patch", call("PATCH", acme+"/tables/users/rows/"+id, full, `{"age": 31}`), 200, `"age":31`)
 	expect("row delete", call("DELETE", acme+"/tables/users/rows/"+id, full, ""), 200, `"deleted":1`)
 	expect("query", call("POST", acme+"/query", full, `{"sql": "SELECT name FROM users ORDER BY name", "params": []}`), 200,
-		`"columns":["name"]`, `"rows":[{"name":"Bob"},{"name":"Carol"}]`, `"rows_affected":0`)
-	expect("query params", call("POST", acme+"/query", full, `{"sql": "SELECT ? + ? AS s", "params": [1, 2]}`), 200, `"s":3`)
+		`"columns":["name"]`, `"rows":[["Bob"],["Carol"]]`, `"rows_affected":0`)
+	expect("query params", call("POST", acme+"/query", full, `{"sql": "SELECT ? + ? AS s", "params": [1, 2]}`), 200, `"columns":["s"],"rows":[[3]]`)
 	expect("query rejected", call("POST", acme+"/query", full, `{"sql": "DROP TABLE users"}`), 400, `"query_rejected"`)
 	expect("branches list", call("GET", "/v1/databases/main/branches", full, ""), 200, `"main"`)
 	expect("branch create", call("POST", "/v1/databases/main/branches", full, `{"name": "feature.x"}`), 201, `"feature.x"`)
@@ -198,7 +173,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("CLI beside the server: %v", rows)
 	}
 	c.ok("data", "insert", "users", "--tenant", "acme", "--data", `{"name": "Dave"}`)
-	expect("server sees CLI write", call("POST", acme+"/query", full, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"n":3`)
+	expect("server sees CLI write", call("POST", acme+"/query", full, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"rows":[[3]]`)
 
 	// Auth cases.
 	expect("no key", call("GET", br+"/tenants", "", ""), 401, `"unauthorized"`)
@@ -206,7 +181,7 @@ func TestServe(t *testing.T) {
 	expect("revoked key", call("GET", br+"/tenants", revoked, ""), 401, "revoked")
 	expect("expired key", call("GET", br+"/tenants", expired, ""), 401, "expired")
 	expect("metrics without key", call("GET", "/metrics", "", ""), 401)
-	expect("tenant key: own tenant", call("POST", acme+"/query", tenantKey, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"n":3`)
+	expect("tenant key: own tenant", call("POST", acme+"/query", tenantKey, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"rows":[[3]]`)
 	expect("tenant key: own rows", call("POST", acme+"/tables/users/rows", tenantKey, `{"name": "Eve"}`), 201)
 	expect("tenant key: other tenant", call("POST", br+"/tenants/globex/query", tenantKey, `{"sql": "SELECT * FROM users"}`), 403, `"forbidden"`)
 	expect("tenant key: missing tenant", call("GET", br+"/tenants/nope", tenantKey, ""), 403)
@@ -218,11 +193,11 @@ func TestServe(t *testing.T) {
 	expect("tenant key: merge", call("POST", "/v1/databases/main/branches/feature.x/merge", tenantKey, `{"target": "main"}`), 403)
 	expect("tenant key: other branch", call("POST", "/v1/databases/main/branches/feature.x/tenants/acme/query", tenantKey, `{"sql": "SELECT 1"}`), 403)
 	expect("tenant key: metrics", call("GET", "/metrics", tenantKey, ""), 403)
-	expect("read-only: select", call("POST", acme+"/query", readOnly, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"n":4`)
+	expect("read-only: select", call("POST", acme+"/query", readOnly, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"rows":[[4]]`)
 	expect("read-only: delete sql", call("POST", acme+"/query", readOnly, `{"sql": "DELETE FROM users"}`), 403, `"read_only"`)
 	expect("read-only: insert", call("POST", acme+"/tables/users/rows", readOnly, `{"name": "x"}`), 403, `"read_only"`)
 	expect("read-only: tenant create", call("POST", br+"/tenants", readOnly, `{"name": "x"}`), 403)
-	expect("read-only: wrote nothing", call("POST", acme+"/query", full, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"n":4`)
+	expect("read-only: wrote nothing", call("POST", acme+"/query", full, `{"sql": "SELECT count(*) AS n FROM users"}`), 200, `"rows":[[4]]`)
 
 	// A key revoked by the CLI while the server runs stops working at once.
 	tenantID := strings.Split(tenantKey, "_")[1]
@@ -245,4 +220,46 @@ func TestServe(t *testing.T) {
 		t.Error("the server log shows a key")
 	}
 	c.ok("tenant", "check", "--all")
+}
+
+// served is a running `cinch serve`: its base URL, the process, its stderr
+// (the request log) and a channel closed when that stream ends.
+type served struct {
+	base   string
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	copied chan struct{}
+}
+
+// startServe starts `cinch serve` on a free loopback port in dir and
+// waits for the address it prints; the process is killed at cleanup.
+func startServe(t *testing.T, dir string, args ...string) served {
+	t.Helper()
+	srv := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	srv.Dir = dir
+	stderr, err := srv.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill() })
+	log := &lockedBuffer{}
+	sc := bufio.NewScanner(stderr)
+	base := ""
+	for sc.Scan() {
+		line := sc.Text()
+		log.Write([]byte(line + "\n"))
+		if _, rest, ok := strings.Cut(line, "listening on "); ok {
+			base = strings.Fields(rest)[0]
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve printed no address: %s", log)
+	}
+	copied := make(chan struct{})
+	go func() { io.Copy(log, stderr); close(copied) }()
+	return served{base, srv, log, copied}
 }

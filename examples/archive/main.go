@@ -162,7 +162,7 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 		if r.Err != nil {
 			return fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 		}
-		fmt.Fprintf(out, " %s=%d", r.Tenant, r.Result.Rows[0]["count"])
+		fmt.Fprintf(out, " %s=%d", r.Tenant, r.Result.Value(0, "count"))
 	}
 	fmt.Fprintln(out)
 
@@ -179,7 +179,7 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 	if err != nil {
 		return err
 	}
-	r := res.Rows[0]
+	r := res.Record(0) // one table's columns: names are unique
 	fmt.Fprintf(out, "restored old_customer: %s, phone=%v, orders total %v\n", r["email"], r["phone"], r["total"])
 	// It is an ordinary tenant again, with the new column.
 	u, err := old.Update(ctx, "users", r["id"].(string), cinch.Record{"phone": "+1 555 0100"})

@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["phone"] != "+1 555 0100" || res.Rows[0]["orders"] != int64(2) {
+	if len(res.Rows) != 1 || res.Value(0, "phone") != "+1 555 0100" || res.Value(0, "orders") != int64(2) {
 		t.Errorf("old_customer after restore: %v", res.Rows)
 	}
 }

@@ -133,7 +133,7 @@ func noteCounts(ctx context.Context, db cinch.DB, tenants []string) (map[string]
 		if err != nil {
 			return nil, err
 		}
-		counts[t] = res.Rows[0]["count"].(int64)
+		counts[t] = res.Value(0, "count").(int64)
 	}
 	return counts, nil
 }

@@ -55,7 +55,7 @@ func GetAllTenantTotals(ctx context.Context, db *local.DB) (map[string]float64, 
 		if r.Err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 		}
-		totals[r.Tenant] = toFloat(r.Result.Rows[0]["total"])
+		totals[r.Tenant] = toFloat(r.Result.Value(0, "total"))
 	}
 	return totals, nil
 }

@@ -59,7 +59,7 @@ func MaintainTenant(ctx context.Context, db cinch.DB, tenantName string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	return len(result.Rows) > 0 && result.Rows[0]["integrity_check"] == "ok", nil
+	return len(result.Rows) > 0 && result.Value(0, "integrity_check") == "ok", nil
 }
 
 // FleetReport is the outcome of maintaining every tenant at once.
@@ -124,7 +124,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "acme_corp sqlite_stat1 rows for events: %d\n", res.Rows[0]["count"])
+	fmt.Fprintf(out, "acme_corp sqlite_stat1 rows for events: %d\n", res.Value(0, "count"))
 
 	_, err = MaintainTenant(ctx, db, "no_such_tenant")
 	fmt.Fprintf(out, "no_such_tenant: %s\n", cinch.Code(err))
@@ -150,7 +150,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wayne_ent sqlite_stat1 rows for events: %d\n", res.Rows[0]["count"])
+	fmt.Fprintf(out, "wayne_ent sqlite_stat1 rows for events: %d\n", res.Value(0, "count"))
 	// Check also compares each tenant's schema version with the branch's,
 	// to catch drift.
 	for _, c := range report.Check {

@@ -139,7 +139,7 @@ func TestMaintainFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := res.Rows[0]; r["count"] != want || r["stats"].(int64) == 0 {
+		if r := res.Record(0); r["count"] != want || r["stats"].(int64) == 0 {
 			t.Errorf("%s after maintenance: %v, want %d events and statistics", tenant, r, want)
 		}
 	}
@@ -183,7 +183,7 @@ func TestMaintainTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := res.Rows[0]["count"]; n != int64(72) {
+	if n := res.Value(0, "count"); n != int64(72) {
 		t.Errorf("events after maintenance = %v, want 72", n)
 	}
 	// VACUUM INTO would write a copy of the tenant elsewhere: refused.

@@ -84,7 +84,7 @@ func measureByHand(t *testing.T, ctx context.Context, dir string, db cinch.DB) m
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.rows += res.Rows[0]["count"].(int64)
+			m.rows += res.Value(0, "count").(int64)
 		}
 		out[tenant.Name] = m
 	}

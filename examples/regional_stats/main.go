@@ -68,7 +68,7 @@ func GetRegionStats(ctx context.Context, db *local.DB, region string) (map[strin
 		if r.Err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 		}
-		stats[r.Tenant] = r.Result.Rows[0]["count"].(int64)
+		stats[r.Tenant] = r.Result.Value(0, "count").(int64)
 	}
 	return stats, nil
 }

@@ -77,7 +77,7 @@ func DataOperations(ctx context.Context, tenantDB cinch.DB, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  pending orders: %d (amount %v)\n", len(results.Rows), results.Rows[0]["amount"])
+	fmt.Fprintf(out, "  pending orders: %d (amount %v)\n", len(results.Rows), results.Value(0, "amount"))
 	// Update data.
 	updated, err := tenantDB.Update(ctx, "users", userID, cinch.Record{"last_login": "2025-03-04T05:06:07.000Z"})
 	if err != nil {
@@ -150,7 +150,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "local view of customer_name: %d user(s), %d order(s)\n", res.Rows[0]["users"], res.Rows[0]["orders"])
+	fmt.Fprintf(out, "local view of customer_name: %d user(s), %d order(s)\n", res.Value(0, "users"), res.Value(0, "orders"))
 
 	// Errors keep their identity across the wire.
 	_, err = db.SwitchTenant("old_customer").Query(ctx, "SELECT * FROM users")

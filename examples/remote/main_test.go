@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"testing"
 
 	"github.com/cinchdb/cinch"
@@ -117,12 +118,11 @@ func TestSameCodeBothWays(t *testing.T) {
 		if len(got.Rows) != 2 || len(got.Rows) != len(want.Rows) {
 			t.Fatalf("%s: %v, want %v", name, got.Rows, want.Rows)
 		}
-		for i := range got.Rows {
-			for k, v := range want.Rows[i] {
-				if got.Rows[i][k] != v {
-					t.Errorf("%s row %d %s = %v, want %v", name, i, k, got.Rows[i][k], v)
-				}
-			}
+		if diff := cmp.Diff(want.Columns, got.Columns); diff != "" {
+			t.Errorf("%s columns (-want +got):\n%s", name, diff)
+		}
+		if diff := cmp.Diff(want.Rows, got.Rows); diff != "" {
+			t.Errorf("%s rows (-want +got):\n%s", name, diff)
 		}
 	}
 	// A constraint error crosses the wire as itself too.
@@ -154,7 +154,7 @@ func TestTenantScopedKey(t *testing.T) {
 		}
 	}
 	res, err := db.WithTenant("local_t").Query(ctx, "SELECT COUNT(*) AS n FROM users")
-	if err != nil || res.Rows[0]["n"] != int64(0) {
+	if err != nil || res.Value(0, "n") != int64(0) {
 		t.Errorf("local_t after refused writes: %v, %v", res, err)
 	}
 	// A revoked key stops working on the next request.

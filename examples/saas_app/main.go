@@ -57,7 +57,7 @@ func (a *SaaSApp) GetCustomerData(ctx context.Context, customerID, userID string
 	if err != nil {
 		return nil, fmt.Errorf("customer %s: %w", customerID, err)
 	}
-	return res.Rows, nil
+	return res.Records(), nil // SELECT * from one table: names are unique
 }
 
 func run(ctx context.Context, dir string, out io.Writer) error {

@@ -148,6 +148,6 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "customer_00007 is on %s and holds %q\n", GetShardForTenant("customer_00007"), res.Rows[0]["name"])
+	fmt.Fprintf(out, "customer_00007 is on %s and holds %q\n", GetShardForTenant("customer_00007"), res.Value(0, "name"))
 	return nil
 }

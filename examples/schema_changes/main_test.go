@@ -70,14 +70,14 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["phone"] != "+1 555 0100" {
+	if len(res.Rows) != 1 || res.Value(0, "phone") != "+1 555 0100" {
 		t.Errorf("acme_corp phones = %v", res.Rows)
 	}
 	res, err = db.SwitchTenant("wayne_ent").Query(ctx, "SELECT phone FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["phone"] != nil {
+	if len(res.Rows) != 1 || res.Value(0, "phone") != nil {
 		t.Errorf("wayne_ent phones = %v", res.Rows)
 	}
 }

@@ -141,7 +141,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "   %s -> %s: allowed, %d user(s)\n", req.user, req.tenant, res.Rows[0]["count"])
+		fmt.Fprintf(out, "   %s -> %s: allowed, %d user(s)\n", req.user, req.tenant, res.Value(0, "count"))
 	}
 
 	// 3. Encryption at rest, per tenant. The seed sets the key with a
@@ -203,7 +203,7 @@ func EncryptionDemo(ctx context.Context, db *local.DB, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   after rotation, new key: %d row(s), same data: %t\n", len(res.Rows), len(res.Rows) == 1 && res.Rows[0]["name"] == SecretNote)
+	fmt.Fprintf(out, "   after rotation, new key: %d row(s), same data: %t\n", len(res.Rows), len(res.Rows) == 1 && res.Value(0, "name") == SecretNote)
 	return nil
 }
 

@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("%d statements rejected, want 8:\n%s", n, s)
 	}
 	for _, want := range []string{
-		"OR 1=1 sees 1 row(s), all customer_a's: [map[name:alice]]",
+		"OR 1=1 sees 1 row(s), all customer_a's: [[alice]]",
 		"alice@a.example -> customer_a: allowed, 1 user(s)",
 		`alice@a.example -> customer_b: access denied: user "alice@a.example" may not use tenant "customer_b" (forbidden: true)`,
 		`mallory@evil.example -> customer_a: access denied: user "mallory@evil.example" may not use tenant "customer_a" (forbidden: true)`,
@@ -94,7 +94,7 @@ func TestHostileSQLChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["name"] != "bob" {
+	if len(res.Rows) != 1 || res.Value(0, "name") != "bob" {
 		t.Errorf("customer_b users = %v", res.Rows)
 	}
 	// The database/sql handle carries the same guard.
@@ -217,7 +217,7 @@ func TestEncryptedAtRest(t *testing.T) {
 
 	// The data is still there for the key holder, and the info says encrypted.
 	res, err := vault.Query(ctx, "SELECT COUNT(*) AS n FROM users WHERE name LIKE 'CINCH-PLAINTEXT-MARKER%'")
-	if err != nil || res.Rows[0]["n"] != int64(51) {
+	if err != nil || res.Value(0, "n") != int64(51) {
 		t.Errorf("vault rows: %v, %v", res, err)
 	}
 	info, err := db.Tenants().Info(ctx, VaultTenant)
@@ -255,7 +255,7 @@ func TestEncryptionKeyErrors(t *testing.T) {
 	}
 	// The failed rotation left the original key valid.
 	res, err := db.WithTenant(VaultTenant).WithKey(VaultKey).Query(ctx, "SELECT COUNT(*) AS n FROM users")
-	if err != nil || res.Rows[0]["n"] != int64(0) {
+	if err != nil || res.Value(0, "n") != int64(0) {
 		t.Errorf("vault with its key after refused writes: %v, %v", res, err)
 	}
 }

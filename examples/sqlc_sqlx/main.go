@@ -136,7 +136,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "acme_corp users seen by cinch: %d\n", res.Rows[0]["count"])
+	fmt.Fprintf(out, "acme_corp users seen by cinch: %d\n", res.Value(0, "count"))
 
 	// The guard applies to database/sql too.
 	_, err = db.ExecContext(ctx, "ALTER TABLE users ADD COLUMN fax TEXT")

@@ -93,7 +93,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "_template_default settings rows: %d\n", res.Rows[0]["count"])
+	fmt.Fprintf(out, "_template_default settings rows: %d\n", res.Value(0, "count"))
 	_, err = CreateTenantFromTemplate(ctx, db, "customer_x", "enterprise")
 	fmt.Fprintf(out, "from missing template: %s\n", cinch.Code(err))
 	return nil
@@ -127,7 +127,7 @@ func categoryNames(ctx context.Context, db cinch.DB) ([]string, error) {
 	}
 	var names []string
 	for _, r := range res.Rows {
-		names = append(names, r["name"].(string))
+		names = append(names, r[0].(string))
 	}
 	return names, nil
 }

@@ -72,7 +72,7 @@ func TestCopiesAreIndependent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["tenant_name"] != "wayne_ent" || res.Rows[0]["created_from"] != "default" {
+	if len(res.Rows) != 1 || res.Value(0, "tenant_name") != "wayne_ent" || res.Value(0, "created_from") != "default" {
 		t.Errorf("wayne_ent settings = %v", res.Rows)
 	}
 	// Creating over an existing tenant is refused.

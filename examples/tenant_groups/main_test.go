@@ -97,7 +97,7 @@ func count(t *testing.T, db cinch.DB) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Rows[0]["count"].(int64)
+	return res.Value(0, "count").(int64)
 }
 
 // dbBytes is the tenant's database size as SQLite counts it.
@@ -107,7 +107,7 @@ func dbBytes(t *testing.T, db cinch.DB) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Rows[0]["size"].(int64)
+	return res.Value(0, "size").(int64)
 }
 
 func TestMaxDBBytesIsEnforcedPerTenant(t *testing.T) {

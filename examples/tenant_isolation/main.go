@@ -136,8 +136,8 @@ func userNames(ctx context.Context, db cinch.DB) ([]string, error) {
 		return nil, err
 	}
 	names := make([]string, 0, len(res.Rows))
-	for _, r := range res.Rows {
-		names = append(names, r["name"].(string))
+	for i := range res.Rows {
+		names = append(names, res.Value(i, "name").(string))
 	}
 	return names, nil
 }

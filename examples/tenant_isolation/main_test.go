@@ -56,7 +56,7 @@ func TestTenantIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := res.Rows[0]["count"]; n != int64(0) {
+	if n := res.Value(0, "count"); n != int64(0) {
 		t.Errorf("wayne_ent sees %v of acme_corp's Alice, want 0", n)
 	}
 }

@@ -106,7 +106,7 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "pending orders: %d (amount %v)\n", len(results.Rows), results.Rows[0]["amount"])
+	fmt.Fprintf(out, "pending orders: %d (amount %v)\n", len(results.Rows), results.Value(0, "amount"))
 
 	// Update data: last_login is a TEXT column holding cinch's time format.
 	updated, err := tenantDB.Update(ctx, "users", userID, cinch.Record{"last_login": now().UTC().Format(cinch.TimeFormat)})

@@ -53,14 +53,14 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 1 || res.Rows[0]["last_login"] != "2025-03-04T05:06:07.000Z" || res.Rows[0]["moved"] != int64(1) {
+	if len(res.Rows) != 1 || res.Value(0, "last_login") != "2025-03-04T05:06:07.000Z" || res.Value(0, "moved") != int64(1) {
 		t.Errorf("users = %v", res.Rows)
 	}
 	res, err = db.Query(ctx, "SELECT (SELECT COUNT(*) FROM sessions) AS sessions, (SELECT COUNT(*) FROM orders) AS orders")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := res.Rows[0]; r["sessions"] != int64(0) || r["orders"] != int64(2) {
+	if r := res.Record(0); r["sessions"] != int64(0) || r["orders"] != int64(2) {
 		t.Errorf("counts = %v, want 0 sessions and 2 orders", r)
 	}
 }

@@ -76,7 +76,7 @@ func checkoutTests(ctx context.Context, testDB cinch.DB) error {
 	if err != nil {
 		return err
 	}
-	if n := res.Rows[0]["count"].(int64); n != 1 {
+	if n := res.Value(0, "count").(int64); n != 1 {
 		return fmt.Errorf("pending orders = %d, want 1", n)
 	}
 	return nil
@@ -112,7 +112,7 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "orders in tenant main: %d\n", res.Rows[0]["count"])
+	fmt.Fprintf(out, "orders in tenant main: %d\n", res.Value(0, "count"))
 	return nil
 }
 

@@ -42,7 +42,7 @@ func TestCleanupOnFailure(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		rows = res.Rows[0]["count"].(int64)
+		rows = res.Value(0, "count").(int64)
 		return boom
 	})
 	if !errors.Is(err, boom) {
@@ -69,7 +69,7 @@ func TestCleanupOnFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := res.Rows[0]["count"]; n != int64(0) {
+	if n := res.Value(0, "count"); n != int64(0) {
 		t.Errorf("main holds %v orders", n)
 	}
 }

@@ -7,6 +7,8 @@ package contract
 import (
 	"context"
 	"errors"
+	"github.com/google/go-cmp/cmp"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -225,8 +227,8 @@ func testRows(t *testing.T, ctx context.Context, db cinch.DB) {
 	// All or none.
 	wantErr(t, errOf(db.InsertMany(ctx, "users", []cinch.Record{{"name": "E"}, {"age": 1}})), cinch.ErrConstraint)
 	res := must[*cinch.Result](t)(db.Query(ctx, "SELECT count(*) AS n FROM users"))
-	if res.Rows[0]["n"] != int64(4) {
-		t.Errorf("count = %v, want 4 (failed batch must not be stored)", res.Rows[0]["n"])
+	if res.Value(0, "n") != int64(4) {
+		t.Errorf("count = %v, want 4 (failed batch must not be stored)", res.Value(0, "n"))
 	}
 	wantErr(t, errOf(db.Insert(ctx, "nope", cinch.Record{"name": "x"})), cinch.ErrTableNotFound)
 	wantErr(t, errOf(db.Insert(ctx, "users", cinch.Record{"nope": "x"})), cinch.ErrColumnNotFound)
@@ -252,6 +254,66 @@ func testRows(t *testing.T, ctx context.Context, db cinch.DB) {
 	}
 }
 
+// testLossless: every value comes back, in column order, whatever the
+// names: repeated aliases, SELECT * over a join of tables that share id,
+// created_at and updated_at, extreme numbers; and a streamed result
+// (QueryTo) has the same rows as a collected one.
+func testLossless(t *testing.T, ctx context.Context, db cinch.DB) {
+	t.Helper()
+	res := must[*cinch.Result](t)(db.Query(ctx, "SELECT 1 AS x, 2 AS x, 'three' AS x"))
+	if diff := cmp.Diff([]string{"x", "x", "x"}, res.Columns); diff != "" {
+		t.Errorf("repeated alias columns (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]any{{int64(1), int64(2), "three"}}, res.Rows); diff != "" {
+		t.Errorf("repeated alias rows (-want +got):\n%s", diff)
+	}
+	res = must[*cinch.Result](t)(db.Query(ctx, "SELECT 9223372036854775807 AS big, -9223372036854775808 AS small, 1e999 AS inf, -1e999 AS ninf, 0.1 AS f, 2.0 AS two, '' AS empty, NULL AS n"))
+	want := []any{int64(math.MaxInt64), int64(math.MinInt64), math.Inf(1), math.Inf(-1), 0.1, 2.0, "", nil}
+	if diff := cmp.Diff([][]any{want}, res.Rows); diff != "" {
+		t.Errorf("extreme values (-want +got):\n%s", diff)
+	}
+	join := "SELECT * FROM users a JOIN users b ON a.id = b.id ORDER BY a.name"
+	res = must[*cinch.Result](t)(db.Query(ctx, join))
+	half := len(res.Columns) / 2
+	if half == 0 || len(res.Columns)%2 != 0 || !slices.Equal(res.Columns[:half], res.Columns[half:]) {
+		t.Fatalf("join columns = %v, want the users columns twice", res.Columns)
+	}
+	for i, row := range res.Rows {
+		if len(row) != len(res.Columns) || !cmp.Equal(row[:half], row[half:]) {
+			t.Errorf("join row %d = %v: the two sides differ or values are missing", i, row)
+		}
+	}
+	var streamed rowsOf
+	sum := must[*cinch.Result](t)(db.QueryTo(ctx, cinch.QueryOptions{}, &streamed, join))
+	if sum.Rows != nil || sum.Truncated {
+		t.Errorf("QueryTo summary = %+v, want no rows, not truncated", sum)
+	}
+	if diff := cmp.Diff(res.Columns, streamed.columns); diff != "" {
+		t.Errorf("streamed columns (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(res.Rows, streamed.rows); diff != "" {
+		t.Errorf("streamed rows (-want +got):\n%s", diff)
+	}
+	// A byte budget cuts between rows and says so.
+	res = must[*cinch.Result](t)(db.QueryWith(ctx, cinch.QueryOptions{MaxBytes: 30}, "SELECT printf('%020d', value) FROM generate_series(1, 5)"))
+	if len(res.Rows) != 1 || !res.Truncated {
+		t.Errorf("MaxBytes 30 over 20-byte rows: %d rows, truncated %v; want 1, true", len(res.Rows), res.Truncated)
+	}
+	_, err := db.QueryWith(ctx, cinch.QueryOptions{MaxBytes: 10}, "SELECT printf('%020d', 1)")
+	if !errors.Is(err, cinch.ErrTooLarge) {
+		t.Errorf("first row over MaxBytes: %v, want ErrTooLarge", err)
+	}
+}
+
+// rowsOf is a RowWriter that keeps what it is given.
+type rowsOf struct {
+	columns []string
+	rows    [][]any
+}
+
+func (r *rowsOf) WriteColumns(names []string) error { r.columns = names; return nil }
+func (r *rowsOf) WriteRow(values []any) error       { r.rows = append(r.rows, values); return nil }
+
 func testQuery(t *testing.T, ctx context.Context, db cinch.DB) {
 	usersTable(t, ctx, db)
 	res := must[*cinch.Result](t)(db.Query(ctx, "INSERT INTO users (name, age, score) VALUES (?, ?, ?), (?, ?, ?)",
@@ -266,7 +328,7 @@ func testQuery(t *testing.T, ctx context.Context, db cinch.DB) {
 	if len(res.Rows) != 2 {
 		t.Fatalf("rows = %v", res.Rows)
 	}
-	ann, ben := res.Rows[0], res.Rows[1]
+	ann, ben := res.Record(0), res.Record(1)
 	if ann["name"] != "Ann" || ann["age"] != int64(20) || ann["score"] != 1.5 || ann["active"] != true {
 		t.Errorf("ann = %#v", ann)
 	}
@@ -277,6 +339,7 @@ func testQuery(t *testing.T, ctx context.Context, db cinch.DB) {
 	if res.Rows == nil || len(res.Rows) != 0 {
 		t.Errorf("no rows = %#v, want empty non-nil", res.Rows)
 	}
+	testLossless(t, ctx, db)
 	res = must[*cinch.Result](t)(db.QueryWith(ctx, cinch.QueryOptions{Limit: 1}, "SELECT name FROM users ORDER BY name"))
 	if len(res.Rows) != 1 || !res.Truncated {
 		t.Errorf("limit 1: rows %v truncated %v", res.Rows, res.Truncated)
@@ -299,8 +362,8 @@ func testQuery(t *testing.T, ctx context.Context, db cinch.DB) {
 	wantErr(t, errOf(db.Query(ctx, "SELECT ?", 1, 2)), cinch.ErrInvalidInput)
 	wantErr(t, errOf(db.QueryWith(ctx, cinch.QueryOptions{ReadOnly: true}, "DELETE FROM users")), cinch.ErrReadOnly)
 	res = must[*cinch.Result](t)(db.QueryWith(ctx, cinch.QueryOptions{ReadOnly: true}, "SELECT count(*) AS n FROM users"))
-	if res.Rows[0]["n"] != int64(2) {
-		t.Errorf("read-only count = %v (the refused DELETE must not have run)", res.Rows[0]["n"])
+	if res.Value(0, "n") != int64(2) {
+		t.Errorf("read-only count = %v (the refused DELETE must not have run)", res.Value(0, "n"))
 	}
 	wantErr(t, errOf(db.Query(ctx, "SELECT * FROM nope")), cinch.ErrInvalidInput)
 }
@@ -316,8 +379,8 @@ func testIsolation(t *testing.T, ctx context.Context, db cinch.DB) {
 		want int64
 	}{{db, 0}, {acme, 1}, {db.SwitchTenant("lazy"), 0}} {
 		res := must[*cinch.Result](t)(tc.db.Query(ctx, "SELECT count(*) AS n FROM users"))
-		if res.Rows[0]["n"] != tc.want {
-			t.Errorf("tenant %s: count = %v, want %d", tc.db.Target().Tenant, res.Rows[0]["n"], tc.want)
+		if res.Value(0, "n") != tc.want {
+			t.Errorf("tenant %s: count = %v, want %d", tc.db.Target().Tenant, res.Value(0, "n"), tc.want)
 		}
 	}
 	// A write to the lazy tenant materializes it.

@@ -101,7 +101,7 @@ func TestEncryption_Remote(t *testing.T) {
 		}
 	}
 	res, err := vault.WithKey("k1").Query(ctx, "SELECT name FROM users")
-	if err != nil || len(res.Rows) != 1 || res.Rows[0]["name"] != "secret" {
+	if err != nil || len(res.Rows) != 1 || res.Value(0, "name") != "secret" {
 		t.Errorf("query with the key: %v %v", res, err)
 	}
 }
