@@ -207,6 +207,9 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 	if s, ok := c.stmts[sql]; ok {
 		return s, nil
 	}
+	if err := CheckSQL(sql); err != nil {
+		return nil, err
+	}
 	c.guard.Denied = ""
 	s, tail, err := c.raw.Prepare(sql)
 	if err != nil {
@@ -238,6 +241,17 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 	c.stmts[sql] = s
 	c.order = append(c.order, sql)
 	return s, nil
+}
+
+// CheckSQL refuses SQL that SQLite would read only in part. The driver
+// hands SQLite the text as a C string, so whatever follows a NUL byte is
+// never parsed: "DELETE FROM t\x00 WHERE id = 1" would delete every row.
+func CheckSQL(sql string) error {
+	if i := strings.IndexByte(sql, 0); i >= 0 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "the SQL contains a NUL byte (at byte %d), and SQLite would ignore everything after it", i).
+			WithHint("remove the NUL byte from the SQL; pass binary data as a parameter")
+	}
+	return nil
 }
 
 // IsReadOnly reports whether sql only reads, preparing (and caching) it
