@@ -45,6 +45,8 @@ type Conn struct {
 	order []string                    // insertion order, for eviction
 	limit int
 	path  string
+
+	broken bool // Do closed it after a driver panic
 }
 
 // Open opens (creating if needed) the SQLite file at path in WAL mode with
@@ -153,6 +155,9 @@ func (c *Conn) Close() error {
 
 // System runs fn with the guard stepped aside, for cinch's own schema work.
 func (c *Conn) System(fn func() error) error {
+	if c.raw == nil {
+		return errClosed()
+	}
 	c.raw.SetAuthorizer(nil)
 	defer func() {
 		c.raw.SetAuthorizer(c.guard.Authorize)
@@ -206,6 +211,9 @@ func (c *Conn) UserVersion() (int, error) {
 func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 	if s, ok := c.stmts[sql]; ok {
 		return s, nil
+	}
+	if c.raw == nil {
+		return nil, errClosed()
 	}
 	if err := CheckSQL(sql); err != nil {
 		return nil, err
