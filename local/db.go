@@ -111,7 +111,7 @@ func (d *DB) QueryTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWr
 				return err
 			}
 			var ro bool
-			err := h.b.withTemplate(func(c *sqlite.Conn) error {
+			err := h.b.useTemplate(func(c *sqlite.Conn) error {
 				var err error
 				if ro, err = c.IsReadOnly(sql); err != nil || !ro {
 					return err
@@ -127,25 +127,26 @@ func (d *DB) QueryTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWr
 			}
 			return errMaterialize
 		}
-		r, err := h.reader(ctx, d.p.cfg.ReadersPerTenant)
-		if err != nil {
-			return err
-		}
-		ro, err := r.IsReadOnly(sql)
-		if err == nil && ro {
+		var ro bool
+		err := h.withReader(ctx, d.p.cfg.ReadersPerTenant, func(r *sqlite.Conn) error {
+			var err error
+			if ro, err = r.IsReadOnly(sql); err != nil || !ro {
+				return err
+			}
 			res, err = r.QueryTo(ctx, opts, w, sql, params...)
-		}
-		h.putReader(r)
+			return err
+		})
 		if err != nil || ro {
 			return err
 		}
 		if opts.ReadOnly {
 			return errWritesRefused
 		}
-		h.wmu.Lock()
-		defer h.wmu.Unlock()
-		res, err = h.writer.QueryTo(ctx, opts, w, sql, params...)
-		return err
+		return h.useWriter(func(wc *sqlite.Conn) error {
+			var err error
+			res, err = wc.QueryTo(ctx, opts, w, sql, params...)
+			return err
+		})
 	})
 	return res, err
 }
@@ -168,8 +169,10 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) error {
 		if err != nil {
 			return err
 		}
-		err = h.run(d.target.Tenant, func() error { return fn(h) })
-		d.p.pool.release(h)
+		err = func() error {
+			defer d.p.pool.release(h)
+			return h.run(d.target.Tenant, func() error { return fn(h) })
+		}()
 		if err != errMaterialize {
 			return err
 		}
@@ -213,9 +216,7 @@ func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, schema *sqlite.S
 			return errMaterialize
 		}
 		run := func(schema *sqlite.Schema) error {
-			h.wmu.Lock()
-			defer h.wmu.Unlock()
-			return fn(h.writer, schema)
+			return h.useWriter(func(w *sqlite.Conn) error { return fn(w, schema) })
 		}
 		err := run(h.b.cachedSchema())
 		if errors.Is(err, cinch.ErrTableNotFound) || errors.Is(err, cinch.ErrColumnNotFound) {
@@ -532,14 +533,14 @@ func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, er
 			args[i] = id
 		}
 		q := "DELETE FROM " + sqlite.Quote(table) + ` WHERE "id" IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
-		h.wmu.Lock()
-		defer h.wmu.Unlock()
-		res, err := h.writer.Query(ctx, cinch.QueryOptions{}, q, args...)
-		if err != nil {
-			return err
-		}
-		n = res.RowsAffected
-		return nil
+		return h.useWriter(func(w *sqlite.Conn) error {
+			res, err := w.Query(ctx, cinch.QueryOptions{}, q, args...)
+			if err != nil {
+				return err
+			}
+			n = res.RowsAffected
+			return nil
+		})
 	})
 	return n, err
 }

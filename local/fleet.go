@@ -133,7 +133,12 @@ func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.
 		c.Close()
 		return one.QueryWith(ctx, opts, sql, params...)
 	}
-	return c.Query(ctx, opts, sql, params...)
+	var res *cinch.Result
+	err = d.p.do(c, tenant, func() error {
+		res, err = c.Query(ctx, opts, sql, params...)
+		return err
+	})
+	return res, err
 }
 
 // Stats returns the metrics of the named tenants (every served tenant when

@@ -228,9 +228,7 @@ func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey str
 			if err := h.checkKey(pl.p, tenantKey); err != nil {
 				return err
 			}
-			h.wmu.Lock()
-			defer h.wmu.Unlock()
-			return fn(h.writer)
+			return h.useWriter(fn)
 		}
 	}
 	opts := pl.p.connOptions()
@@ -246,7 +244,7 @@ func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey str
 		return err
 	}
 	defer c.Close()
-	return fn(c)
+	return pl.p.do(c, tenant, func() error { return fn(c) })
 }
 
 // init opens the handle: a lazy one if the tenant has no file, else the
@@ -360,6 +358,13 @@ func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
 
 func (h *handle) putReader(c *sqlite.Conn) {
 	h.rmu.Lock()
+	if c.Broken() {
+		// Closed by Do after a driver panic: free its slot for a new one.
+		h.nReaders--
+		h.rmu.Unlock()
+		h.signalReader()
+		return
+	}
 	if h.closed {
 		h.rmu.Unlock()
 		c.Close()
@@ -367,10 +372,57 @@ func (h *handle) putReader(c *sqlite.Conn) {
 	}
 	h.idle = append(h.idle, c)
 	h.rmu.Unlock()
+	h.signalReader()
+}
+
+// signalReader wakes a caller waiting for a reader.
+func (h *handle) signalReader() {
 	select {
 	case h.rfree <- struct{}{}:
 	default:
 	}
+}
+
+// withReader runs fn on a borrowed reader connection and gives it back on
+// every path. A driver panic is fn's error (see Project.do), and the
+// connection it broke is dropped and its slot freed.
+func (h *handle) withReader(ctx context.Context, limit int, fn func(r *sqlite.Conn) error) error {
+	r, err := h.reader(ctx, limit)
+	if err != nil {
+		return err
+	}
+	defer h.putReader(r)
+	return h.b.p.do(r, h.key.tenant, func() error { return fn(r) })
+}
+
+// useWriter runs fn on the tenant's writer connection, holding its mutex.
+// A driver panic is fn's error (see Project.do), and the writer it broke
+// is replaced by a new connection before the next caller gets it.
+func (h *handle) useWriter(fn func(w *sqlite.Conn) error) error {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	w := h.writer
+	err := h.b.p.do(w, h.key.tenant, func() error { return fn(w) })
+	if w.Broken() {
+		h.replaceWriter()
+	}
+	return err
+}
+
+// replaceWriter opens a new writer in place of one Do closed (h.wmu held).
+// If that fails, the closed one stays: it answers errors, and the next
+// useWriter tries again.
+func (h *handle) replaceWriter() {
+	w, err := sqlite.Open(context.Background(), h.path, h.connOptions())
+	if err == nil && h.limits.MaxDBBytes > 0 {
+		err = w.SetMaxBytes(h.limits.MaxDBBytes)
+	}
+	if err != nil {
+		w.Close()
+		h.b.p.cfg.Logger.Error("reopening a tenant's writer connection", "tenant", h.key.tenant, "err", err)
+		return
+	}
+	h.writer = w
 }
 
 func (h *handle) close() {
@@ -442,4 +494,32 @@ func (h *handle) connOptions() sqlite.Options {
 	o := h.b.p.connOptions()
 	o.Key = h.dk
 	return o
+}
+
+// do runs fn, which uses c, with sqlite.Conn.Do: a driver panic becomes
+// fn's error (wrapping ErrInvalidInput) and closes c, and is logged.
+func (p *Project) do(c *sqlite.Conn, tenant string, fn func() error) error {
+	err := c.Do(fn)
+	var dp *sqlite.DriverPanic
+	if errors.As(err, &dp) {
+		p.cfg.Logger.Warn("the SQLite driver panicked on a statement; its connection is closed",
+			"tenant", tenant, "panic", fmt.Sprint(dp.Value), "stack", string(dp.Stack))
+	}
+	return err
+}
+
+// useTemplate runs fn on the branch's template connection, as withTemplate
+// does. A driver panic is fn's error (see Project.do), and the template it
+// broke is rebuilt from the branch's changes.
+func (b *branch) useTemplate(fn func(c *sqlite.Conn) error) error {
+	return b.withTemplate(func(c *sqlite.Conn) error {
+		err := b.p.do(c, "", func() error { return fn(c) })
+		if c.Broken() { // b.mu is held
+			b.template = nil
+			if ierr := b.install(context.Background(), b.changes, b.sig); ierr != nil {
+				b.p.cfg.Logger.Error("rebuilding a branch's schema template", "branch", b.name, "err", ierr)
+			}
+		}
+		return err
+	})
 }

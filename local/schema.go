@@ -181,7 +181,7 @@ func (v views) checkViewBody(ctx context.Context, body string) error {
 	if err != nil {
 		return err
 	}
-	return b.withTemplate(func(c *sqlite.Conn) error {
+	return b.useTemplate(func(c *sqlite.Conn) error {
 		ro, err := c.IsReadOnly(body)
 		if err != nil {
 			return err
