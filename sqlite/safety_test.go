@@ -50,7 +50,7 @@ func TestPrepareRefusesNUL(t *testing.T) {
 }
 
 // hugeName is longer than the driver reads back a name (1,000,000 bytes).
-var hugeName = strings.Repeat("x", 2<<20)
+var hugeName = strings.Repeat("x", 1<<20)
 
 // The driver panics on a name it cannot read back; Do makes that an error
 // and closes the connection, which then answers errors, not panics.
