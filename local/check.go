@@ -8,7 +8,6 @@ import (
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/driver"
 )
 
 // Check converges and checks tenants: each named tenant (every tenant of
@@ -82,31 +81,27 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 
 // SQLDB returns a database/sql handle on this tenant for sqlc/sqlx users,
 // with the query guard installed on every connection: DDL, ATTACH and the
-// rest of SPEC §5's refusals apply, and transactions (BEGIN/COMMIT) work.
-// The tenant's file is created first if it is lazy. Close the *sql.DB when
-// done; it does not count against the handle pool.
+// rest of SPEC §5's refusals apply, with the errors Query gives, and
+// transactions (BEGIN/COMMIT, read-only ones too) work. Its connections are
+// opened like the engine's (an encrypted tenant with the handle's key; see
+// sqlite.OpenDB). The tenant's file is created first if it is lazy. Close
+// the *sql.DB when done; it does not count against the handle pool.
 func (d *DB) SQLDB(ctx context.Context) (*sql.DB, error) {
-	var path string
+	var (
+		path string
+		opts sqlite.Options
+	)
 	err := d.use(ctx, func(h *handle) error {
 		if h.lazy {
 			return errMaterialize
 		}
-		path = h.path
+		path, opts = h.path, h.connOptions()
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return driver.Open(sqlite.FileURI(path)+"?_txlock=immediate", func(c *sqlite3.Conn) error {
-		if err := c.BusyTimeout(d.p.cfg.BusyTimeout); err != nil {
-			return err
-		}
-		if err := c.Exec("PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); err != nil {
-			return err
-		}
-		var g sqlite.Guard // one per connection: it records the denial reason
-		return c.SetAuthorizer(g.Authorize)
-	})
+	return sqlite.OpenDB(path, opts)
 }
 
 // IsQueryRejected reports whether err is the guard refusing a statement

@@ -74,35 +74,42 @@ func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 	if c.limit == 0 {
 		c.limit = DefaultStmtCache
 	}
-	if err := c.configure(ctx, opts); err != nil {
+	if err := configure(raw, &c.guard, opts); err != nil {
 		raw.Close()
-		if errors.Is(err, cinch.ErrEncryptionKey) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("open %s: %w", path, translate(err))
+		return nil, openError(path, err)
 	}
 	return c, nil
 }
 
-func (c *Conn) configure(ctx context.Context, opts Options) error {
+// openError describes a failure to configure a new connection.
+func openError(path string, err error) error {
+	if errors.Is(err, cinch.ErrEncryptionKey) {
+		return err
+	}
+	return fmt.Errorf("open %s: %w", path, translate(err))
+}
+
+// configure sets up a new connection the way every tenant connection is:
+// busy timeout, encryption key, pragmas, and the guard g as authorizer.
+func configure(raw *sqlite3.Conn, g *Guard, opts Options) error {
 	bt := opts.BusyTimeout
 	if bt == 0 {
 		bt = DefaultBusyTimeout
 	}
 	// busy_timeout first, so the pragmas below wait for other processes.
-	if err := c.raw.BusyTimeout(bt); err != nil {
+	if err := raw.BusyTimeout(bt); err != nil {
 		return err
 	}
 	if len(opts.Key) > 0 {
 		if len(opts.Key) != 32 {
 			return fmt.Errorf("%w: encryption key must be 32 bytes", cinch.ErrInternal)
 		}
-		if err := c.raw.Exec(fmt.Sprintf("PRAGMA hexkey='%x'", opts.Key)); err != nil {
+		if err := raw.Exec(fmt.Sprintf("PRAGMA hexkey='%x'", opts.Key)); err != nil {
 			return err
 		}
 		// Touch the schema: a wrong key reads garbage, which SQLite reports
 		// as "file is not a database" here, before anything else runs.
-		if err := c.raw.Exec("SELECT count(*) FROM sqlite_schema"); err != nil {
+		if err := raw.Exec("SELECT count(*) FROM sqlite_schema"); err != nil {
 			if errors.Is(err, sqlite3.NOTADB) {
 				return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: "wrong encryption key, or the file is not encrypted with one",
 					Hint: "give the tenant's key with --key or CINCHDB_TENANT_KEY"}
@@ -119,18 +126,18 @@ func (c *Conn) configure(ctx context.Context, opts Options) error {
 	if !opts.Memory && !opts.ReadOnly {
 		pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	}
-	if err := c.raw.Exec(pragmas); err != nil {
+	if err := raw.Exec(pragmas); err != nil {
 		return err
 	}
 	// load_extension is not compiled into the driver. A stand-in that
 	// always fails makes "SELECT load_extension(...)" reach the authorizer,
 	// which refuses it with the guard's message instead of "no such function".
-	if err := c.raw.CreateFunction("load_extension", -1, sqlite3.DIRECTONLY, func(ctx sqlite3.Context, _ ...sqlite3.Value) {
+	if err := raw.CreateFunction("load_extension", -1, sqlite3.DIRECTONLY, func(ctx sqlite3.Context, _ ...sqlite3.Value) {
 		ctx.ResultError(errors.New("load_extension is not allowed"))
 	}); err != nil {
 		return err
 	}
-	return c.raw.SetAuthorizer(c.guard.Authorize)
+	return raw.SetAuthorizer(g.Authorize)
 }
 
 // Raw returns the driver connection (for the backup API and tests).
@@ -280,9 +287,14 @@ func (c *Conn) userError(err error) error {
 	if c.guard.Denied != "" {
 		why := c.guard.Denied
 		c.guard.Denied = ""
-		return &cinch.Error{Err: cinch.ErrQueryRejected, Message: "query rejected: " + why}
+		return rejected(why)
 	}
 	return translate(err)
+}
+
+// rejected is the error for a statement the guard refused, and why.
+func rejected(why string) *cinch.Error {
+	return &cinch.Error{Err: cinch.ErrQueryRejected, Message: "query rejected: " + why}
 }
 
 // translate maps driver errors to the vocabulary, keeping the message.

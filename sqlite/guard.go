@@ -26,6 +26,13 @@ type Guard struct {
 	// tell (the database/sql driver prepares and steps on its own) leave it
 	// false: VACUUM is then refused there too, and runs through Query.
 	Stepping bool
+
+	// driverTx is true while the database/sql driver of OpenDB begins or
+	// ends a transaction: for a read-only one (sql.TxOptions.ReadOnly) it
+	// runs PRAGMA query_only=on after BEGIN, and =off after COMMIT or
+	// ROLLBACK. query_only only ever restricts, but users may not set it:
+	// on a shared connection it would outlive their statement.
+	driverTx bool
 }
 
 // readPragmas may be run with or without an argument; they read only.
@@ -100,6 +107,8 @@ func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 		case readPragmas[name], maintenancePragmas[name]:
 			return sqlite3.AUTH_OK
 		case queryPragmas[name] && name4 == "":
+			return sqlite3.AUTH_OK
+		case name == "query_only" && g.driverTx:
 			return sqlite3.AUTH_OK
 		}
 		return deny("PRAGMA " + name3 + " is not allowed (only read-only and maintenance pragmas are)")
