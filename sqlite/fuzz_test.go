@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,12 +52,20 @@ var guardSeeds = []string{
 	"SELECT * FROM pragma_table_info('t')",
 	"UPDATE sqlite_schema SET sql = ''",
 	"REPLACE INTO t (id, name) VALUES ('r1', 'x') RETURNING *",
+	// SQLite stops reading at a NUL: the WHERE must not be lost.
+	"DELETE FROM t\x00 WHERE name = 'alice'",
+	"SELECT 1\x00; DROP TABLE t",
+	// Names the driver cannot read back (over 1,000,000 bytes): it panics.
+	`SELECT 1 AS "` + strings.Repeat("x", 1<<20) + `"`,
+	`SELECT '` + strings.Repeat("x", 1_000_100) + `'`,
+	`PRAGMA "` + strings.Repeat("x", 1<<20) + `"`,
 }
 
-// FuzzGuard: whatever the statement, Query does not panic, the tenant
-// file's schema (and system table) is byte-identical afterwards, no file
-// appears next to it or in the working directory, and nothing with a file
-// behind it is left attached.
+// FuzzGuard: whatever the statement, Query run as every caller runs it
+// (under Conn.Do) does not panic (a driver panic is an ErrInvalidInput and
+// a closed connection), the tenant file's schema (and system table) is
+// byte-identical afterwards, no file appears next to it or in the working
+// directory, and nothing with a file behind it is left attached.
 func FuzzGuard(f *testing.F) {
 	for _, s := range guardSeeds {
 		f.Add(s)
@@ -73,7 +82,22 @@ func FuzzGuard(f *testing.F) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_, err := tn.conn.Query(ctx, cinch.QueryOptions{Limit: 100}, sql)
+		err := tn.conn.Do(func() error {
+			_, err := tn.conn.Query(ctx, cinch.QueryOptions{Limit: 100}, sql)
+			return err
+		})
+		if tn.conn.Broken() {
+			if !errors.Is(err, cinch.ErrInvalidInput) {
+				t.Fatalf("%.100q: a driver panic gave %v, want ErrInvalidInput", sql, err)
+			}
+			// Closed by Do: look at the file through a new connection.
+			c, oerr := sqlite.Open(context.Background(), tn.path, sqlite.Options{})
+			if oerr != nil {
+				t.Fatal(oerr)
+			}
+			t.Cleanup(func() { c.Close() })
+			tn.conn = c
+		}
 		if err != nil {
 			var ce *cinch.Error
 			if !errors.As(err, &ce) && !untranslated(err, sqlite3.INTERRUPT) && !untranslated(err, sqlite3.BUSY) &&
