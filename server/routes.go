@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -295,7 +297,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			k, err := s.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="cinch"`)
-				writeError(w, s.log, err, nil)
+				s.fail(w, r, err, nil)
 				return
 			}
 			c.key = k
@@ -303,15 +305,16 @@ func (s *Server) wrap(rt route) http.Handler {
 				info.keyID = k.ID
 			}
 			if !s.allow(k.ID) {
-				writeError(w, s.log, &cinch.Error{Err: cinch.ErrRateLimited,
-					Message: fmt.Sprintf("API key %s is over its rate limit of %g requests per second", k.ID, s.cfg.RatePerKey),
-					Hint:    "slow down and retry"}, nil)
+				w.Header().Set("Retry-After", s.retryAfter())
+				s.fail(w, r, &cinch.Error{Err: cinch.ErrRateLimited,
+					Message: fmt.Sprintf("API key %s is over the server's rate limit of %g requests per second (bursts of %d)", k.ID, s.cfg.RatePerKey, s.cfg.RateBurst),
+					Hint:    "slow down and retry, or raise the limit: cinch serve --rate, --burst"}, nil)
 				return
 			}
 		}
 		for _, n := range names {
 			if err := validatePathValue(n, r.PathValue(n)); err != nil {
-				writeError(w, s.log, err, nil)
+				s.fail(w, r, err, nil)
 				return
 			}
 		}
@@ -326,18 +329,22 @@ func (s *Server) wrap(rt route) http.Handler {
 			c.tn = cinch.DefaultTenant
 		}
 		if err := checkScope(c.key, rt.access, c.db, c.br, r.PathValue("tenant")); err != nil {
-			writeError(w, s.log, err, nil)
+			s.fail(w, r, err, nil)
 			return
 		}
 		if rt.write && c.key.ReadOnly {
-			writeError(w, s.log, &cinch.Error{Err: cinch.ErrReadOnly, Message: fmt.Sprintf("API key %s is read-only", c.key.ID),
+			s.fail(w, r, &cinch.Error{Err: cinch.ErrReadOnly, Message: fmt.Sprintf("API key %s is read-only", c.key.ID),
 				Hint: "use a key created without --read-only"}, nil)
 			return
 		}
 		if rt.body != nil {
+			if msg, ok := checkBodyType(r); !ok {
+				writeErrorCode(w, CodeUnsupportedMediaType, msg, nil)
+				return
+			}
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
-				writeError(w, s.log, err, nil)
+				s.fail(w, r, err, nil)
 				return
 			}
 			c.body = body
@@ -356,7 +363,13 @@ func (s *Server) wrap(rt route) http.Handler {
 			if errors.As(err, &d) {
 				details = d.details
 			}
-			writeError(w, s.log, err, details)
+			if ctx.Err() == context.DeadlineExceeded && r.Context().Err() == nil &&
+				(errors.Is(err, cinch.ErrCanceled) || errors.Is(err, context.DeadlineExceeded)) {
+				err = &cinch.Error{Err: cinch.ErrCanceled,
+					Message: fmt.Sprintf("the request ran past the server's time limit of %v and was interrupted", s.cfg.QueryTimeout),
+					Hint:    "make the query cheaper or ask for fewer rows, or raise the limit: cinch serve --query-timeout"}
+			}
+			s.fail(w, r, err, details)
 			return
 		}
 		if rt.status == http.StatusNoContent {
@@ -365,6 +378,21 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		writeJSON(w, rt.status, v)
 	})
+}
+
+// retryAfter is the Retry-After of a 429: the seconds one request's token
+// takes to come back, at least 1.
+func (s *Server) retryAfter() string {
+	secs := 1.0
+	if s.cfg.RatePerKey > 0 {
+		secs = max(1, math.Ceil(1/s.cfg.RatePerKey))
+	}
+	return strconv.FormatFloat(min(secs, 86400), 'f', 0, 64)
+}
+
+// fail writes err for request r, logging internal errors with its id.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, details any) {
+	writeError(w, s.requestLog(r), err, details)
 }
 
 func nonNil[T any](s []T) []T {
