@@ -441,3 +441,52 @@ func TestEncryptionKeyHint(t *testing.T) {
 		t.Errorf("right key: %d %s", resp.StatusCode, data)
 	}
 }
+
+// TestTenantKey_NoTenantCount: a key limited to one tenant learns nothing
+// about how many tenants its branch has, on any route it may use.
+func TestTenantKey_NoTenantCount(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	branch := "/v1/databases/main/branches/main"
+	r := e.do("GET", branch, e.keys["full"], nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"tenants":2`) {
+		t.Fatalf("full key: %v", r)
+	}
+	n := 0
+	for _, rt := range routesFromDoc(t, e) {
+		if rt.method != "GET" || rt.public || expectAuth("tenant_acme", rt) != 0 {
+			continue
+		}
+		n++
+		r := e.do("GET", samplePath(rt.path), e.keys["tenant_acme"], nil)
+		var v any
+		json.Unmarshal(r.body, &v)
+		if hasKey(v, "tenants") {
+			t.Errorf("GET %s with a tenant key shows a tenant count: %s", rt.path, r.body)
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d GET routes open to a tenant key", n)
+	}
+	r = e.do("GET", branch, e.keys["tenant_acme"], nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"name":"main"`) || strings.Contains(string(r.body), "tenants") {
+		t.Errorf("branch info with a tenant key: %v", r)
+	}
+}
+
+func hasKey(v any, key string) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if k == key || hasKey(x, key) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasKey(x, key) {
+				return true
+			}
+		}
+	}
+	return false
+}

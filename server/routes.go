@@ -436,12 +436,26 @@ func createBranch(c *call) (any, error) {
 	return d.Branches().Create(c.ctx, req.Name, req.From)
 }
 
+// tenantScopedBranch is a branch as a key limited to one tenant sees it:
+// without the number of tenants, which is none of that tenant's business.
+type tenantScopedBranch struct {
+	cinch.BranchInfo
+	Tenants *int `json:"tenants,omitempty"` // shadows BranchInfo.Tenants: always left out
+}
+
 func getBranch(c *call) (any, error) {
 	d, err := c.conn()
 	if err != nil {
 		return nil, err
 	}
-	return d.Branches().Info(c.ctx, c.br)
+	info, err := d.Branches().Info(c.ctx, c.br)
+	if err != nil {
+		return nil, err
+	}
+	if c.key.Tenant != "" {
+		return tenantScopedBranch{BranchInfo: info}, nil
+	}
+	return info, nil
 }
 
 func deleteBranch(c *call) (any, error) {
