@@ -68,9 +68,9 @@ const (
 func routeTable() []route {
 	return []route{
 		{method: "GET", path: "/v1/health", op: "health", summary: "Liveness check (no key needed)",
-			access: public, resp: HealthResponse{}, status: 200, handle: health},
+			access: public, resp: Health{}, status: 200, handle: health},
 		{method: "GET", path: "/v1/openapi.json", op: "openapi", summary: "This OpenAPI 3 document (no key needed)",
-			access: public, resp: map[string]any{}, status: 200},
+			access: public, resp: openAPIDoc{}, status: 200},
 		{method: "GET", path: "/metrics", op: "metrics", summary: "Prometheus metrics (text format); needs a key without scope",
 			access: project, resp: "", status: 200},
 
@@ -101,15 +101,15 @@ func routeTable() []route {
 			access: branchAdmin, write: true, body: CopyRequest{}, resp: cinch.TenantInfo{}, status: 201, handle: copyTenant},
 
 		{method: "POST", path: tenantPath + "/query", op: "query", summary: "Run one SQL statement on the tenant (SPEC §5)",
-			access: tenant, body: QueryRequest{}, resp: cinch.Result{}, status: 200, handle: query},
+			access: tenant, body: QueryRequest{}, resp: QueryResult{}, status: 200, handle: query},
 		{method: "POST", path: tenantPath + "/tables/{table}/rows", op: "insertRows", summary: "Insert a row (object) or rows (array, all or none)",
 			access: tenant, write: true, body: rowsBody{}, resp: rowsBody{}, status: 201, handle: insertRows},
 		{method: "POST", path: tenantPath + "/tables/{table}/rows/delete", op: "deleteRows", summary: "Delete rows by id",
-			access: tenant, write: true, body: RowsDeleteRequest{}, resp: DeleteResponse{}, status: 200, handle: deleteRows},
+			access: tenant, write: true, body: RowsDeleteRequest{}, resp: DeleteResult{}, status: 200, handle: deleteRows},
 		{method: "PATCH", path: tenantPath + "/tables/{table}/rows/{id}", op: "updateRow", summary: "Update the given columns of a row",
 			access: tenant, write: true, body: cinch.Record{}, resp: cinch.Record{}, status: 200, handle: updateRow},
 		{method: "DELETE", path: tenantPath + "/tables/{table}/rows/{id}", op: "deleteRow", summary: "Delete a row (deleted: 0 when there was none)",
-			access: tenant, write: true, resp: DeleteResponse{}, status: 200, handle: deleteRow},
+			access: tenant, write: true, resp: DeleteResult{}, status: 200, handle: deleteRow},
 
 		{method: "GET", path: branchPath + "/tables", op: "listTables", summary: "List the tables of the branch schema",
 			access: branchRead, resp: []cinch.TableInfo{}, status: 200, handle: listTables},
@@ -404,7 +404,7 @@ func nonNil[T any](s []T) []T {
 
 // ---- handlers ----
 
-func health(c *call) (any, error) { return HealthResponse{Status: "ok"}, nil }
+func health(c *call) (any, error) { return Health{Status: "ok"}, nil }
 
 func listBranches(c *call) (any, error) {
 	d, err := c.conn()
@@ -648,7 +648,7 @@ func deleteRow(c *call) (any, error) {
 		return nil, err
 	}
 	n, err := d.Delete(c.ctx, c.val("table"), c.val("id"))
-	return DeleteResponse{Deleted: n}, err
+	return DeleteResult{Deleted: n}, err
 }
 
 func deleteRows(c *call) (any, error) {
@@ -666,7 +666,7 @@ func deleteRows(c *call) (any, error) {
 		return nil, err
 	}
 	n, err := d.Delete(c.ctx, c.val("table"), req.IDs...)
-	return DeleteResponse{Deleted: n}, err
+	return DeleteResult{Deleted: n}, err
 }
 
 func listTables(c *call) (any, error) {
