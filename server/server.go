@@ -239,7 +239,7 @@ type responseWriter struct {
 }
 
 func (w *responseWriter) WriteHeader(status int) {
-	if w.status == 0 {
+	if w.status == 0 && status >= 200 { // 1xx are not the response's status
 		w.status = status
 	}
 	w.ResponseWriter.WriteHeader(status)
