@@ -95,19 +95,37 @@ type (
 	RowsDeleteRequest struct {
 		IDs []string `json:"ids"`
 	}
-	// DeleteResponse says how many rows a delete removed.
-	DeleteResponse struct {
+	// DeleteResult says how many rows a delete removed.
+	DeleteResult struct {
 		Deleted int64 `json:"deleted"`
 	}
-	// HealthResponse is the body of GET /v1/health.
-	HealthResponse struct {
+	// Health is the body of GET /v1/health.
+	Health struct {
 		Status string `json:"status"`
 	}
+	// QueryResult is the body of a query response (SPEC §7): the columns
+	// in order, each row as an array of values in column order (null,
+	// boolean, integer, real or text), the rows a write changed, and
+	// whether a limit (--max-rows, --max-result-bytes) cut the rows short.
+	QueryResult struct {
+		Columns      []string `json:"columns"`
+		Rows         [][]any  `json:"rows"`
+		RowsAffected int64    `json:"rows_affected"`
+		Truncated    bool     `json:"truncated"`
+	}
 )
+
+// Response and request types are named for what they hold, never
+// <operation>Response or <operation>Request: OpenAPI generators name their
+// own per-operation types that way (oapi-codegen makes HealthResponse for
+// the health operation), and a schema of the same name does not compile.
 
 // rowsBody marks the row insert body (an object or an array of objects)
 // in the route table and the OpenAPI document.
 type rowsBody struct{}
+
+// openAPIDoc marks the OpenAPI document itself in the route table.
+type openAPIDoc struct{}
 
 func invalid(format string, args ...any) error {
 	return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf(format, args...)}
@@ -192,7 +210,8 @@ func DecodeQueryRequest(data []byte) (QueryRequest, error) {
 }
 
 // DecodeRows decodes a row body: one object (many=false) or an array of
-// objects (many=true). Values must be scalars: null, booleans, numbers
+// objects (many=true), each with at least one column, and at least one
+// object in an array. Values must be scalars: null, booleans, numbers
 // (int64 when integral without a fraction or exponent, else float64) and
 // strings.
 func DecodeRows(data []byte) (recs []cinch.Record, many bool, err error) {
@@ -210,6 +229,10 @@ func DecodeRows(data []byte) (recs []cinch.Record, many bool, err error) {
 	}
 	switch v := v.(type) {
 	case map[string]any:
+		if len(v) == 0 {
+			return nil, false, invalid("the row has no columns: give at least one column and its value " +
+				"(an empty object would store a row of NULLs)")
+		}
 		rec, err := toRecord(v, "")
 		if err != nil {
 			return nil, false, err
@@ -225,6 +248,10 @@ func DecodeRows(data []byte) (recs []cinch.Record, many bool, err error) {
 			if !ok {
 				return nil, true, invalid("row %d must be an object", i+1)
 			}
+			if len(obj) == 0 {
+				return nil, true, invalid("row %d has no columns: give at least one column and its value "+
+					"(an empty object would store a row of NULLs)", i+1)
+			}
 			if recs[i], err = toRecord(obj, fmt.Sprintf("row %d: ", i+1)); err != nil {
 				return nil, true, err
 			}
@@ -234,8 +261,14 @@ func DecodeRows(data []byte) (recs []cinch.Record, many bool, err error) {
 	return nil, false, invalid("the body must be a JSON object or an array of objects")
 }
 
-// DecodeRow decodes a single row object (PATCH).
+// DecodeRow decodes a single row object (PATCH): at least one column.
 func DecodeRow(data []byte) (cinch.Record, error) {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(t, &obj) == nil && len(obj) == 0 {
+			return nil, invalid("nothing to update: give at least one column and its new value")
+		}
+	}
 	recs, many, err := DecodeRows(data)
 	if err != nil {
 		return nil, err

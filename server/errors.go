@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/cinchdb/cinch"
 )
@@ -34,49 +35,50 @@ const (
 //   - canceled is 408: the query ran past Config.QueryTimeout and SQLite
 //     was interrupted.
 var statusByCode = map[string]int{
-	"invalid_name":        http.StatusBadRequest,
-	"invalid_input":       http.StatusBadRequest,
-	"query_rejected":      http.StatusBadRequest,
-	"limit_exceeded":      http.StatusBadRequest,
-	"confirmation_needed": http.StatusBadRequest,
-	"unauthorized":        http.StatusUnauthorized,
-	"forbidden":           http.StatusForbidden,
-	"read_only":           http.StatusForbidden,
-	"encryption_key":      http.StatusForbidden,
-	"database_not_found":  http.StatusNotFound,
-	"branch_not_found":    http.StatusNotFound,
-	"tenant_not_found":    http.StatusNotFound,
-	"table_not_found":     http.StatusNotFound,
-	"column_not_found":    http.StatusNotFound,
-	"view_not_found":      http.StatusNotFound,
-	"index_not_found":     http.StatusNotFound,
-	"row_not_found":       http.StatusNotFound,
-	"group_not_found":     http.StatusNotFound,
-	CodeRouteNotFound:     http.StatusNotFound,
-	CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
-	"canceled":            http.StatusRequestTimeout,
-	"project_exists":      http.StatusConflict,
-	"database_exists":     http.StatusConflict,
-	"branch_exists":       http.StatusConflict,
-	"tenant_exists":       http.StatusConflict,
-	"table_exists":        http.StatusConflict,
-	"column_exists":       http.StatusConflict,
-	"view_exists":         http.StatusConflict,
-	"index_exists":        http.StatusConflict,
-	"group_exists":        http.StatusConflict,
-	"tenant_archived":     http.StatusConflict,
-	"protected":           http.StatusConflict,
-	"constraint_failed":   http.StatusConflict,
-	"rollout_failed":      http.StatusConflict,
-	"schema_drift":        http.StatusConflict,
-	"conflict":            http.StatusConflict,
-	"busy":                http.StatusConflict,
-	"too_large":           http.StatusRequestEntityTooLarge,
-	"disk_full":           http.StatusInsufficientStorage,
-	"rate_limited":        http.StatusTooManyRequests,
-	"not_implemented":     http.StatusNotImplemented,
-	"no_project":          http.StatusInternalServerError,
-	"internal":            http.StatusInternalServerError,
+	"invalid_name":           http.StatusBadRequest,
+	"invalid_input":          http.StatusBadRequest,
+	"query_rejected":         http.StatusBadRequest,
+	"limit_exceeded":         http.StatusBadRequest,
+	"confirmation_needed":    http.StatusBadRequest,
+	"unauthorized":           http.StatusUnauthorized,
+	"forbidden":              http.StatusForbidden,
+	"read_only":              http.StatusForbidden,
+	"encryption_key":         http.StatusForbidden,
+	"database_not_found":     http.StatusNotFound,
+	"branch_not_found":       http.StatusNotFound,
+	"tenant_not_found":       http.StatusNotFound,
+	"table_not_found":        http.StatusNotFound,
+	"column_not_found":       http.StatusNotFound,
+	"view_not_found":         http.StatusNotFound,
+	"index_not_found":        http.StatusNotFound,
+	"row_not_found":          http.StatusNotFound,
+	"group_not_found":        http.StatusNotFound,
+	CodeRouteNotFound:        http.StatusNotFound,
+	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	"canceled":               http.StatusRequestTimeout,
+	"project_exists":         http.StatusConflict,
+	"database_exists":        http.StatusConflict,
+	"branch_exists":          http.StatusConflict,
+	"tenant_exists":          http.StatusConflict,
+	"table_exists":           http.StatusConflict,
+	"column_exists":          http.StatusConflict,
+	"view_exists":            http.StatusConflict,
+	"index_exists":           http.StatusConflict,
+	"group_exists":           http.StatusConflict,
+	"tenant_archived":        http.StatusConflict,
+	"protected":              http.StatusConflict,
+	"constraint_failed":      http.StatusConflict,
+	"rollout_failed":         http.StatusConflict,
+	"schema_drift":           http.StatusConflict,
+	"conflict":               http.StatusConflict,
+	"busy":                   http.StatusConflict,
+	"too_large":              http.StatusRequestEntityTooLarge,
+	"disk_full":              http.StatusInsufficientStorage,
+	"rate_limited":           http.StatusTooManyRequests,
+	"not_implemented":        http.StatusNotImplemented,
+	"no_project":             http.StatusInternalServerError,
+	"internal":               http.StatusInternalServerError,
 }
 
 // Status returns the HTTP status for an error code; 500 for unknown codes.
@@ -101,20 +103,61 @@ type ErrorDetail struct {
 	Details any    `json:"details,omitempty"`
 }
 
-// normalize turns context and body-size errors into the vocabulary.
+// normalize turns context and body-size errors into the vocabulary. The
+// messages name the cinch serve flag that sets each limit.
 func normalize(err error) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return &cinch.Error{Err: cinch.ErrTooLarge, Message: "request body is larger than the server's limit",
-			Hint: "send less data per request (the limit is Config.MaxBodyBytes)"}
+		return &cinch.Error{Err: cinch.ErrTooLarge,
+			Message: "request body is larger than the server's limit of " + formatBytes(mbe.Limit),
+			Hint:    "send less data per request, or raise the limit: cinch serve --max-body"}
 	case errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, cinch.ErrCanceled):
-		return &cinch.Error{Err: cinch.ErrCanceled, Message: "query timed out and was interrupted",
-			Hint: "make the query cheaper, or ask for fewer rows"}
+		return &cinch.Error{Err: cinch.ErrCanceled, Message: "the request ran past the server's time limit and was interrupted",
+			Hint: "make the query cheaper or ask for fewer rows, or raise the limit: cinch serve --query-timeout"}
 	case errors.Is(err, context.Canceled) && !errors.Is(err, cinch.ErrCanceled):
 		return &cinch.Error{Err: cinch.ErrCanceled, Message: "request canceled"}
 	}
 	return err
+}
+
+// tenantKeyHint replaces the hint of an encryption_key error: the engine's
+// names the CLI's --key flag, over HTTP the key goes in a header.
+const tenantKeyHint = "send the tenant's key (the one it was created or last rotated with) in the " +
+	cinch.TenantKeyHeader + " header; cinch never stores it"
+
+// httpMessage is the message of err as an HTTP client should read it.
+func httpMessage(err error, code string) string {
+	if code != "encryption_key" {
+		return err.Error()
+	}
+	var ce *cinch.Error
+	if errors.As(err, &ce) {
+		c := *ce
+		c.Hint = tenantKeyHint
+		return c.Error()
+	}
+	return err.Error() + " (" + tenantKeyHint + ")"
+}
+
+// formatBytes writes a byte count the way the serve flags take it: 4 MiB,
+// 512 KiB, 1000 bytes.
+func formatBytes(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 40, "TiB"}, {1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size {
+			if n%u.size == 0 {
+				return strconv.FormatInt(n/u.size, 10) + " " + u.name
+			}
+			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64) + " " + u.name
+		}
+	}
+	if n == 1 {
+		return "1 byte"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // WriteError writes err as the JSON error body with the status of its code.
@@ -132,7 +175,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error, details any)
 func errorDetail(log *slog.Logger, err error) (int, ErrorDetail) {
 	err = normalize(err)
 	code := cinch.Code(err)
-	msg := err.Error()
+	msg := httpMessage(err, code)
 	if code == "internal" {
 		if log != nil {
 			log.Error("internal error", "err", err)

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -66,9 +69,9 @@ const (
 func routeTable() []route {
 	return []route{
 		{method: "GET", path: "/v1/health", op: "health", summary: "Liveness check (no key needed)",
-			access: public, resp: HealthResponse{}, status: 200, handle: health},
+			access: public, resp: Health{}, status: 200, handle: health},
 		{method: "GET", path: "/v1/openapi.json", op: "openapi", summary: "This OpenAPI 3 document (no key needed)",
-			access: public, resp: map[string]any{}, status: 200},
+			access: public, resp: openAPIDoc{}, status: 200},
 		{method: "GET", path: "/metrics", op: "metrics", summary: "Prometheus metrics (text format); needs a key without scope",
 			access: project, resp: "", status: 200},
 
@@ -99,15 +102,15 @@ func routeTable() []route {
 			access: branchAdmin, write: true, body: CopyRequest{}, resp: cinch.TenantInfo{}, status: 201, handle: copyTenant},
 
 		{method: "POST", path: tenantPath + "/query", op: "query", summary: "Run one SQL statement on the tenant (SPEC §5)",
-			access: tenant, body: QueryRequest{}, resp: cinch.Result{}, status: 200, handle: query},
+			access: tenant, body: QueryRequest{}, resp: QueryResult{}, status: 200, handle: query},
 		{method: "POST", path: tenantPath + "/tables/{table}/rows", op: "insertRows", summary: "Insert a row (object) or rows (array, all or none)",
 			access: tenant, write: true, body: rowsBody{}, resp: rowsBody{}, status: 201, handle: insertRows},
 		{method: "POST", path: tenantPath + "/tables/{table}/rows/delete", op: "deleteRows", summary: "Delete rows by id",
-			access: tenant, write: true, body: RowsDeleteRequest{}, resp: DeleteResponse{}, status: 200, handle: deleteRows},
+			access: tenant, write: true, body: RowsDeleteRequest{}, resp: DeleteResult{}, status: 200, handle: deleteRows},
 		{method: "PATCH", path: tenantPath + "/tables/{table}/rows/{id}", op: "updateRow", summary: "Update the given columns of a row",
 			access: tenant, write: true, body: cinch.Record{}, resp: cinch.Record{}, status: 200, handle: updateRow},
 		{method: "DELETE", path: tenantPath + "/tables/{table}/rows/{id}", op: "deleteRow", summary: "Delete a row (deleted: 0 when there was none)",
-			access: tenant, write: true, resp: DeleteResponse{}, status: 200, handle: deleteRow},
+			access: tenant, write: true, resp: DeleteResult{}, status: 200, handle: deleteRow},
 
 		{method: "GET", path: branchPath + "/tables", op: "listTables", summary: "List the tables of the branch schema",
 			access: branchRead, resp: []cinch.TableInfo{}, status: 200, handle: listTables},
@@ -295,7 +298,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			k, err := s.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="cinch"`)
-				writeError(w, s.log, err, nil)
+				s.fail(w, r, err, nil)
 				return
 			}
 			c.key = k
@@ -303,15 +306,16 @@ func (s *Server) wrap(rt route) http.Handler {
 				info.keyID = k.ID
 			}
 			if !s.allow(k.ID) {
-				writeError(w, s.log, &cinch.Error{Err: cinch.ErrRateLimited,
-					Message: fmt.Sprintf("API key %s is over its rate limit of %g requests per second", k.ID, s.cfg.RatePerKey),
-					Hint:    "slow down and retry"}, nil)
+				w.Header().Set("Retry-After", s.retryAfter())
+				s.fail(w, r, &cinch.Error{Err: cinch.ErrRateLimited,
+					Message: fmt.Sprintf("API key %s is over the server's rate limit of %g requests per second (bursts of %d)", k.ID, s.cfg.RatePerKey, s.cfg.RateBurst),
+					Hint:    "slow down and retry, or raise the limit: cinch serve --rate, --burst"}, nil)
 				return
 			}
 		}
 		for _, n := range names {
 			if err := validatePathValue(n, r.PathValue(n)); err != nil {
-				writeError(w, s.log, err, nil)
+				s.fail(w, r, err, nil)
 				return
 			}
 		}
@@ -326,18 +330,22 @@ func (s *Server) wrap(rt route) http.Handler {
 			c.tn = cinch.DefaultTenant
 		}
 		if err := checkScope(c.key, rt.access, c.db, c.br, r.PathValue("tenant")); err != nil {
-			writeError(w, s.log, err, nil)
+			s.fail(w, r, err, nil)
 			return
 		}
 		if rt.write && c.key.ReadOnly {
-			writeError(w, s.log, &cinch.Error{Err: cinch.ErrReadOnly, Message: fmt.Sprintf("API key %s is read-only", c.key.ID),
+			s.fail(w, r, &cinch.Error{Err: cinch.ErrReadOnly, Message: fmt.Sprintf("API key %s is read-only", c.key.ID),
 				Hint: "use a key created without --read-only"}, nil)
 			return
 		}
 		if rt.body != nil {
+			if msg, ok := checkBodyType(r); !ok {
+				writeErrorCode(w, CodeUnsupportedMediaType, msg, nil)
+				return
+			}
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
-				writeError(w, s.log, err, nil)
+				s.fail(w, r, err, nil)
 				return
 			}
 			c.body = body
@@ -356,11 +364,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			if errors.As(err, &d) {
 				details = d.details
 			}
-			writeError(w, s.log, err, details)
+			s.fail(w, r, s.timedOut(ctx, r, err), details)
 			return
 		}
 		if stream, ok := v.(streamFunc); ok {
-			stream(w)
+			stream(w, func(err error) error { return s.timedOut(ctx, r, err) }, s.requestLog(r))
 			return
 		}
 		if rt.status == http.StatusNoContent {
@@ -369,6 +377,33 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		writeJSON(w, rt.status, v)
 	})
+}
+
+// retryAfter is the Retry-After of a 429: the seconds one request's token
+// takes to come back, at least 1.
+func (s *Server) retryAfter() string {
+	secs := 1.0
+	if s.cfg.RatePerKey > 0 {
+		secs = max(1, math.Ceil(1/s.cfg.RatePerKey))
+	}
+	return strconv.FormatFloat(min(secs, 86400), 'f', 0, 64)
+}
+
+// fail writes err for request r, logging internal errors with its id.
+// timedOut names the server's time limit in err when the request's own
+// deadline (Config.QueryTimeout) is what interrupted it.
+func (s *Server) timedOut(ctx context.Context, r *http.Request, err error) error {
+	if ctx.Err() == context.DeadlineExceeded && r.Context().Err() == nil &&
+		(errors.Is(err, cinch.ErrCanceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return &cinch.Error{Err: cinch.ErrCanceled,
+			Message: fmt.Sprintf("the request ran past the server's time limit of %v and was interrupted", s.cfg.QueryTimeout),
+			Hint:    "make the query cheaper or ask for fewer rows, or raise the limit: cinch serve --query-timeout"}
+	}
+	return err
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, details any) {
+	writeError(w, s.requestLog(r), err, details)
 }
 
 func nonNil[T any](s []T) []T {
@@ -380,7 +415,7 @@ func nonNil[T any](s []T) []T {
 
 // ---- handlers ----
 
-func health(c *call) (any, error) { return HealthResponse{Status: "ok"}, nil }
+func health(c *call) (any, error) { return Health{Status: "ok"}, nil }
 
 func listBranches(c *call) (any, error) {
 	d, err := c.conn()
@@ -412,12 +447,26 @@ func createBranch(c *call) (any, error) {
 	return d.Branches().Create(c.ctx, req.Name, req.From)
 }
 
+// tenantScopedBranch is a branch as a key limited to one tenant sees it:
+// without the number of tenants, which is none of that tenant's business.
+type tenantScopedBranch struct {
+	cinch.BranchInfo
+	Tenants *int `json:"tenants,omitempty"` // shadows BranchInfo.Tenants: always left out
+}
+
 func getBranch(c *call) (any, error) {
 	d, err := c.conn()
 	if err != nil {
 		return nil, err
 	}
-	return d.Branches().Info(c.ctx, c.br)
+	info, err := d.Branches().Info(c.ctx, c.br)
+	if err != nil {
+		return nil, err
+	}
+	if c.key.Tenant != "" {
+		return tenantScopedBranch{BranchInfo: info}, nil
+	}
+	return info, nil
 }
 
 func deleteBranch(c *call) (any, error) {
@@ -557,16 +606,20 @@ func query(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return streamFunc(func(w http.ResponseWriter) {
-		st := newQueryStream(c.ctx, w, c.s.log)
+	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log *slog.Logger) {
+		st := newQueryStream(c.ctx, w, log)
 		res, err := d.QueryTo(c.ctx, opts, st, req.SQL, req.Params...)
+		if err != nil {
+			err = explain(err)
+		}
 		st.finish(res, err)
 	}), nil
 }
 
 // streamFunc is a handler's answer that writes the response itself (the
-// query route streams its rows).
-type streamFunc func(w http.ResponseWriter)
+// query route streams its rows); explain turns an error into the one the
+// client sees (see Server.timedOut), log is the request's logger.
+type streamFunc func(w http.ResponseWriter, explain func(error) error, log *slog.Logger)
 
 func insertRows(c *call) (any, error) {
 	recs, many, err := DecodeRows(c.body)
@@ -611,7 +664,7 @@ func deleteRow(c *call) (any, error) {
 		return nil, err
 	}
 	n, err := d.Delete(c.ctx, c.val("table"), c.val("id"))
-	return DeleteResponse{Deleted: n}, err
+	return DeleteResult{Deleted: n}, err
 }
 
 func deleteRows(c *call) (any, error) {
@@ -629,7 +682,7 @@ func deleteRows(c *call) (any, error) {
 		return nil, err
 	}
 	n, err := d.Delete(c.ctx, c.val("table"), req.IDs...)
-	return DeleteResponse{Deleted: n}, err
+	return DeleteResult{Deleted: n}, err
 }
 
 func listTables(c *call) (any, error) {

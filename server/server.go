@@ -60,6 +60,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
+	// CORSOrigins lists the browser origins (scheme://host[:port], or "*"
+	// for any) allowed to call the API from another site. Empty, the
+	// default, turns CORS off: no Access-Control-* headers and preflight
+	// requests are refused. See ValidateCORSOrigin.
+	CORSOrigins []string
 }
 
 func (c Config) withDefaults() Config {
@@ -100,6 +105,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	metrics *metrics
+	cors    corsPolicy
 	routes  []route
 	// registered lists "METHOD /path" of every pattern given to the mux.
 	registered []string
@@ -115,7 +121,7 @@ type Server struct {
 func New(p *local.Project, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{p: p, cfg: cfg, log: cfg.Logger, keys: p.KeyStore(), mux: http.NewServeMux(),
-		limiters: map[string]*rate.Limiter{}}
+		limiters: map[string]*rate.Limiter{}, cors: newCORSPolicy(cfg.CORSOrigins)}
 	s.metrics = newMetrics(p)
 	s.routes = routeTable()
 	for _, rt := range s.routes {
@@ -233,7 +239,7 @@ type responseWriter struct {
 }
 
 func (w *responseWriter) WriteHeader(status int) {
-	if w.status == 0 {
+	if w.status == 0 && status >= 200 { // 1xx are not the response's status
 		w.status = status
 	}
 	w.ResponseWriter.WriteHeader(status)
@@ -250,24 +256,44 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// keyIDKey carries the authenticated key id to the request log.
+// ctxKey carries the request's requestInfo to the handlers.
 type ctxKey struct{}
 
-type requestInfo struct{ keyID string }
+// requestInfo is what the request log line needs from inside the handler.
+type requestInfo struct {
+	id    string // X-Request-Id
+	keyID string // the authenticated key, if any
+}
 
-// observe logs every request and records its metrics.
+// requestLog returns the server's logger with the request's id, for lines
+// logged while serving it.
+func (s *Server) requestLog(r *http.Request) *slog.Logger {
+	if info, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok {
+		return s.log.With("request_id", info.id)
+	}
+	return s.log
+}
+
+// observe gives every request an id (X-Request-Id), applies the CORS
+// policy, encodes JSON responses (gzip), logs every request and records
+// its metrics.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{}
+		info := &requestInfo{id: requestID(r)}
+		w.Header().Set(RequestIDHeader, info.id)
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 		rw := &responseWriter{ResponseWriter: w}
+		enc := newEncoder(rw, r)
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
-				if rw.status == 0 {
-					writeErrorCode(rw, "internal", "internal error (details are in the server log)", nil)
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "request_id", info.id, "panic", v)
+				if enc.discard() {
+					writeErrorCode(enc, "internal", "internal error (details are in the server log)", nil)
 				}
+			}
+			if err := enc.close(); err != nil {
+				s.log.Debug("writing response", "request_id", info.id, "err", err)
 			}
 			if rw.status == 0 {
 				rw.status = http.StatusOK
@@ -279,9 +305,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			s.metrics.observe(route, rw.status, d)
 			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", rw.status,
-				"bytes", rw.bytes, "duration", d, "key", info.keyID, "remote", r.RemoteAddr)
+				"bytes", rw.bytes, "duration", d, "key", info.keyID, "remote", r.RemoteAddr, "request_id", info.id)
 		}()
-		next.ServeHTTP(rw, r)
+		if s.handleCORS(enc, r) {
+			return
+		}
+		next.ServeHTTP(enc, r)
 	})
 }
 

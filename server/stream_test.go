@@ -14,8 +14,6 @@ import (
 	"github.com/cinchdb/cinch/server"
 )
 
-const acmeQuery = "/v1/databases/main/branches/main/tenants/acme/query"
-
 // post sends a query body and returns the raw response (headers too).
 func (e *env) post(path, key, body string) (*http.Response, []byte) {
 	e.t.Helper()

@@ -244,8 +244,8 @@ func startServe(t *testing.T, dir string, args ...string) served {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Process.Kill() })
 	log := &lockedBuffer{}
+	copied := make(chan struct{})
 	sc := bufio.NewScanner(stderr)
 	base := ""
 	for sc.Scan() {
@@ -257,9 +257,22 @@ func startServe(t *testing.T, dir string, args ...string) served {
 		}
 	}
 	if base == "" {
+		srv.Process.Kill()
+		srv.Wait()
 		t.Fatalf("serve printed no address: %s", log)
 	}
-	copied := make(chan struct{})
 	go func() { io.Copy(log, stderr); close(copied) }()
+	// At cleanup the server must stop cleanly on SIGTERM (unless the test
+	// already stopped it).
+	t.Cleanup(func() {
+		if srv.ProcessState != nil {
+			return
+		}
+		srv.Process.Signal(syscall.SIGTERM)
+		<-copied
+		if err := srv.Wait(); err != nil {
+			t.Errorf("serve after SIGTERM: %v\n%s", err, log)
+		}
+	})
 	return served{base, srv, log, copied}
 }
