@@ -43,8 +43,10 @@ func (s branches) Changes(ctx context.Context, name string) ([]cinch.Change, err
 // and every materialized tenant through the backup API (each tenant is one
 // consistent snapshot; the source keeps serving reads and writes). The
 // source's branch lock is held, so its schema and tenant set do not move
-// during the copy. The new branch is built under a temporary name and
-// renamed into place, so a crash leaves no half branch.
+// during the copy. The new branch is built in a staging folder of its own
+// and published complete (staging.go), so a crash leaves no half branch,
+// and of two racing creates of one name (from any sources, in this
+// process or another) exactly one wins; the others get ErrBranchExists.
 func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchInfo, error) {
 	if from == "" {
 		from = cinch.DefaultBranch
@@ -61,8 +63,9 @@ func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchIn
 		return cinch.BranchInfo{}, err
 	}
 	final := p.branchDir(s.db(), name)
+	taken := func() error { return cinch.Exists(cinch.ErrBranchExists, "branch", name) }
 	if exists(final) {
-		return cinch.BranchInfo{}, cinch.Exists(cinch.ErrBranchExists, "branch", name)
+		return cinch.BranchInfo{}, taken()
 	}
 	unlock, err := src.lock(ctx)
 	if err != nil {
@@ -73,14 +76,17 @@ func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchIn
 	if err != nil {
 		return cinch.BranchInfo{}, err
 	}
-	tmp := filepath.Join(filepath.Dir(final), "."+name+".creating")
-	os.RemoveAll(tmp)
-	if err := os.MkdirAll(filepath.Join(tmp, tenantsDir), 0o755); err != nil {
+	st, err := stage(final)
+	if err != nil {
 		return cinch.BranchInfo{}, err
 	}
 	fail := func(err error) (cinch.BranchInfo, error) {
-		os.RemoveAll(tmp)
+		st.abort()
 		return cinch.BranchInfo{}, err
+	}
+	tmp := st.dir
+	if err := os.Mkdir(filepath.Join(tmp, tenantsDir), 0o755); err != nil {
+		return fail(err)
 	}
 	meta := Metadata{Name: name, Database: s.db(), Parent: from, CreatedAt: p.now().UTC().Truncate(1e6)}
 	if len(changes) > 0 {
@@ -122,15 +128,10 @@ func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchIn
 	if len(errs) > 0 {
 		return fail(firstTenantError(errs, "copy"))
 	}
-	if exists(final) { // created meanwhile by another process
-		return fail(cinch.Exists(cinch.ErrBranchExists, "branch", name))
-	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := st.publish(p, taken, func() error { return notFoundDatabase(s.db()) }); err != nil {
 		return fail(err)
 	}
-	if err := sqlite.SyncDir(filepath.Dir(final)); err != nil {
-		return cinch.BranchInfo{}, err
-	}
+	st.release()
 	return p.BranchInfo(ctx, s.db(), name)
 }
 
@@ -151,12 +152,23 @@ func (s branches) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	// Rename out of the way first (atomic), then remove at leisure; a
+	// kill in between leaves the trash folder for the sweep (staging.go).
+	// Locks in the order Create takes them: branch, then staging.
+	trash, err := trashName(b.dir)
+	if err != nil {
+		return err
+	}
 	unlock, err := b.lock(ctx)
 	if err != nil {
 		return err
 	}
-	trash := filepath.Join(filepath.Dir(b.dir), "."+name+".deleting")
-	os.RemoveAll(trash)
+	held, err := holdStaging(filepath.Dir(trash))
+	if err != nil {
+		unlock()
+		return err
+	}
+	defer held.Unlock()
 	err = os.Rename(b.dir, trash)
 	unlock()
 	if err != nil {

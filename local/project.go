@@ -123,7 +123,13 @@ type Project struct {
 	now  func() time.Time
 	gen  *generation
 	pool *pool
-	lock *flock.Flock // project-wide lock for database create/delete and settings
+	// The project lock (database create/delete, publishing a new database
+	// or branch, settings): lockMu for this process's goroutines, which
+	// one *flock.Flock does not exclude from each other (its Lock returns
+	// at once when the same object already holds the lock), lock for other
+	// processes. Take both with lockProject.
+	lockMu sync.Mutex
+	lock   *flock.Flock
 
 	keys keyCache // derived encryption keys
 
@@ -178,6 +184,19 @@ func (p *Project) Close(ctx context.Context) error {
 	return p.gen.close()
 }
 
+// lockProject takes the project lock, in this process and across processes.
+func (p *Project) lockProject() (unlock func(), err error) {
+	p.lockMu.Lock()
+	if err := p.lock.Lock(); err != nil {
+		p.lockMu.Unlock()
+		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, p.lock.Path(), err)
+	}
+	return func() {
+		p.lock.Unlock()
+		p.lockMu.Unlock()
+	}, nil
+}
+
 // Dir returns the project folder.
 func (p *Project) Dir() string { return p.dir }
 
@@ -216,10 +235,11 @@ func (p *Project) SetActive(database, branch string) error {
 		}
 		return notFoundBranch(branch)
 	}
-	if err := p.lock.Lock(); err != nil {
+	unlock, err := p.lockProject()
+	if err != nil {
 		return err
 	}
-	defer p.lock.Unlock()
+	defer unlock()
 	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
 }
 
@@ -335,22 +355,40 @@ func (p *Project) Databases(ctx context.Context) ([]cinch.DatabaseInfo, error) {
 	return out, nil
 }
 
-// CreateDatabase creates a database with branch main and tenant main.
+// CreateDatabase creates a database with branch main and tenant main. It is
+// built in a staging folder and published complete (see staging.go): of
+// two racing creates of one name, in this process or another, exactly one
+// wins and the other gets ErrDatabaseExists.
 func (p *Project) CreateDatabase(ctx context.Context, name string) error {
 	if err := cinch.ValidateDatabaseName(name); err != nil {
 		return err
 	}
-	if err := p.lock.Lock(); err != nil {
+	final := p.dbDir(name)
+	taken := func() error { return cinch.Exists(cinch.ErrDatabaseExists, "database", name) }
+	if exists(final) {
+		return taken()
+	}
+	st, err := stage(final)
+	if err != nil {
 		return err
 	}
-	defer p.lock.Unlock()
-	if exists(p.dbDir(name)) {
-		return cinch.Exists(cinch.ErrDatabaseExists, "database", name)
+	if err := p.buildDatabase(ctx, st.dir, name); err != nil {
+		st.abort()
+		return err
 	}
-	// Build it under a temporary name and rename: a crash leaves no half database.
-	tmp := filepath.Join(p.root, "databases", "."+name+".creating")
-	os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "branches", cinch.DefaultBranch)
+	err = st.publish(p, taken, func() error { return fmt.Errorf("%w: %s vanished", cinch.ErrInternal, filepath.Dir(final)) })
+	if err != nil {
+		st.abort()
+		return err
+	}
+	st.release()
+	return nil
+}
+
+// buildDatabase lays out a new database in dir: branch main with an empty
+// history, a registry holding tenant main, and tenant main's file.
+func (p *Project) buildDatabase(ctx context.Context, dir, name string) error {
+	dir = filepath.Join(dir, "branches", cinch.DefaultBranch)
 	if err := os.MkdirAll(filepath.Join(dir, tenantsDir), 0o755); err != nil {
 		return err
 	}
@@ -375,11 +413,7 @@ func (p *Project) CreateDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	mainDB.Close()
-	if err := os.Rename(tmp, p.dbDir(name)); err != nil {
-		return err
-	}
-	return sqlite.SyncDir(filepath.Join(p.root, "databases"))
+	return mainDB.Close()
 }
 
 // DatabaseInfo describes one database.
@@ -418,19 +452,32 @@ func (p *Project) DeleteDatabase(ctx context.Context, name string) error {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("database %q is the active database", name),
 			Hint: "switch to another database first: cinch db switch NAME"}
 	}
-	if err := p.lock.Lock(); err != nil {
+	// Rename out of the way first (atomic), then remove at leisure; a
+	// kill in between leaves the trash folder for the sweep (staging.go).
+	trash, err := trashName(p.dbDir(name))
+	if err != nil {
 		return err
 	}
-	defer p.lock.Unlock()
-	// Rename out of the way first (atomic), then remove at leisure.
-	trash := filepath.Join(p.root, "databases", "."+name+".deleting")
-	os.RemoveAll(trash)
+	held, err := holdStaging(filepath.Dir(trash))
+	if err != nil {
+		return err
+	}
+	defer held.Unlock()
+	unlock, err := p.lockProject()
+	if err != nil {
+		return err
+	}
 	if err := os.Rename(p.dbDir(name), trash); err != nil {
+		unlock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return notFoundDatabase(name)
+		}
 		return err
 	}
 	p.gen.bump()
 	p.pool.closeAll()
 	p.dropBranches()
+	unlock()
 	return os.RemoveAll(trash)
 }
 

@@ -198,7 +198,7 @@ func (tt *torture) noLeftovers() {
 		rel, _ := filepath.Rel(root, path)
 		name := d.Name()
 		switch {
-		case strings.HasSuffix(name, ".creating"), strings.HasSuffix(name, ".deleting"):
+		case strings.Contains(name, ".creating"), strings.Contains(name, ".deleting"): // .NAME.creating.<random>
 			tt.leftover(rel, "leftover folder")
 		case strings.Contains(name, ".tmp"), strings.Contains(name, ".rotate"), name == "journal.json":
 			tt.leftover(rel, "leftover file")
