@@ -22,11 +22,20 @@ import (
 //   - a tenant marked archived whose live file is still there (the archive
 //     was complete before the registry said so): the live file goes;
 //   - an archive beside a served tenant (the crash came before the registry
-//     update): the archive goes, the live file is authoritative.
+//     update): the archive goes, the live file is authoritative;
+//   - staging folders of a killed database or branch create
+//     (".NAME.creating.<random>") and trash folders of a killed delete
+//     (".NAME.deleting.<random>") beside this branch and beside its
+//     database, unless a create or delete is in flight (staging.go).
 //
 // It reads every folder and the registry, so it runs where convergence is
 // asked for (tenant check, recovery), not on every structural call.
 func (b *branch) sweep(ctx context.Context) error {
+	for _, parent := range []string{filepath.Dir(b.dir), filepath.Join(b.p.root, "databases")} {
+		if err := sweepStaging(parent); err != nil {
+			return err
+		}
+	}
 	for _, dir := range []string{b.dir, filepath.Join(b.dir, tenantsDir), filepath.Join(b.dir, archiveDir)} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
