@@ -206,7 +206,7 @@ func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSi
 func (b *branch) commit(ctx context.Context, changes []cinch.Change) error {
 	path := filepath.Join(b.dir, changesFile)
 	if err := writeJSON(path, changes); err != nil {
-		return err
+		return diskFull(err, "", fmt.Sprintf("branch %q", b.name))
 	}
 	sig, err := statSig(path)
 	if err != nil {

@@ -47,7 +47,8 @@ func (s branches) Changes(ctx context.Context, name string) ([]cinch.Change, err
 // and published complete (staging.go), so a crash leaves no half branch,
 // and of two racing creates of one name (from any sources, in this
 // process or another) exactly one wins; the others get ErrBranchExists.
-func (s branches) Create(ctx context.Context, name, from string) (cinch.BranchInfo, error) {
+func (s branches) Create(ctx context.Context, name, from string) (_ cinch.BranchInfo, err error) {
+	defer func() { err = diskFull(err, s.d.p.dbDir(s.db()), fmt.Sprintf("branch %q", name)) }()
 	if from == "" {
 		from = cinch.DefaultBranch
 	}
@@ -194,7 +195,8 @@ func (s branches) Delete(ctx context.Context, name string) error {
 // there) and must pass the template check. The rollout validates every
 // target tenant (each migrates in a transaction that is rolled back)
 // before the commit point, then rolls forward like any change.
-func (s branches) Merge(ctx context.Context, source, target string, dryRun bool) (cinch.MergeResult, error) {
+func (s branches) Merge(ctx context.Context, source, target string, dryRun bool) (_ cinch.MergeResult, err error) {
+	defer func() { err = diskFull(err, s.d.p.dbDir(s.db()), fmt.Sprintf("branch %q", target)) }()
 	if target == "" {
 		target = cinch.DefaultBranch
 	}
@@ -259,6 +261,9 @@ func (s branches) Merge(ctx context.Context, source, target string, dryRun bool)
 }
 
 func refusedMerge(errs map[string]error, source, target string) error {
+	if err := tenantsDiskFull(errs, fmt.Sprintf("merge %q into %q on", source, target), sqlite.HintDiskFull); err != nil {
+		return err // validation only: nothing was changed
+	}
 	names := make([]string, 0, len(errs))
 	for n := range errs {
 		names = append(names, n)

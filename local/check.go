@@ -20,14 +20,9 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 		return nil, err
 	}
 	// Taking the branch lock finishes (or undoes) an operation a crashed
-	// process left in the journal, as the rollout error hints promise.
-	unlock, err := b.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	err = b.sweep(ctx) // leftovers of killed processes that no journal names
-	unlock()
-	if err != nil {
+	// process left in the journal, as the rollout error hints promise, and
+	// sweeps leftovers of killed processes that no journal names.
+	if err := b.converge(ctx); err != nil {
 		return nil, err
 	}
 	if len(names) == 0 {
@@ -44,37 +39,13 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 		if err := cinch.ValidateTenantName(name); err != nil {
 			return nil, err
 		}
-		if _, found, err := b.reg.get(ctx, name); err != nil {
+		row, found, err := b.reg.get(ctx, name)
+		if err != nil {
 			return nil, err
 		} else if !found {
 			return nil, notFoundTenant(name)
 		}
-		tc := TenantCheck{Tenant: name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
-		if !exists(b.tenantPath(name)) {
-			tc.SchemaVersion, tc.Integrity, tc.OK = tc.BranchVersion, []string{"ok"}, true
-			out = append(out, tc)
-			continue
-		}
-		tc.State = string(cinch.TenantMaterialized)
-		err := b.p.pool.withWriter(ctx, b, name, d.key, func(c *sqlite.Conn) error {
-			if err := b.catchUp(ctx, c); err != nil {
-				tc.Integrity = append(tc.Integrity, "schema: "+err.Error())
-			}
-			v, err := c.UserVersion()
-			if err != nil {
-				return err
-			}
-			tc.SchemaVersion = v
-			msgs, err := c.IntegrityCheck(ctx)
-			tc.Integrity = append(tc.Integrity, msgs...)
-			return err
-		})
-		if err != nil {
-			tc.Integrity = append(tc.Integrity, err.Error())
-		}
-		tc.Drift = tc.SchemaVersion != tc.BranchVersion
-		tc.OK = !tc.Drift && len(tc.Integrity) == 1 && tc.Integrity[0] == "ok"
-		out = append(out, tc)
+		out = append(out, d.checkTenant(ctx, b, row))
 	}
 	return out, nil
 }

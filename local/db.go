@@ -159,11 +159,15 @@ var errMaterialize = fmt.Errorf("materialize")
 
 // use runs fn on the tenant's handle, creating a lazy tenant's file when
 // fn asks for it.
-func (d *DB) use(ctx context.Context, fn func(h *handle) error) error {
+//
+// A write that fails for want of space (also a lazy tenant's file that
+// cannot be created) is the one disk-full error naming the tenant.
+func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
 	b, err := d.branch(ctx)
 	if err != nil {
 		return err
 	}
+	defer func() { err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant)) }()
 	for range 3 {
 		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant, d.key)
 		if err != nil {

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -91,6 +92,55 @@ func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, p
 	}
 	wg.Wait()
 	return out
+}
+
+// checkTenant converges and checks one registered tenant (Check): catch it
+// up to the branch's schema, read its version, run PRAGMA integrity_check.
+//
+// A tenant that cannot be opened or read (a full disk, a missing key, a
+// damaged file) is reported as "could not read: <reason>", with the
+// version its file header shows (the registry's for an encrypted one),
+// and not as drift: nothing is known about its schema.
+func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) TenantCheck {
+	tc := TenantCheck{Tenant: row.Name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
+	path := b.tenantPath(row.Name)
+	if !exists(path) {
+		tc.SchemaVersion, tc.Integrity, tc.OK = tc.BranchVersion, []string{"ok"}, true
+		return tc
+	}
+	tc.State = string(cinch.TenantMaterialized)
+	read := false
+	what := fmt.Sprintf("tenant %q", row.Name)
+	err := b.p.pool.withWriter(ctx, b, row.Name, d.key, func(c *sqlite.Conn) error {
+		if err := b.catchUp(ctx, c); err != nil {
+			tc.Integrity = append(tc.Integrity, "schema: "+diskFull(err, path, what).Error())
+		}
+		v, err := c.UserVersion()
+		if err != nil {
+			return err
+		}
+		tc.SchemaVersion, read = v, true
+		msgs, err := c.IntegrityCheck(ctx)
+		tc.Integrity = append(tc.Integrity, msgs...)
+		return err
+	})
+	if err != nil {
+		reason := err.Error()
+		if sqlite.DiskFull(err, path) {
+			reason = "disk full (free disk space and check again)"
+		}
+		tc.Integrity = append(tc.Integrity, "could not read: "+reason)
+	}
+	if !read {
+		tc.SchemaVersion = fileVersion(path)
+		if row.Encrypted { // the header is encrypted: the version last seen
+			tc.SchemaVersion = row.Version
+		}
+		return tc // not OK, and no drift claimed
+	}
+	tc.Drift = tc.SchemaVersion != tc.BranchVersion
+	tc.OK = err == nil && !tc.Drift && len(tc.Integrity) == 1 && tc.Integrity[0] == "ok"
+	return tc
 }
 
 // QueryAll runs one read-only statement on many tenants in parallel and

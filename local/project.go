@@ -359,10 +359,11 @@ func (p *Project) Databases(ctx context.Context) ([]cinch.DatabaseInfo, error) {
 // built in a staging folder and published complete (see staging.go): of
 // two racing creates of one name, in this process or another, exactly one
 // wins and the other gets ErrDatabaseExists.
-func (p *Project) CreateDatabase(ctx context.Context, name string) error {
+func (p *Project) CreateDatabase(ctx context.Context, name string) (err error) {
 	if err := cinch.ValidateDatabaseName(name); err != nil {
 		return err
 	}
+	defer func() { err = diskFull(err, p.root, fmt.Sprintf("database %q", name)) }()
 	final := p.dbDir(name)
 	taken := func() error { return cinch.Exists(cinch.ErrDatabaseExists, "database", name) }
 	if exists(final) {

@@ -36,7 +36,9 @@ type journal struct {
 
 func (b *branch) journalPath() string { return filepath.Join(b.dir, journalFile) }
 
-func (b *branch) writeJournal(j journal) error { return writeJSON(b.journalPath(), j) }
+func (b *branch) writeJournal(j journal) error {
+	return diskFull(writeJSON(b.journalPath(), j), "", fmt.Sprintf("branch %q", b.name))
+}
 
 func (b *branch) clearJournal() error {
 	err := os.Remove(b.journalPath())
@@ -212,6 +214,9 @@ func firstTenantError(errs map[string]error, what string) error {
 	if len(errs) == 0 {
 		return nil
 	}
+	if err := tenantsDiskFull(errs, what, "free disk space, then run any cinch command on this branch (e.g. cinch tenant check --all) to finish; nothing was lost"); err != nil {
+		return err
+	}
 	names := make([]string, 0, len(errs))
 	for n := range errs {
 		names = append(names, n)
@@ -235,7 +240,8 @@ func firstTenantError(errs map[string]error, what string) error {
 //     the next command, and every tenant also catches up when opened);
 //   - a data-dependent change is prepared on every tenant first, committed
 //     only if all accept it, and undone on all if one refuses.
-func (b *branch) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.Plan, error)) (cinch.Change, error) {
+func (b *branch) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.Plan, error)) (_ cinch.Change, err error) {
+	defer func() { err = diskFull(err, b.dir, fmt.Sprintf("branch %q", b.name)) }()
 	unlock, err := b.lock(ctx)
 	if err != nil {
 		return cinch.Change{}, err
@@ -313,6 +319,9 @@ func (b *branch) rollForwardTo(ctx context.Context, next []cinch.Change, names [
 
 // refused is the error of a data-dependent change some tenant refused.
 func refused(errs map[string]error, ch cinch.Change) error {
+	if err := tenantsDiskFull(errs, fmt.Sprintf("apply %s %s to", ch.Type, ch.Entity), sqlite.HintDiskFull); err != nil {
+		return err // the change was undone everywhere
+	}
 	names := make([]string, 0, len(errs))
 	for n := range errs {
 		names = append(names, n)

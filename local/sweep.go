@@ -2,12 +2,41 @@ package local
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
 )
+
+// converge is what tenant check does before checking tenants, under the
+// branch lock: finish what a crashed process left in the journal, then
+// sweep. A journal that cannot be finished because tenants fail (a full
+// disk, a broken tenant file) does not stop the check, which reports each
+// tenant's state and why; the sweep then waits for a recovery that
+// succeeds, since it must not remove files the journal still needs.
+func (b *branch) converge(ctx context.Context) error {
+	b.lockMu.Lock()
+	defer b.lockMu.Unlock()
+	if err := b.flock.Lock(); err != nil {
+		return fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, b.flock.Path(), err)
+	}
+	defer b.flock.Unlock()
+	if err := b.refresh(ctx); err != nil {
+		return err
+	}
+	if err := b.recover(ctx); err != nil {
+		if errors.Is(err, cinch.ErrRolloutFailed) || errors.Is(err, cinch.ErrDiskFull) {
+			b.p.log.Warn("interrupted operation not finished; checking tenants as they are", "database", b.database, "branch", b.name, "error", err)
+			return nil
+		}
+		return err
+	}
+	return b.sweep(ctx)
+}
 
 // sweep removes what a process killed mid-operation can leave behind that
 // no journal names, and settles archive state. Caller holds the branch lock

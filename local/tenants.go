@@ -155,7 +155,8 @@ type newTenant struct {
 
 // createTenant does Create under the branch lock. A copy of an encrypted
 // tenant stays encrypted under the same key (and salt).
-func (b *branch) createTenant(ctx context.Context, nt newTenant) (cinch.TenantInfo, error) {
+func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.TenantInfo, err error) {
+	defer func() { err = diskFull(err, b.tenantPath(nt.name), fmt.Sprintf("tenant %q", nt.name)) }()
 	// A lazy create is one registry insert: its primary key says whether
 	// the name is taken. Others check first, before writing a file.
 	if !nt.lazy {

@@ -25,7 +25,7 @@ var ErrAhead = fmt.Errorf("%w: tenant file is ahead of the branch", cinch.ErrSch
 func (c *Conn) Migrate(ctx context.Context, changes []cinch.Change) (from int, err error) {
 	from, err = c.UserVersion()
 	if err != nil {
-		return 0, translate(err)
+		return 0, c.translate(err)
 	}
 	if from == len(changes) {
 		return from, nil
@@ -64,7 +64,7 @@ func (c *Conn) applyMissing(ctx context.Context, changes []cinch.Change, commit 
 		return c.Update(ctx, func() error {
 			v, err := c.UserVersion()
 			if err != nil {
-				return translate(err)
+				return c.translate(err)
 			}
 			from = v
 			if v > len(changes) {
@@ -73,8 +73,12 @@ func (c *Conn) applyMissing(ctx context.Context, changes []cinch.Change, commit 
 			for i, ch := range changes[v:] {
 				for _, stmt := range ch.SQL {
 					if err := c.Exec(stmt); err != nil {
+						err = c.translate(err)
+						if errors.Is(err, cinch.ErrDiskFull) {
+							return err // not the change's fault: it applies once there is space
+						}
 						return &cinch.Error{Err: cinch.ErrRolloutFailed,
-							Message: fmt.Sprintf("change %d (%s %s) failed: %v", v+i+1, ch.Type, ch.Entity, translate(err))}
+							Message: fmt.Sprintf("change %d (%s %s) failed: %v", v+i+1, ch.Type, ch.Entity, err)}
 					}
 				}
 			}
@@ -103,11 +107,11 @@ func (c *Conn) Revert(ctx context.Context, from int, inverse []string, rebuild b
 		return c.Update(ctx, func() error {
 			v, err := c.UserVersion()
 			if err != nil || v != from {
-				return translate(err)
+				return c.translate(err)
 			}
 			for _, stmt := range inverse {
 				if err := c.Exec(stmt); err != nil {
-					return fmt.Errorf("%w: undo failed: %v", cinch.ErrInternal, translate(err))
+					return fmt.Errorf("%w: undo failed: %v", cinch.ErrInternal, c.translate(err))
 				}
 			}
 			return c.Exec(fmt.Sprintf("PRAGMA user_version=%d", from-1))
@@ -120,7 +124,7 @@ func (c *Conn) withForeignKeysOff(off bool, fn func() error) error {
 		return fn()
 	}
 	if err := c.Exec("PRAGMA foreign_keys=OFF"); err != nil {
-		return translate(err)
+		return c.translate(err)
 	}
 	defer c.Exec("PRAGMA foreign_keys=ON")
 	return fn()
@@ -129,13 +133,13 @@ func (c *Conn) withForeignKeysOff(off bool, fn func() error) error {
 func (c *Conn) foreignKeyCheck() error {
 	s, _, err := c.raw.Prepare("PRAGMA foreign_key_check")
 	if err != nil {
-		return translate(err)
+		return c.translate(err)
 	}
 	defer s.Close()
 	if s.Step() {
 		return &cinch.Error{Err: cinch.ErrConstraint, Message: fmt.Sprintf("foreign key check failed after rebuild: table %s row %d", s.ColumnText(0), s.ColumnInt64(1))}
 	}
-	return translate(s.Err())
+	return c.translate(s.Err())
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and returns its messages
@@ -157,7 +161,7 @@ func (c *Conn) IntegrityCheck(ctx context.Context) ([]string, error) {
 func (c *Conn) CheckViews(ctx context.Context) error {
 	s, _, err := c.raw.Prepare("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name")
 	if err != nil {
-		return translate(err)
+		return c.translate(err)
 	}
 	var views []string
 	for s.Step() {
@@ -167,7 +171,7 @@ func (c *Conn) CheckViews(ctx context.Context) error {
 	for _, v := range views {
 		probe, _, err := c.raw.Prepare("SELECT * FROM " + Quote(v) + " LIMIT 0")
 		if err != nil {
-			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("view %q would break: %v", v, translate(err)),
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("view %q would break: %v", v, c.translate(err)),
 				Hint: "update or delete the view first; nothing was changed"}
 		}
 		probe.Close()

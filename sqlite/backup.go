@@ -9,10 +9,11 @@ import (
 	"github.com/cinchdb/cinch"
 )
 
-func (c *Conn) backupStep(ctx context.Context, dstURI string) error {
+// backupStep copies the whole database to dstURI (the file dst).
+func (c *Conn) backupStep(ctx context.Context, dst, dstURI string) error {
 	b, err := c.raw.BackupInit("main", dstURI)
 	if err != nil {
-		return translate(err)
+		return translateAt(err, dst)
 	}
 	defer b.Close()
 	if err := ctx.Err(); err != nil {
@@ -22,7 +23,7 @@ func (c *Conn) backupStep(ctx context.Context, dstURI string) error {
 	// consistent snapshot even while other connections write (in WAL mode
 	// they are not blocked). Stepping in pieces would restart on every write.
 	if _, err := b.Step(-1); err != nil {
-		return translate(err)
+		return translateAt(err, dst)
 	}
 	return nil
 }
@@ -85,7 +86,7 @@ func (c *Conn) BackupToTemp(ctx context.Context, tmp string, key []byte) error {
 		// this URI, so the key goes in it; it never reaches disk.
 		dst += fmt.Sprintf("?vfs=adiantum&hexkey=%x", key)
 	}
-	if err := c.backupStep(ctx, dst); err != nil {
+	if err := c.backupStep(ctx, tmp, dst); err != nil {
 		removeDB(tmp)
 		return err
 	}

@@ -86,7 +86,7 @@ func openError(path string, err error) error {
 	if errors.Is(err, cinch.ErrEncryptionKey) {
 		return err
 	}
-	return fmt.Errorf("open %s: %w", path, translate(err))
+	return fmt.Errorf("open %s: %w", path, translateAt(err, path))
 }
 
 // configure sets up a new connection the way every tenant connection is:
@@ -195,7 +195,7 @@ func (c *Conn) SetMaxBytes(n int64) error {
 // Checkpoint moves the whole WAL into the database file and truncates it.
 func (c *Conn) Checkpoint() error {
 	_, _, err := c.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
-	return translate(err)
+	return c.translate(err)
 }
 
 // LastInsertRowID is the rowid of the last row inserted on this connection.
@@ -289,44 +289,12 @@ func (c *Conn) userError(err error) error {
 		c.guard.Denied = ""
 		return rejected(why)
 	}
-	return translate(err)
+	return c.translate(err)
 }
 
 // rejected is the error for a statement the guard refused, and why.
 func rejected(why string) *cinch.Error {
 	return &cinch.Error{Err: cinch.ErrQueryRejected, Message: "query rejected: " + why}
-}
-
-// translate maps driver errors to the vocabulary, keeping the message.
-func translate(err error) error {
-	// The driver returns *sqlite3.Error, or a bare ErrorCode/ExtendedErrorCode.
-	var (
-		se  *sqlite3.Error
-		ec  sqlite3.ErrorCode
-		xec sqlite3.ExtendedErrorCode
-	)
-	if errors.As(err, &se) || errors.As(err, &ec) || errors.As(err, &xec) {
-		msg := strings.TrimPrefix(err.Error(), "sqlite3: ")
-		switch {
-		case errors.Is(err, sqlite3.CONSTRAINT):
-			return &cinch.Error{Err: cinch.ErrConstraint, Message: msg}
-		case errors.Is(err, sqlite3.BUSY), errors.Is(err, sqlite3.LOCKED):
-			return &cinch.Error{Err: cinch.ErrBusy, Message: msg, Hint: "another writer held the tenant for longer than the busy timeout; retry"}
-		case errors.Is(err, sqlite3.INTERRUPT):
-			return &cinch.Error{Err: cinch.ErrCanceled, Message: "query interrupted: " + msg}
-		case errors.Is(err, sqlite3.AUTH):
-			return &cinch.Error{Err: cinch.ErrQueryRejected, Message: msg}
-		case errors.Is(err, sqlite3.FULL):
-			return &cinch.Error{Err: cinch.ErrLimitExceeded, Message: msg,
-				Hint: "the tenant reached its group's max database size (cinch group limits), or the disk is full; nothing was written"}
-		case errors.Is(err, sqlite3.READONLY):
-			return &cinch.Error{Err: cinch.ErrReadOnly, Message: msg}
-		case errors.Is(err, sqlite3.ERROR), errors.Is(err, sqlite3.RANGE), errors.Is(err, sqlite3.MISMATCH), errors.Is(err, sqlite3.TOOBIG):
-			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: msg}
-		}
-		return fmt.Errorf("%w: %s", cinch.ErrInternal, msg)
-	}
-	return err
 }
 
 // FileURI turns a filesystem path into a file: URI, escaping the
@@ -355,7 +323,7 @@ func (c *Conn) Update(ctx context.Context, fn func() error) (err error) {
 	old := c.raw.SetInterrupt(ctx)
 	defer c.raw.SetInterrupt(old)
 	if err := c.Begin(); err != nil {
-		return translate(err)
+		return c.translate(err)
 	}
 	c.inTx = true
 	defer func() {
@@ -365,10 +333,10 @@ func (c *Conn) Update(ctx context.Context, fn func() error) (err error) {
 		}
 	}()
 	if err = fn(); err != nil {
-		return err
+		return c.translate(err)
 	}
 	if err = c.Commit(); err != nil {
-		return translate(err)
+		return c.translate(err)
 	}
 	return nil
 }
