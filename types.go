@@ -208,6 +208,11 @@ type BranchInfo struct {
 	CreatedAt time.Time `json:"created_at"`
 	Changes   int       `json:"changes"`
 	Tenants   int       `json:"tenants"`
+	// Error is set, in a list of branches, on a branch that cannot be read
+	// (e.g. its changes.json is not valid JSON): it names the file and says
+	// what to do; the other fields hold what could still be read. The
+	// branch's other operations fail with the same message.
+	Error string `json:"error,omitempty"`
 }
 
 // DatabaseInfo describes a database.

@@ -167,18 +167,55 @@ func (b *branch) refresh(ctx context.Context) error {
 	}
 	var changes []cinch.Change
 	if err := readJSON(path, &changes); err != nil {
+		return b.broken(path, err)
+	}
+	if err := b.install(ctx, changes, sig); err != nil {
+		return b.broken(path, err)
+	}
+	return nil
+}
+
+// broken turns a failure to read one of the branch's own files
+// (changes.json that is not valid JSON or does not replay, metadata.json
+// that is not valid JSON) into the error every operation on this branch,
+// and only this one, returns: it names the file relative to the project
+// (the server shows it; an internal error's message it would hide) and
+// says what to do. The code is schema_drift: the history on disk is no
+// longer one cinch wrote. Other errors pass unchanged.
+func (b *branch) broken(path string, err error) error {
+	var ij *invalidJSON
+	var replay *replayError
+	var why string
+	switch {
+	case errors.As(err, &ij):
+		why = "is not valid JSON: " + ij.err.Error()
+	case errors.As(err, &replay):
+		why = "does not replay: " + replay.err.Error()
+	default:
 		return err
 	}
-	return b.install(ctx, changes, sig)
+	rel := path
+	if r, err := filepath.Rel(b.p.dir, path); err == nil {
+		rel = r
+	}
+	return &cinch.Error{Err: cinch.ErrSchemaDrift, Entity: fmt.Sprintf("branch %q", b.name),
+		Message: fmt.Sprintf("branch %q cannot be read: %s %s", b.name, rel, why),
+		Hint:    "restore that file from version control or a backup (cinch writes it; it is not meant to be edited by hand); the other branches are not affected"}
 }
+
+// replayError is a change history that parses but does not apply.
+type replayError struct{ err error }
+
+func (e *replayError) Error() string { return e.err.Error() }
+func (e *replayError) Unwrap() error { return e.err }
 
 // install replaces the cached history (b.mu held): rebuild the model and
 // the template by replaying every change.
 func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSig) error {
 	schema := sqlite.NewSchema()
-	for _, ch := range changes {
+	for i, ch := range changes {
 		if err := schema.Apply(ch); err != nil {
-			return err
+			return &replayError{fmt.Errorf("change %d (%s %s): %w", i+1, ch.Type, ch.Entity, err)}
 		}
 	}
 	tmpl := b.template
@@ -195,7 +232,7 @@ func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSi
 	if _, err := tmpl.Migrate(ctx, changes); err != nil {
 		tmpl.Close()
 		b.template = nil
-		return fmt.Errorf("%w: replaying %s: %v", cinch.ErrInternal, filepath.Join(b.dir, changesFile), err)
+		return &replayError{fmt.Errorf("%w: replaying %s: %v", cinch.ErrInternal, filepath.Join(b.dir, changesFile), err)}
 	}
 	b.template, b.changes, b.schema, b.sig = tmpl, changes, schema, sig
 	return nil
@@ -265,8 +302,11 @@ func (b *branch) createTenantFile(ctx context.Context, path string) error {
 // readMetadata reads metadata.json.
 func (b *branch) metadata() (Metadata, error) {
 	var m Metadata
-	err := readJSON(filepath.Join(b.dir, metadataFile), &m)
-	return m, err
+	path := filepath.Join(b.dir, metadataFile)
+	if err := readJSON(path, &m); err != nil {
+		return m, b.broken(path, err)
+	}
+	return m, nil
 }
 
 // isPrefix reports whether old is a prefix of changes (by id), so the

@@ -46,17 +46,31 @@ func writeJSON(path string, v any) error {
 }
 
 // readJSON reads path into v; a missing file leaves v as is and returns
-// os.ErrNotExist wrapped.
+// os.ErrNotExist wrapped. A file that does not decode into v is an
+// *invalidJSON (ErrInternal unless the caller says better, see
+// branch.broken).
 func readJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: %s is not valid JSON: %v (restore it from version control or a backup)", cinch.ErrInternal, path, err)
+		return &invalidJSON{path: path, err: err}
 	}
 	return nil
 }
+
+// invalidJSON is a file of cinch's that exists but does not decode.
+type invalidJSON struct {
+	path string
+	err  error
+}
+
+func (e *invalidJSON) Error() string {
+	return fmt.Sprintf("%v: %s is not valid JSON: %v (restore it from version control or a backup)", cinch.ErrInternal, e.path, e.err)
+}
+
+func (e *invalidJSON) Unwrap() error { return cinch.ErrInternal }
 
 func exists(path string) bool {
 	_, err := os.Stat(path)

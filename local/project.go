@@ -491,12 +491,32 @@ func (p *Project) Branches(ctx context.Context, database string) ([]cinch.Branch
 	out := make([]cinch.BranchInfo, 0, len(info.Branches))
 	for _, name := range info.Branches {
 		bi, err := p.BranchInfo(ctx, database, name)
-		if err != nil {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
 			return nil, err
+		case errors.Is(err, cinch.ErrBranchNotFound):
+			continue // deleted meanwhile
+		default:
+			// One branch that cannot be read (a broken changes.json) does
+			// not hide the others: it is listed with what can be read and
+			// its error, which names the file and says what to do.
+			bi = p.unreadableBranch(database, name, err)
 		}
 		out = append(out, bi)
 	}
 	return out, nil
+}
+
+// unreadableBranch is the list entry of a branch BranchInfo failed on: its
+// name, its parent and creation time if metadata.json reads, and the error.
+func (p *Project) unreadableBranch(database, name string, err error) cinch.BranchInfo {
+	bi := cinch.BranchInfo{Name: name, Database: database, Error: err.Error()}
+	var m Metadata
+	if readJSON(filepath.Join(p.branchDir(database, name), metadataFile), &m) == nil {
+		bi.Parent, bi.CreatedAt = m.Parent, m.CreatedAt
+	}
+	return bi
 }
 
 // BranchInfo describes one branch.
