@@ -47,6 +47,9 @@ type Conn struct {
 	path  string
 
 	broken bool // Do closed it after a driver panic
+	// unchecked: cached statements SQLite does not re-check against the
+	// schema, with the schema version they were compiled from (fresh.go).
+	unchecked map[string]int64
 }
 
 // Open opens (creating if needed) the SQLite file at path in WAL mode with
@@ -216,7 +219,7 @@ func (c *Conn) UserVersion() (int, error) {
 
 // prepare returns a cached or newly prepared, guarded statement for user SQL.
 func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
-	if s, ok := c.stmts[sql]; ok {
+	if s, ok := c.stmts[sql]; ok && c.current(sql, s) {
 		return s, nil
 	}
 	if c.raw == nil {
@@ -226,7 +229,7 @@ func (c *Conn) prepare(sql string) (*sqlite3.Stmt, error) {
 		return nil, err
 	}
 	c.guard.Denied = ""
-	s, tail, err := c.raw.Prepare(sql)
+	s, tail, err := c.prepareCurrent(sql)
 	if err != nil {
 		return nil, c.userError(err)
 	}

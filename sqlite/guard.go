@@ -33,6 +33,11 @@ type Guard struct {
 	// ROLLBACK. query_only only ever restricts, but users may not set it:
 	// on a shared connection it would outlive their statement.
 	driverTx bool
+
+	// Pragma is set when a PRAGMA is authorized: such a statement may be
+	// compiled from the connection's copy of the schema and never check it
+	// when run, so cached ones are re-checked (fresh.go).
+	Pragma bool
 }
 
 // readPragmas may be run with or without an argument; they read only.
@@ -102,6 +107,7 @@ func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 		}
 		return deny("DETACH is not allowed")
 	case sqlite3.AUTH_PRAGMA:
+		g.Pragma = true
 		name := strings.ToLower(name3)
 		switch {
 		case readPragmas[name], maintenancePragmas[name]:
