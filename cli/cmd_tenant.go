@@ -326,6 +326,11 @@ is not OK.`,
 				status := "OK"
 				if !c.OK {
 					status = "FAILED"
+					for _, m := range c.Integrity {
+						if strings.HasPrefix(m, "could not read") {
+							status = "COULD NOT READ" // not a verdict on the file: retry once readable
+						}
+					}
 				}
 				rows[i] = []string{c.Tenant, c.State, strconv.Itoa(c.SchemaVersion), strconv.Itoa(c.BranchVersion),
 					yesNo(c.Drift), strings.Join(c.Integrity, "; "), status}

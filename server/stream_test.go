@@ -59,6 +59,15 @@ func TestQueryBoundedByBytes(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"too_large"`) {
 		t.Errorf("one 2 MB value over a 1 MiB limit: %d %s", resp.StatusCode, body)
 	}
+	// A value SQLite itself cannot make: too_large too, and the tenant
+	// keeps answering.
+	resp, body = e.post(acmeQuery, e.keys["full"], `{"sql": "SELECT zeroblob(2000000000)"}`)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"too_large"`) {
+		t.Errorf("a 2 GB blob: %d %s", resp.StatusCode, body)
+	}
+	if resp, body = e.post(acmeQuery, e.keys["full"], `{"sql": "SELECT 1"}`); resp.StatusCode != 200 {
+		t.Errorf("after: %d %s", resp.StatusCode, body)
+	}
 }
 
 // TestQueryStreams: a large response goes out as it is read (chunked, no

@@ -61,7 +61,12 @@ func translateAt(err error, path string) error {
 				Hint: "the tenant reached its group's max database size (cinch group limits); nothing was written"}
 		case errors.Is(err, sqlite3.READONLY):
 			return &cinch.Error{Err: cinch.ErrReadOnly, Message: msg}
-		case errors.Is(err, sqlite3.ERROR), errors.Is(err, sqlite3.RANGE), errors.Is(err, sqlite3.MISMATCH), errors.Is(err, sqlite3.TOOBIG):
+		case errors.Is(err, sqlite3.TOOBIG), errors.Is(err, sqlite3.NOMEM):
+			// A value over SQLite's length limit, or a statement that needs
+			// more memory than SQLite may use: the request asked too much.
+			return &cinch.Error{Err: cinch.ErrTooLarge, Message: msg,
+				Hint: "ask for smaller values or fewer rows at once (substr, length, LIMIT)"}
+		case errors.Is(err, sqlite3.ERROR), errors.Is(err, sqlite3.RANGE), errors.Is(err, sqlite3.MISMATCH):
 			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: msg}
 		}
 		return fmt.Errorf("%w: %s", cinch.ErrInternal, msg)

@@ -28,8 +28,8 @@ func (p *DriverPanic) Error() string { return fmt.Sprint(p.Value) }
 // c is closed: Broken reports it, and its owner drops it and opens
 // another. Using c afterwards returns an error, not a panic.
 //
-// The error wraps cinch.ErrInvalidInput (the statement is what was wrong)
-// and the *DriverPanic.
+// The error wraps cinch.ErrInvalidInput (the statement is what was wrong),
+// or cinch.ErrTooLarge when SQLite ran out of memory, and the *DriverPanic.
 func (c *Conn) Do(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -68,6 +68,8 @@ func panicError(p *DriverPanic) error {
 		e.Message = "the statement could not be run: a name in it or a column name of its result is too long (over 1,000,000 bytes)"
 		e.Hint = "give long expressions a short alias (SELECT ... AS x) and keep names short"
 	case strings.Contains(s, "out of memory"):
+		// The request asked for more than SQLite may allocate: too_large.
+		e.Err = fmt.Errorf("%w: %w", cinch.ErrTooLarge, p)
 		e.Message = "the statement could not be run: SQLite ran out of memory for it"
 		e.Hint = "use smaller values or fewer rows per statement"
 	}

@@ -104,3 +104,23 @@ func TestDoRecoversDriverPanic(t *testing.T) {
 		t.Errorf("Do(error) = %v, broken %v", err, tn.conn.Broken())
 	}
 }
+
+// TestTooBigIsTooLarge: a value over SQLite's length limit, or one SQLite
+// cannot allocate (the driver panics on that; Do recovers), is too_large:
+// the request asked too much. Not internal, not invalid input.
+func TestTooBigIsTooLarge(t *testing.T) {
+	for _, q := range []string{
+		"SELECT zeroblob(2000000000)",
+		"SELECT randomblob(1500000000)",
+		"SELECT printf('%.*c', 1500000000, 'x')",
+	} {
+		tn := newGuardTenant(t)
+		err := tn.conn.Do(func() error {
+			_, err := gQuery(tn.conn, q)
+			return err
+		})
+		if !errors.Is(err, cinch.ErrTooLarge) {
+			t.Errorf("%s: %v (code %s), want ErrTooLarge", q, err, cinch.Code(err))
+		}
+	}
+}
