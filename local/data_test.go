@@ -22,7 +22,7 @@ func TestDB_DataAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := &engClock{now: time.Date(2001, 2, 3, 4, 5, 6, 789_123_456, time.FixedZone("X", 3600))}
-	f := engNewFixture(t, local.Config{Now: clk.Now})
+	f := newProject(t, local.Config{Now: clk.Now})
 	db := f.db
 	engMustChange(t)(db.Tables().Create(ctx, "users", engCols(t, "name:TEXT:not_null", "email:TEXT:unique", "active:BOOLEAN:default=true", "score:INTEGER:default=5", "ratio:REAL", "data:BLOB")))
 	created := clk.Now().UTC().Format(cinch.TimeFormat)
@@ -201,7 +201,7 @@ func TestDB_DataAPI(t *testing.T) {
 func TestDB_QueryGuard(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	db := f.db
 	engMustChange(t)(db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	engMustInsert(t, db, "users", cinch.Record{"name": "a"})

@@ -20,17 +20,29 @@ import (
 )
 
 // ---- helpers shared by the local_test files ----
+//
+// Every helper more than one test file uses lives here; a helper of one
+// file's tests stays beside them. newProject is the one way a test makes a
+// project; engOpenProject opens another instance of one.
 
+// engFixture is a test project: its folder, the open project and a DB on
+// its main tenant.
 type engFixture struct {
 	dir string
 	p   *local.Project
 	db  *local.DB
 }
 
-// engNewFixture makes a project in a temporary folder and opens it with cfg.
-func engNewFixture(t *testing.T, cfg local.Config) *engFixture {
+// newProject makes a project and opens it with cfg; it is closed at
+// cleanup. The project is made in cfg.Dir when set (a folder the test
+// prepared, such as a small disk), else in a fresh temporary folder. A test
+// that needs a clock sets cfg.Now.
+func newProject(t *testing.T, cfg local.Config) *engFixture {
 	t.Helper()
-	dir := t.TempDir()
+	dir := cfg.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	if err := local.Init(context.Background(), dir, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -333,4 +345,52 @@ func engFactsOf(t *testing.T, path, table string) engTableFacts {
 func engDump(t *testing.T, db *local.DB, sql string) []cinch.Record {
 	t.Helper()
 	return engMustQuery(t, db, sql).Records()
+}
+
+// newBranchProject makes a project with table users(name) and tenants
+// acme (one row) and wayne (lazy).
+func newBranchProject(t *testing.T) (*local.Project, *local.DB) {
+	t.Helper()
+	ctx := context.Background()
+	f := newProject(t, local.Config{})
+	p, db := f.p, f.db
+	mustChange(t)(db.Tables().Create(ctx, "users", []cinch.Column{mustCol(t, "name:TEXT")}))
+	if _, err := db.Tenants().Create(ctx, "acme", cinch.TenantCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Tenants().Create(ctx, "wayne", cinch.TenantCreateOptions{Lazy: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SwitchTenant("acme").Insert(ctx, "users", cinch.Record{"name": "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	return p, db
+}
+
+func mustCol(t *testing.T, spec string) cinch.Column {
+	t.Helper()
+	c, err := cinch.ParseColumnSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mustChange(t *testing.T) func(cinch.Change, error) cinch.Change {
+	return func(c cinch.Change, err error) cinch.Change {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+}
+
+func count(t *testing.T, db cinch.DB, sql string) int64 {
+	t.Helper()
+	res, err := db.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Value(0, "n").(int64)
 }

@@ -24,7 +24,7 @@ import (
 func sqldbFixture(t *testing.T) (*engFixture, *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{BusyTimeout: time.Second})
+	f := newProject(t, local.Config{BusyTimeout: time.Second})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	sdb, err := f.db.SQLDB(ctx)
 	if err != nil {
@@ -355,7 +355,7 @@ func TestSQLDB_DriverPanicIsAnError(t *testing.T) {
 func TestDB_SQLDB(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT", "active:BOOLEAN:default=false")))
 	engMustCreateTenant(t, f.db, "lazy", true)
 	tdb := f.db.WithTenant("lazy")

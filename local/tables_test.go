@@ -15,7 +15,7 @@ import (
 func TestTableService_ChangesReachEveryTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	db := f.db
 	engMustCreateTenant(t, db, "acme", false)
 	engMustCreateTenant(t, db, "opened", false)
@@ -142,7 +142,7 @@ func TestTableService_ChangesReachEveryTenant(t *testing.T) {
 func TestColumnService_RebuildsKeepEverything(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	db := f.db
 	must := engMustChange(t)
 	must(db.Tables().Create(ctx, "users", engCols(t, "name:TEXT:not_null", "email:TEXT:unique", "active:BOOLEAN:default=true", "score:INTEGER:default=5", "nick:TEXT")))

@@ -21,7 +21,7 @@ import (
 func TestTenantService_CreateAndNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	ts := f.db.Tenants()
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	for _, name := range []string{"acme_corp", "customer_12345", "_template_default", "test_checkout_1732700000", strings.Repeat("a", 63)} {
@@ -102,7 +102,7 @@ func TestTenantService_CreateAndNames(t *testing.T) {
 func TestTenantService_Copy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	ts := f.db.Tenants()
 	engMustChange(t)(f.db.Tables().Create(ctx, "items", engCols(t, "n:INTEGER:not_null", "who:TEXT")))
 	engMustChange(t)(f.db.Indexes().Create(ctx, cinch.IndexInfo{Table: "items", Columns: []string{"n"}}))
@@ -205,7 +205,7 @@ func TestTenantService_Copy(t *testing.T) {
 func TestTenantService_RenameDelete(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	ts := f.db.Tenants()
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	engMustCreateTenant(t, f.db, "old", false)
