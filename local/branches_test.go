@@ -13,56 +13,6 @@ import (
 	"github.com/cinchdb/cinch/local"
 )
 
-// newBranchProject makes a project with table users(name) and tenants
-// acme (one row) and wayne (lazy).
-func newBranchProject(t *testing.T) (*local.Project, *local.DB) {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	if err := local.Init(ctx, dir, ""); err != nil {
-		t.Fatal(err)
-	}
-	p, err := local.Open(ctx, local.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(ctx) })
-	db, err := p.Connect(cinch.Target{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustChange(t)(db.Tables().Create(ctx, "users", []cinch.Column{mustCol(t, "name:TEXT")}))
-	if _, err := db.Tenants().Create(ctx, "acme", cinch.TenantCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Tenants().Create(ctx, "wayne", cinch.TenantCreateOptions{Lazy: true}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SwitchTenant("acme").Insert(ctx, "users", cinch.Record{"name": "Alice"}); err != nil {
-		t.Fatal(err)
-	}
-	return p, db
-}
-
-func mustCol(t *testing.T, spec string) cinch.Column {
-	t.Helper()
-	c, err := cinch.ParseColumnSpec(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func mustChange(t *testing.T) func(cinch.Change, error) cinch.Change {
-	return func(c cinch.Change, err error) cinch.Change {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-}
-
 func columnsOf(t *testing.T, db cinch.DB, table string) []string {
 	t.Helper()
 	cols, err := db.Columns().List(context.Background(), table)
@@ -74,15 +24,6 @@ func columnsOf(t *testing.T, db cinch.DB, table string) []string {
 		out = append(out, c.Name+":"+c.Type)
 	}
 	return out
-}
-
-func count(t *testing.T, db cinch.DB, sql string) int64 {
-	t.Helper()
-	res, err := db.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Value(0, "n").(int64)
 }
 
 func TestBranches_CreateIsolatesData(t *testing.T) {

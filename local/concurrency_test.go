@@ -18,7 +18,7 @@ import (
 func TestProject_TwoInstances(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	a := f.db // stands in for the CLI
 	engMustChange(t)(a.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	engMustCreateTenant(t, a, "open_t", false)
@@ -151,7 +151,7 @@ func TestProject_TwoInstances(t *testing.T) {
 func TestProject_WritesDuringSchemaChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{MaxOpenTenants: 3})
+	f := newProject(t, local.Config{MaxOpenTenants: 3})
 	a := f.db
 	engMustChange(t)(a.Tables().Create(ctx, "users", engCols(t, "name:TEXT", "n:INTEGER")))
 	tenants := []string{"main", "c0", "c1", "c2", "lazy_c"}
@@ -296,7 +296,7 @@ func TestProject_WritesDuringSchemaChanges(t *testing.T) {
 func TestDB_ConcurrentSameTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{ReadersPerTenant: 2})
+	f := newProject(t, local.Config{ReadersPerTenant: 2})
 	engMustChange(t)(f.db.Tables().Create(ctx, "items", engCols(t, "n:INTEGER:not_null")))
 	const goroutines, each = 16, 25
 	var wg sync.WaitGroup

@@ -111,18 +111,8 @@ func wantDiskFull(t *testing.T, op string, err error, what string) {
 func TestDiskFull_FailsCleanlyAndRecovers(t *testing.T) {
 	ctx := context.Background()
 	dir := smallDisk(t, "3m")
-	if err := local.Init(ctx, dir, ""); err != nil {
-		t.Fatal(err)
-	}
-	p, err := local.Open(ctx, local.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	db, err := p.Connect(cinch.Target{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := newProject(t, local.Config{Dir: dir}).db
+	var err error
 	mustChange(t)(db.Tables().Create(ctx, "items", []cinch.Column{mustCol(t, "payload:TEXT")}))
 	for _, n := range []string{"hot", "cold"} {
 		if _, err := db.Tenants().Create(ctx, n, cinch.TenantCreateOptions{}); err != nil {

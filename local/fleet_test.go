@@ -18,19 +18,8 @@ import (
 func newFleet(t *testing.T, n int) (*local.Project, *local.DB) {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := local.Init(ctx, dir, ""); err != nil {
-		t.Fatal(err)
-	}
-	p, err := local.Open(ctx, local.Config{Dir: dir, MaxOpenTenants: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(ctx) })
-	db, err := p.Connect(cinch.Target{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newProject(t, local.Config{MaxOpenTenants: 4})
+	p, db := f.p, f.db
 	mustChange(t)(db.Tables().Create(ctx, "orders", []cinch.Column{mustCol(t, "amount:REAL"), mustCol(t, "note:TEXT")}))
 	for i := range n {
 		name := fmt.Sprintf("t%d", i)

@@ -25,18 +25,9 @@ func (c *keyClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Un
 
 func newKeyProject(t *testing.T) (*local.Project, *keyClock, string) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	if err := local.Init(ctx, dir, ""); err != nil {
-		t.Fatal(err)
-	}
 	clk := &keyClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
-	p, err := local.Open(ctx, local.Config{Dir: dir, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(ctx) })
-	return p, clk, dir
+	f := newProject(t, local.Config{Now: clk.Now})
+	return f.p, clk, f.dir
 }
 
 func TestProject_Keys(t *testing.T) {

@@ -35,7 +35,7 @@ func noPanic(t *testing.T, what string, fn func() error) (err error) {
 func TestQuery_DriverPanicIsAnError(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{ReadersPerTenant: 2})
+	f := newProject(t, local.Config{ReadersPerTenant: 2})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	engMustInsert(t, f.db, "users", cinch.Record{"name": "alice"})
 	engMustCreateTenant(t, f.db, "lazy", true)
@@ -124,7 +124,7 @@ func TestQuery_DriverPanicIsAnError(t *testing.T) {
 func TestQueryAll_DriverPanicIsAnError(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	engMustCreateTenant(t, f.db, "acme", false)
 	engMustCreateTenant(t, f.db, "lazy", true)

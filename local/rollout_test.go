@@ -118,7 +118,7 @@ func TestRollout_DataDependentChangeRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := engNewFixture(t, local.Config{})
+			f := newProject(t, local.Config{})
 			db := f.db
 			engMustChange(t)(db.Tables().Create(ctx, "users", engCols(t, "email:TEXT", "name:TEXT")))
 			engMustChange(t)(db.Indexes().Create(ctx, cinch.IndexInfo{Table: "users", Columns: []string{"name"}}))
@@ -182,7 +182,7 @@ func TestRollout_DataDependentChangeRefused(t *testing.T) {
 func TestColumnService_AlterNullableFill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	db := f.db
 	engMustChange(t)(db.Tables().Create(ctx, "users", engCols(t, "name:TEXT", "age:INTEGER", "vip:BOOLEAN")))
 	engMustCreateTenant(t, db, "acme", false)
@@ -219,7 +219,7 @@ func TestColumnService_AlterNullableFill(t *testing.T) {
 func rolloutBase(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{})
+	f := newProject(t, local.Config{})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "email:TEXT", "name:TEXT")))
 	for _, name := range []string{"t1", "t2", "t3"} {
 		engMustCreateTenant(t, f.db, name, false)
@@ -233,14 +233,9 @@ func rolloutBase(t *testing.T) string {
 // rolloutWithProject opens the project, runs fn and closes it.
 func rolloutWithProject(t *testing.T, dir string, fn func(db *local.DB)) {
 	t.Helper()
-	p := openProjectForRollout(t, dir)
+	p := engOpenProject(t, dir, local.Config{})
 	fn(engConnect(t, p, "main"))
 	rolloutClose(t, p)
-}
-
-func openProjectForRollout(t *testing.T, dir string) *local.Project {
-	t.Helper()
-	return engOpenProject(t, dir, local.Config{})
 }
 
 func rolloutStructuralOp(t *testing.T, db *local.DB) {
@@ -278,7 +273,7 @@ func TestRecovery_Apply(t *testing.T) {
 	}
 	t.Run("structural op rolls forward", func(t *testing.T) {
 		dir := setup(t)
-		db := engConnect(t, openProjectForRollout(t, dir), "main")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 		rolloutStructuralOp(t, db)
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
@@ -291,7 +286,7 @@ func TestRecovery_Apply(t *testing.T) {
 	})
 	t.Run("check converges", func(t *testing.T) {
 		dir := setup(t)
-		db := engConnect(t, openProjectForRollout(t, dir), "main")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 		checks, err := db.Check(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -311,7 +306,7 @@ func TestRecovery_Apply(t *testing.T) {
 	})
 	t.Run("opening the behind tenant catches it up", func(t *testing.T) {
 		dir := setup(t)
-		db := engConnect(t, openProjectForRollout(t, dir), "t2")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "t2")
 		got := engMustQuery(t, db, "SELECT email, phone FROM users").Records()
 		if diff := cmp.Diff([]cinch.Record{{"email": "t2@x", "phone": "none"}}, got); diff != "" {
 			t.Errorf("rows (-want +got):\n%s", diff)
@@ -322,7 +317,7 @@ func TestRecovery_Apply(t *testing.T) {
 	})
 	t.Run("a write to the behind tenant catches it up", func(t *testing.T) {
 		dir := setup(t)
-		db := engConnect(t, openProjectForRollout(t, dir), "t2")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "t2")
 		rec := engMustInsert(t, db, "users", cinch.Record{"email": "new@x", "phone": "1"})
 		if rec["phone"] != "1" {
 			t.Errorf("insert = %v", rec)
@@ -398,7 +393,7 @@ func TestRecovery_Prepare(t *testing.T) {
 			if cmp.Equal(ahead, old) {
 				t.Fatalf("setup: t1 and t2 have the same schema")
 			}
-			db := engConnect(t, openProjectForRollout(t, dir), "main")
+			db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 			rolloutStructuralOp(t, db)
 			if engFileExists(rolloutJournalPath(dir)) {
 				t.Errorf("journal.json left behind")
@@ -420,7 +415,7 @@ func TestRecovery_Prepare(t *testing.T) {
 		})
 		t.Run(tc.name+" committed rolls forward", func(t *testing.T) {
 			dir, _ := rolloutPrepared(t, tc.change, tc.plan, true)
-			db := engConnect(t, openProjectForRollout(t, dir), "main")
+			db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 			rolloutStructuralOp(t, db)
 			if engFileExists(rolloutJournalPath(dir)) {
 				t.Errorf("journal.json left behind")
@@ -436,7 +431,7 @@ func TestRecovery_Prepare(t *testing.T) {
 	}
 	t.Run("the first use in a new process recovers", func(t *testing.T) {
 		dir, _ := rolloutPrepared(t, cases[0].change, cases[0].plan, false)
-		db := engConnect(t, openProjectForRollout(t, dir), "t1")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "t1")
 		rolloutRowsIntact(t, db, "t1")
 		// Loading the branch found the journal and undid the prepare.
 		if got := engFileVersion(t, engTenantFile(dir, "t1")); got != 1 {
@@ -476,7 +471,7 @@ func TestRecovery_Rename(t *testing.T) {
 		dir := rolloutBase(t)
 		rolloutRegistryExec(t, dir, "UPDATE tenants SET name = 'renamed' WHERE name = 't2'")
 		rolloutWriteJournal(t, dir, map[string]any{"op": "rename", "tenant": "t2", "new_name": "renamed"})
-		db := engConnect(t, openProjectForRollout(t, dir), "main")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 		rolloutStructuralOp(t, db)
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
@@ -495,7 +490,7 @@ func TestRecovery_Rename(t *testing.T) {
 	t.Run("journal written, nothing else", func(t *testing.T) {
 		dir := rolloutBase(t)
 		rolloutWriteJournal(t, dir, map[string]any{"op": "rename", "tenant": "t2", "new_name": "renamed"})
-		db := engConnect(t, openProjectForRollout(t, dir), "main")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 		rolloutStructuralOp(t, db)
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
@@ -526,7 +521,7 @@ func TestRecovery_Rename(t *testing.T) {
 			t.Fatal(err)
 		}
 		rolloutWriteJournal(t, dir, map[string]any{"op": "rename", "tenant": "t2", "new_name": "renamed"})
-		db := engConnect(t, openProjectForRollout(t, dir), "main")
+		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 		rolloutStructuralOp(t, db)
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
@@ -550,7 +545,7 @@ func TestRecovery_Delete(t *testing.T) {
 				}
 			}
 			rolloutWriteJournal(t, dir, map[string]any{"op": "delete", "tenant": "t2"})
-			db := engConnect(t, openProjectForRollout(t, dir), "main")
+			db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 			rolloutStructuralOp(t, db)
 			if engFileExists(rolloutJournalPath(dir)) {
 				t.Errorf("journal.json left behind")
@@ -572,7 +567,7 @@ func TestRecovery_UnknownJournal(t *testing.T) {
 	t.Parallel()
 	dir := rolloutBase(t)
 	rolloutWriteJournal(t, dir, map[string]any{"op": "frobnicate"})
-	db := engConnect(t, openProjectForRollout(t, dir), "main")
+	db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
 	_, err := db.Tenants().Create(context.Background(), "x", cinch.TenantCreateOptions{})
 	if err == nil {
 		t.Fatalf("a structural op ran over an unknown journal")

@@ -21,7 +21,7 @@ import (
 func TestDB_WarmConnectionsSeeSchemaChanges(t *testing.T) {
 	ctx := context.Background()
 	// One reader, so the warm-up query warms the connection later ones use.
-	f := engNewFixture(t, local.Config{ReadersPerTenant: 1})
+	f := newProject(t, local.Config{ReadersPerTenant: 1})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	other := engOpenProject(t, f.dir, local.Config{ReadersPerTenant: 1}) // another process
 	otherDB := engConnect(t, other, "main")

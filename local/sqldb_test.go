@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/local"
+	"github.com/google/go-cmp/cmp"
 	"github.com/ncruces/go-sqlite3"
 )
 
@@ -22,7 +24,7 @@ import (
 func sqldbFixture(t *testing.T) (*engFixture, *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
-	f := engNewFixture(t, local.Config{BusyTimeout: time.Second})
+	f := newProject(t, local.Config{BusyTimeout: time.Second})
 	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT")))
 	sdb, err := f.db.SQLDB(ctx)
 	if err != nil {
@@ -348,4 +350,87 @@ func TestSQLDB_DriverPanicIsAnError(t *testing.T) {
 		}
 	}
 	sqldbCommitted(t, f, sdb, "after-panics")
+}
+
+func TestDB_SQLDB(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newProject(t, local.Config{})
+	engMustChange(t)(f.db.Tables().Create(ctx, "users", engCols(t, "name:TEXT", "active:BOOLEAN:default=false")))
+	engMustCreateTenant(t, f.db, "lazy", true)
+	tdb := f.db.WithTenant("lazy")
+	sdb, err := tdb.SQLDB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	if !engFileExists(engTenantFile(f.dir, "lazy")) {
+		t.Fatalf("SQLDB did not materialize the lazy tenant")
+	}
+	outside := filepath.Join(t.TempDir(), "evil.db")
+	for _, q := range []string{
+		"CREATE TABLE z (a)", "DROP TABLE users", "ALTER TABLE users ADD COLUMN x TEXT",
+		"ATTACH '" + outside + "' AS x", "/**/aTTach '" + outside + "' as x",
+		"VACUUM INTO '" + outside + "'", "PRAGMA writable_schema=ON", "PRAGMA journal_mode=DELETE",
+	} {
+		_, err := sdb.ExecContext(ctx, q)
+		if err == nil || !local.IsQueryRejected(err) {
+			t.Errorf("SQLDB %s = %v, want a rejection", q, err)
+		}
+	}
+	if engFileExists(outside) {
+		t.Errorf("a rejected statement created %s", outside)
+	}
+	// VACUUM attaches a scratch database while it runs, which the guard can
+	// tell from a user's ATTACH only on cinch's own connections (it knows
+	// when a statement is prepared and when it runs); through database/sql
+	// it is refused, and runs through DB.Query instead.
+	if _, err := sdb.ExecContext(ctx, "VACUUM"); err == nil || !local.IsQueryRejected(err) {
+		t.Errorf("SQLDB VACUUM = %v, want a rejection", err)
+	}
+	for _, q := range []string{"ANALYZE", "PRAGMA integrity_check", "INSERT INTO users (name) SELECT 'x' WHERE 0"} {
+		if _, err := sdb.ExecContext(ctx, q); err != nil {
+			t.Errorf("SQLDB %s: %v", q, err)
+		}
+	}
+	t.Run("transactions", func(t *testing.T) {
+		tx, err := sdb.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO users (name) VALUES (?)", "in-tx"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		tx, err = sdb.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"a", "b"} {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO users (name) VALUES (?)", n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := sdb.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil || n != 2 {
+			t.Errorf("count = %d, %v; want 2", n, err)
+		}
+		// The engine sees the rows, with automatic columns filled.
+		res := engMustQuery(t, tdb, "SELECT name, active, id IS NOT NULL AS has_id FROM users ORDER BY name")
+		want := []cinch.Record{{"name": "a", "active": false, "has_id": int64(1)}, {"name": "b", "active": false, "has_id": int64(1)}}
+		if diff := cmp.Diff(want, res.Records()); diff != "" {
+			t.Errorf("rows (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("schema changes reach it", func(t *testing.T) {
+		engMustChange(t)(f.db.Columns().Add(ctx, "users", engMustCol(t, "phone:TEXT")))
+		if _, err := sdb.ExecContext(ctx, "UPDATE users SET phone = '1'"); err != nil {
+			t.Errorf("after add column: %v", err)
+		}
+	})
 }
