@@ -1,4 +1,9 @@
-package sqlite
+// Package schema is cinch's schema logic, without I/O: the model of a
+// branch's schema (replayed from its change records), the DDL generated
+// from it, planning each kind of change, and planning merges (footprints,
+// conflicts, re-planning on the target). Package sqlite runs the SQL it
+// plans; package local decides when.
+package schema
 
 import (
 	"encoding/json"
