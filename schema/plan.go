@@ -155,6 +155,24 @@ func PlanDropTable(s *Schema, name string) (Plan, error) {
 	return newPlan(s, cinch.ChangeDropTable, name, cinch.DetailsTable{Table: name}, []string{"DROP TABLE " + Quote(name)})
 }
 
+// PlanRenameTable plans RENAME_TABLE. SQLite rewrites the indexes, views,
+// triggers and foreign keys that name the table; the updated_at trigger
+// keeps working but is recreated under the new table's name, so the old
+// name is free for a new table.
+func PlanRenameTable(s *Schema, oldName, newName string) (Plan, error) {
+	if _, err := s.table(oldName); err != nil {
+		return Plan{}, err
+	}
+	if err := s.freeName(cinch.KindTable, newName); err != nil {
+		return Plan{}, err
+	}
+	return newPlan(s, cinch.ChangeRenameTable, oldName, cinch.DetailsRename{Table: oldName, Old: oldName, New: newName}, []string{
+		"ALTER TABLE " + Quote(oldName) + " RENAME TO " + Quote(newName),
+		"DROP TRIGGER " + Quote(TriggerName(oldName)),
+		TriggerSQL(newName),
+	})
+}
+
 // viewsUsing returns views whose SQL mentions table (and column, if given)
 // as a word. A conservative test: it may name a view that does not really
 // depend on it, never miss one that does; the template check catches the rest.

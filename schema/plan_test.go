@@ -98,6 +98,13 @@ func TestPlan_Refusals(t *testing.T) {
 		{"drop table missing", func() (schema.Plan, error) { return schema.PlanDropTable(s, "nope") }, cinch.ErrTableNotFound},
 		{"drop table referenced by fk", func() (schema.Plan, error) { return schema.PlanDropTable(s, "users") }, cinch.ErrInvalidInput},
 		{"drop table bad name", func() (schema.Plan, error) { return schema.PlanDropTable(s, "sqlite_master") }, cinch.ErrInvalidName},
+		{"rename table missing", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "nope", "t") }, cinch.ErrTableNotFound},
+		{"rename table to existing", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "users", "orders") }, cinch.ErrTableExists},
+		{"rename table to itself", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "users", "users") }, cinch.ErrTableExists},
+		{"rename table to a view's name", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "users", "active_users") }, cinch.ErrTableExists},
+		{"rename table to an index's name", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "users", "idx_users_name") }, cinch.ErrTableExists},
+		{"rename table bad name", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "users", "__x") }, cinch.ErrInvalidName},
+		{"rename table bad old name", func() (schema.Plan, error) { return schema.PlanRenameTable(s, "sqlite_master", "x") }, cinch.ErrInvalidName},
 		{"add column missing table", func() (schema.Plan, error) { return schema.PlanAddColumn(s, "nope", col(t, "a:TEXT")) }, cinch.ErrTableNotFound},
 		{"add column existing", func() (schema.Plan, error) { return schema.PlanAddColumn(s, "users", col(t, "name:TEXT")) }, cinch.ErrColumnExists},
 		{"add column reserved", func() (schema.Plan, error) {
@@ -281,6 +288,58 @@ func TestPlanDropTable_SQL(t *testing.T) {
 	// A self-referencing table can be dropped.
 	s3 := mustPlan(t)(schema.PlanCreateTable(s, "tree", []cinch.Column{col(t, "parent:TEXT:fk=tree")})).After
 	mustPlan(t)(schema.PlanDropTable(s3, "tree"))
+}
+
+func TestPlanRenameTable_SQL(t *testing.T) {
+	s := baseSchema(t)
+	p := mustPlan(t)(schema.PlanRenameTable(s, "users", "people"))
+	if got, want := p.Change.Type, cinch.ChangeRenameTable; got != want {
+		t.Errorf("type = %s, want %s", got, want)
+	}
+	if got, want := p.Change.Entity, "users"; got != want {
+		t.Errorf("entity = %q, want %q", got, want)
+	}
+	var d cinch.DetailsRename
+	if err := json.Unmarshal(p.Change.Details, &d); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(cinch.DetailsRename{Table: "users", Old: "users", New: "people"}, d); diff != "" {
+		t.Errorf("details:\n%s", diff)
+	}
+	want := []string{`ALTER TABLE "users" RENAME TO "people"`, `DROP TRIGGER "__cinch_users_updated_at"`, schema.TriggerSQL("people")}
+	if diff := cmp.Diff(want, p.Change.SQL); diff != "" {
+		t.Errorf("SQL:\n%s", diff)
+	}
+	if p.DataDependent || p.Change.Rebuild {
+		t.Errorf("data-dependent %v, rebuild %v; want neither", p.DataDependent, p.Change.Rebuild)
+	}
+	// The model follows: same columns under the new name, its index and
+	// the foreign keys to it (orders.user_id, orders.by_email) move along.
+	a := p.After
+	if _, ok := a.Tables["users"]; ok || a.Tables["people"] == nil || a.Tables["people"].Name != "people" {
+		t.Fatalf("tables after = %v", a.TableNames())
+	}
+	if diff := cmp.Diff(s.Tables["users"].Columns, a.Tables["people"].Columns); diff != "" {
+		t.Errorf("columns:\n%s", diff)
+	}
+	if got := a.Indexes["idx_users_name"].Table; got != "people" {
+		t.Errorf("index table = %q, want people", got)
+	}
+	for _, c := range a.Tables["orders"].Columns {
+		if c.ForeignKey != nil && c.ForeignKey.Table != "people" {
+			t.Errorf("orders.%s references %q, want people", c.Name, c.ForeignKey.Table)
+		}
+	}
+	// The plan did not touch the schema it was made on.
+	if s.Tables["users"] == nil || s.Tables["orders"].Column("user_id").ForeignKey.Table != "users" {
+		t.Error("planning changed the input schema")
+	}
+	// A self-reference follows too.
+	s2 := mustPlan(t)(schema.PlanCreateTable(s, "tree", []cinch.Column{col(t, "parent:TEXT:fk=tree")})).After
+	p2 := mustPlan(t)(schema.PlanRenameTable(s2, "tree", "forest"))
+	if got := p2.After.Tables["forest"].Column("parent").ForeignKey.Table; got != "forest" {
+		t.Errorf("self-reference after rename = %q, want forest", got)
+	}
 }
 
 func TestPlanAddColumn_SQL(t *testing.T) {

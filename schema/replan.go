@@ -46,6 +46,12 @@ func replan(s *Schema, ch cinch.Change) (Plan, error) {
 			return Plan{}, err
 		}
 		return PlanDropTable(s, d.Table)
+	case cinch.ChangeRenameTable:
+		var d cinch.DetailsRename
+		if err := decode(&d); err != nil {
+			return Plan{}, err
+		}
+		return PlanRenameTable(s, d.Old, d.New)
 	case cinch.ChangeAddColumn:
 		var d cinch.DetailsColumn
 		if err := decode(&d); err != nil {

@@ -135,6 +135,14 @@ func (s *Schema) Apply(ch cinch.Change) error {
 				s.Indexes[name] = idx
 			}
 		}
+		// SQLite rewrites foreign keys to the table (its own included).
+		for _, other := range s.Tables {
+			for i := range other.Columns {
+				if fk := other.Columns[i].ForeignKey; fk != nil && fk.Table == d.Old {
+					fk.Table = d.New
+				}
+			}
+		}
 	case cinch.ChangeAddColumn:
 		var d cinch.DetailsColumn
 		if err := json.Unmarshal(ch.Details, &d); err != nil {
