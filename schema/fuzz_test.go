@@ -43,6 +43,8 @@ var schemaSeeds = []string{
 // FuzzSchemaApply: any changes.json, parsed as []cinch.Change and replayed
 // into a Schema, never panics; errors wrap ErrInternal; the model stays
 // consistent (map key == table name), survives Clone, and renders SQL.
+// Re-planning each record on the model so far and its footprint (what a
+// merge does with it) never panic either.
 func FuzzSchemaApply(f *testing.F) {
 	for _, s := range schemaSeeds {
 		f.Add([]byte(s))
@@ -54,6 +56,8 @@ func FuzzSchemaApply(f *testing.F) {
 		}
 		s := schema.NewSchema()
 		for _, ch := range changes {
+			_ = schema.FootprintOf(ch)
+			_, _ = schema.Replan(s.Clone(), ch)
 			if err := s.Apply(ch); err != nil && !errors.Is(err, cinch.ErrInternal) {
 				t.Fatalf("Apply(%s): error %v does not wrap ErrInternal", ch.Type, err)
 			}

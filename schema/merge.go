@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +82,44 @@ func PlanMerge(src, dst []cinch.Change, dstSchema *Schema, source string) (Merge
 		schema = p.After
 	}
 	return mp, nil
+}
+
+// Replan plans a recorded change again against another schema (a merge
+// target), from its details: the SQL may differ (a rebuild depends on the
+// table's current definition) but the meaning is the same. The result
+// keeps the change's id, timestamp and type.
+func Replan(s *Schema, ch cinch.Change) (Plan, error) {
+	k, ok := kinds[ch.Type]
+	if !ok {
+		return Plan{}, fmt.Errorf("%w: change %s has unknown type %q", cinch.ErrInternal, ch.ID, ch.Type)
+	}
+	p, err := k.replan(s, ch)
+	if de := (*detailsError)(nil); errors.As(err, &de) {
+		return Plan{}, fmt.Errorf("%w: change %s has bad details: %v", cinch.ErrInternal, ch.ID, de)
+	}
+	if err != nil {
+		return Plan{}, err
+	}
+	p.Change.ID, p.Change.Timestamp, p.Change.MergedFrom = ch.ID, ch.Timestamp, ch.MergedFrom
+	return p, nil
+}
+
+// Footprint is what a change touches, for merge conflict detection: the
+// keys it writes and the keys it reads. Keys are "table:T" (the whole
+// table), "column:T.C", "view:V" and "index:I".
+type Footprint struct {
+	Writes []string
+	Reads  []string
+}
+
+// FootprintOf returns the footprint of a recorded change (empty for an
+// unknown type).
+func FootprintOf(ch cinch.Change) Footprint {
+	k, ok := kinds[ch.Type]
+	if !ok {
+		return Footprint{}
+	}
+	return k.footprint(ch)
 }
 
 // sameChange reports whether two changes do the same thing (type and details).

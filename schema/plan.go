@@ -17,6 +17,7 @@ type Plan struct {
 	// DataDependent changes may fail on some tenant's rows (a UNIQUE index
 	// over duplicates, NOT NULL over NULLs). They are rolled out with
 	// prepare-then-commit and undone with Inverse if any tenant refuses.
+	// Each change type's kind (kinds.go) says when, and gives the Inverse.
 	DataDependent  bool
 	Inverse        []string
 	InverseRebuild bool
@@ -33,6 +34,9 @@ func newPlan(s *Schema, typ cinch.ChangeType, entity string, details any, sql []
 	p.After = s.Clone()
 	if err := p.After.Apply(p.Change); err != nil {
 		return Plan{}, err
+	}
+	if inv, rebuild := kinds[typ].inverse(s, p.Change); inv != nil {
+		p.DataDependent, p.Inverse, p.InverseRebuild = true, inv, rebuild
 	}
 	return p, nil
 }
@@ -240,9 +244,6 @@ func PlanAddColumn(s *Schema, table string, col cinch.Column) (Plan, error) {
 		return Plan{}, err
 	}
 	p.Change.Rebuild = true
-	p.DataDependent = true
-	p.Inverse = RebuildSQL(s, t, nil)
-	p.InverseRebuild = true
 	return p, nil
 }
 
@@ -359,11 +360,6 @@ func PlanAlterNullable(s *Schema, table, column string, nullable bool, fill *str
 		return Plan{}, err
 	}
 	p.Change.Rebuild = true
-	if !nullable && fill == nil {
-		p.DataDependent = true
-		p.Inverse = RebuildSQL(s, t, nil)
-		p.InverseRebuild = true
-	}
 	return p, nil
 }
 
@@ -428,16 +424,8 @@ func PlanCreateIndex(s *Schema, idx cinch.IndexInfo) (Plan, error) {
 	if err := s.freeName(cinch.KindIndex, idx.Name); err != nil {
 		return Plan{}, err
 	}
-	p, err := newPlan(s, cinch.ChangeCreateIndex, idx.Name,
+	return newPlan(s, cinch.ChangeCreateIndex, idx.Name,
 		cinch.DetailsIndex{Index: idx.Name, Table: idx.Table, Columns: idx.Columns, Unique: idx.Unique}, []string{IndexSQL(idx)})
-	if err != nil {
-		return Plan{}, err
-	}
-	if idx.Unique {
-		p.DataDependent = true
-		p.Inverse = []string{"DROP INDEX " + Quote(idx.Name)}
-	}
-	return p, nil
 }
 
 // PlanDropIndex plans DROP_INDEX.
