@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/gofrs/flock"
 )
@@ -53,7 +54,7 @@ type branch struct {
 	mu       sync.Mutex // guards the fields below and the template connection
 	sig      fileSig
 	changes  []cinch.Change
-	schema   *sqlite.Schema
+	schema   *schema.Schema
 	template *sqlite.Conn
 }
 
@@ -133,7 +134,7 @@ func (b *branch) tryLock(ctx context.Context) (unlock func(), err error) {
 
 // state returns the current changes and schema, refreshed from disk if
 // another process changed them.
-func (b *branch) state(ctx context.Context) ([]cinch.Change, *sqlite.Schema, error) {
+func (b *branch) state(ctx context.Context) ([]cinch.Change, *schema.Schema, error) {
 	if err := b.refresh(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -144,7 +145,7 @@ func (b *branch) state(ctx context.Context) ([]cinch.Change, *sqlite.Schema, err
 
 // cachedSchema returns the schema model as last loaded, without checking
 // the disk (hot paths that retry with state on a miss).
-func (b *branch) cachedSchema() *sqlite.Schema {
+func (b *branch) cachedSchema() *schema.Schema {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.schema
@@ -212,9 +213,9 @@ func (e *replayError) Unwrap() error { return e.err }
 // install replaces the cached history (b.mu held): rebuild the model and
 // the template by replaying every change.
 func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSig) error {
-	schema := sqlite.NewSchema()
+	model := schema.NewSchema()
 	for i, ch := range changes {
-		if err := schema.Apply(ch); err != nil {
+		if err := model.Apply(ch); err != nil {
 			return &replayError{fmt.Errorf("change %d (%s %s): %w", i+1, ch.Type, ch.Entity, err)}
 		}
 	}
@@ -234,7 +235,7 @@ func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSi
 		b.template = nil
 		return &replayError{fmt.Errorf("%w: replaying %s: %v", cinch.ErrInternal, filepath.Join(b.dir, changesFile), err)}
 	}
-	b.template, b.changes, b.schema, b.sig = tmpl, changes, schema, sig
+	b.template, b.changes, b.schema, b.sig = tmpl, changes, model, sig
 	return nil
 }
 
@@ -290,7 +291,7 @@ func (b *branch) createTenantFile(ctx context.Context, path string) error {
 	tmp := path + ".tmp"
 	sqlite.RemoveDB(tmp)
 	err := b.withTemplate(func(c *sqlite.Conn) error {
-		return c.Exec("VACUUM INTO " + sqlite.QuoteLiteral(tmp))
+		return c.Exec("VACUUM INTO " + schema.QuoteLiteral(tmp))
 	})
 	if err != nil {
 		sqlite.RemoveDB(tmp)

@@ -2,16 +2,15 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 )
 
@@ -231,21 +230,21 @@ func (s branches) Merge(ctx context.Context, source, target string, dryRun bool)
 	if err != nil {
 		return res, err
 	}
-	plan, err := planMerge(srcChanges, dstChanges, dstSchema, source)
-	res.Ancestor, res.FastForward, res.Conflicts = plan.ancestor, plan.fastForward, plan.conflicts
+	plan, err := schema.PlanMerge(srcChanges, dstChanges, dstSchema, source)
+	res.Ancestor, res.FastForward, res.Conflicts = plan.Ancestor, plan.FastForward, plan.Conflicts
 	if err != nil {
 		return res, err
 	}
-	res.Changes = plan.changes
+	res.Changes = plan.Changes
 	names, err := dst.materialized(ctx, false)
 	if err != nil {
 		return res, err
 	}
 	res.Tenants = len(names)
-	if dryRun || len(plan.changes) == 0 {
+	if dryRun || len(plan.Changes) == 0 {
 		return res, nil
 	}
-	next := append(slices.Clone(dstChanges), plan.changes...)
+	next := append(slices.Clone(dstChanges), plan.Changes...)
 	if err := dst.checkOnTemplate(ctx, next); err != nil {
 		return res, err
 	}
@@ -272,161 +271,4 @@ func refusedMerge(errs map[string]error, source, target string) error {
 	return &cinch.Error{Err: errors.Join(cinch.ErrRolloutFailed, cinch.ErrConstraint),
 		Message: fmt.Sprintf("merging %q into %q would fail on tenant %q: %v; nothing was changed", source, target, names[0], errs[names[0]]),
 		Hint:    "fix that tenant's data on the target branch and merge again"}
-}
-
-type mergePlan struct {
-	ancestor    string
-	fastForward bool
-	changes     []cinch.Change
-	conflicts   []cinch.MergeConflict
-}
-
-// planMerge computes the changes to append to the target, or the conflicts.
-func planMerge(src, dst []cinch.Change, dstSchema *sqlite.Schema, source string) (mergePlan, error) {
-	var mp mergePlan
-	prefix := 0
-	for prefix < len(src) && prefix < len(dst) && src[prefix].ID == dst[prefix].ID {
-		prefix++
-	}
-	if prefix > 0 {
-		mp.ancestor = src[prefix-1].ID
-	}
-	inDst := map[string]bool{}
-	for _, c := range dst {
-		inDst[c.ID] = true
-	}
-	inSrc := map[string]bool{}
-	for _, c := range src {
-		inSrc[c.ID] = true
-	}
-	var srcSide, dstSide []cinch.Change
-	for _, c := range src[prefix:] {
-		if !inDst[c.ID] {
-			srcSide = append(srcSide, c)
-		}
-	}
-	for _, c := range dst[prefix:] {
-		if !inSrc[c.ID] {
-			dstSide = append(dstSide, c)
-		}
-	}
-	mp.fastForward = len(dstSide) == 0
-	// Drop source changes made identically on the target.
-	srcSide = slices.DeleteFunc(srcSide, func(c cinch.Change) bool {
-		return slices.ContainsFunc(dstSide, func(t cinch.Change) bool { return sameChange(c, t) })
-	})
-	mp.conflicts = conflicts(srcSide, dstSide)
-	if len(mp.conflicts) > 0 {
-		return mp, conflictError(mp.conflicts, source)
-	}
-	schema := dstSchema.Clone()
-	for _, c := range srcSide {
-		p, err := sqlite.Replan(schema, c)
-		if err != nil {
-			mp.conflicts = []cinch.MergeConflict{{Entity: string(c.Type) + " " + c.Entity, Source: []cinch.Change{c}, Target: []cinch.Change{},
-				Reason: "does not apply to the target schema: " + err.Error()}}
-			return mp, conflictError(mp.conflicts, source)
-		}
-		ch := p.Change
-		if ch.MergedFrom == "" {
-			ch.MergedFrom = source
-		}
-		mp.changes = append(mp.changes, ch)
-		schema = p.After
-	}
-	return mp, nil
-}
-
-// sameChange reports whether two changes do the same thing (type and details).
-func sameChange(a, b cinch.Change) bool {
-	if a.Type != b.Type {
-		return false
-	}
-	var x, y any
-	json.Unmarshal(a.Details, &x)
-	json.Unmarshal(b.Details, &y)
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return string(xa) == string(ya)
-}
-
-// conflicts applies the rules of Merge's doc comment.
-func conflicts(srcSide, dstSide []cinch.Change) []cinch.MergeConflict {
-	byEntity := map[string]*cinch.MergeConflict{}
-	var order []string
-	add := func(entity string, s, t cinch.Change) {
-		c := byEntity[entity]
-		if c == nil {
-			c = &cinch.MergeConflict{Entity: entity, Source: []cinch.Change{}, Target: []cinch.Change{}}
-			byEntity[entity] = c
-			order = append(order, entity)
-		}
-		if !slices.ContainsFunc(c.Source, func(x cinch.Change) bool { return x.ID == s.ID }) {
-			c.Source = append(c.Source, s)
-		}
-		if !slices.ContainsFunc(c.Target, func(x cinch.Change) bool { return x.ID == t.ID }) {
-			c.Target = append(c.Target, t)
-		}
-	}
-	for _, s := range srcSide {
-		fs := sqlite.FootprintOf(s)
-		for _, t := range dstSide {
-			ft := sqlite.FootprintOf(t)
-			if e, ok := clash(fs, ft); ok {
-				add(e, s, t)
-			}
-		}
-	}
-	out := make([]cinch.MergeConflict, 0, len(order))
-	for _, e := range order {
-		out = append(out, *byEntity[e])
-	}
-	return out
-}
-
-// clash finds the entity two footprints conflict on.
-func clash(a, b sqlite.Footprint) (string, bool) {
-	tableOf := func(key string) string {
-		_, rest, _ := strings.Cut(key, ":")
-		t, _, _ := strings.Cut(rest, ".")
-		return t
-	}
-	for _, wa := range a.Writes {
-		for _, wb := range b.Writes {
-			if wa == wb {
-				return wa, true
-			}
-		}
-	}
-	check := func(x, y sqlite.Footprint) (string, bool) {
-		for _, w := range x.Writes {
-			whole := strings.HasPrefix(w, "table:")
-			for _, k := range append(slices.Clone(y.Writes), y.Reads...) {
-				if whole && strings.HasPrefix(k, "column:") && tableOf(k) == tableOf(w) {
-					return w, true
-				}
-				if whole && strings.HasPrefix(k, "index:") {
-					continue
-				}
-				if k == w && slices.Contains(y.Reads, k) && !whole {
-					return w, true // a column one side changes, the other's index or FK reads
-				}
-			}
-		}
-		return "", false
-	}
-	if e, ok := check(a, b); ok {
-		return e, true
-	}
-	return check(b, a)
-}
-
-func conflictError(cs []cinch.MergeConflict, source string) error {
-	var parts []string
-	for _, c := range cs {
-		parts = append(parts, c.Entity)
-	}
-	return &cinch.Error{Err: cinch.ErrConflict,
-		Message: fmt.Sprintf("merge of %q refused: %d conflict(s) on %s", source, len(cs), strings.Join(parts, ", ")),
-		Hint:    "change one side so both agree (e.g. drop or rename on one branch), then merge again; --dry-run lists each side's changes"}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/google/uuid"
 )
@@ -214,21 +215,21 @@ func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
 // (no stat of changes.json on the hot path); if a name is unknown to it, the
 // history is reloaded from disk and fn runs once more, so a table or column
 // another process just added is found.
-func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, schema *sqlite.Schema) error) error {
+func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, model *schema.Schema) error) error {
 	return d.use(ctx, func(h *handle) error {
 		if h.lazy {
 			return errMaterialize
 		}
-		run := func(schema *sqlite.Schema) error {
-			return h.useWriter(func(w *sqlite.Conn) error { return fn(w, schema) })
+		run := func(model *schema.Schema) error {
+			return h.useWriter(func(w *sqlite.Conn) error { return fn(w, model) })
 		}
 		err := run(h.b.cachedSchema())
 		if errors.Is(err, cinch.ErrTableNotFound) || errors.Is(err, cinch.ErrColumnNotFound) {
-			_, schema, rerr := h.b.state(ctx)
+			_, model, rerr := h.b.state(ctx)
 			if rerr != nil {
 				return rerr
 			}
-			err = run(schema)
+			err = run(model)
 		}
 		return err
 	})
@@ -237,11 +238,11 @@ func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, schema *sqlite.S
 func (d *DB) now() string { return d.p.now().UTC().Format(cinch.TimeFormat) }
 
 // tableFor checks that table exists and returns it.
-func tableFor(schema *sqlite.Schema, table string) (*sqlite.Table, error) {
+func tableFor(model *schema.Schema, table string) (*schema.Table, error) {
 	if err := cinch.ValidateIdentifier(cinch.KindTable, table); err != nil {
 		return nil, err
 	}
-	t, ok := schema.Tables[table]
+	t, ok := model.Tables[table]
 	if !ok {
 		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", table, "see the tables with: cinch table list")
 	}
@@ -250,7 +251,7 @@ func tableFor(schema *sqlite.Schema, table string) (*sqlite.Table, error) {
 
 // recordArgs checks a record's columns against the table and returns the
 // column names (sorted, unquoted) and values to bind.
-func recordArgs(t *sqlite.Table, rec cinch.Record, allowID bool) ([]string, []any, error) {
+func recordArgs(t *schema.Table, rec cinch.Record, allowID bool) ([]string, []any, error) {
 	cols := make([]string, 0, len(rec))
 	for k := range rec {
 		cols = append(cols, k)
@@ -285,7 +286,7 @@ func recordArgs(t *sqlite.Table, rec cinch.Record, allowID bool) ([]string, []an
 // column has no default or a literal one of its type. It reports false
 // otherwise (NUMERIC columns, numbers bound to TEXT columns, times, ...).
 // A test compares it with the row read back for many inputs.
-func storedRecord(t *sqlite.Table, rec cinch.Record, id, now string) (cinch.Record, bool) {
+func storedRecord(t *schema.Table, rec cinch.Record, id, now string) (cinch.Record, bool) {
 	out := make(cinch.Record, len(t.Columns)+3)
 	out["id"], out["created_at"], out["updated_at"] = id, now, now
 	for _, c := range t.Columns {
@@ -383,7 +384,7 @@ func normalizeValue(col string, v any) (any, error) {
 }
 
 // fixBools turns 0/1 of BOOLEAN columns into bools in rows from RETURNING.
-func fixBools(t *sqlite.Table, rows []cinch.Record) {
+func fixBools(t *schema.Table, rows []cinch.Record) {
 	for _, c := range t.Columns {
 		if c.Type != cinch.TypeBoolean {
 			continue
@@ -411,12 +412,12 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 		return []cinch.Record{}, nil
 	}
 	out := make([]cinch.Record, 0, len(recs))
-	err := d.write(ctx, func(w *sqlite.Conn, schema *sqlite.Schema) error {
-		t, err := tableFor(schema, table)
+	err := d.write(ctx, func(w *sqlite.Conn, model *schema.Schema) error {
+		t, err := tableFor(model, table)
 		if err != nil {
 			return err
 		}
-		selectByRowID := "SELECT * FROM " + sqlite.Quote(table) + " WHERE rowid = ?"
+		selectByRowID := "SELECT * FROM " + schema.Quote(table) + " WHERE rowid = ?"
 		insert := func() error {
 			// The SQL is built once per set of columns (usually once per
 			// call) and the statement stays in the connection's cache.
@@ -446,9 +447,9 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 				if !slices.Equal(names, lastNames) {
 					quoted := make([]string, len(names))
 					for i, n := range names {
-						quoted[i] = sqlite.Quote(n)
+						quoted[i] = schema.Quote(n)
 					}
-					q = "INSERT INTO " + sqlite.Quote(table) + " (" + strings.Join(quoted, ", ") + ") VALUES (" +
+					q = "INSERT INTO " + schema.Quote(table) + " (" + strings.Join(quoted, ", ") + ") VALUES (" +
 						strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
 					lastNames = names
 				}
@@ -485,8 +486,8 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 // Update changes the given columns of the row with id.
 func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (cinch.Record, error) {
 	var out cinch.Record
-	err := d.write(ctx, func(w *sqlite.Conn, schema *sqlite.Schema) error {
-		t, err := tableFor(schema, table)
+	err := d.write(ctx, func(w *sqlite.Conn, model *schema.Schema) error {
+		t, err := tableFor(model, table)
 		if err != nil {
 			return err
 		}
@@ -496,11 +497,11 @@ func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (ci
 		}
 		sets := make([]string, 0, len(names)+1)
 		for _, n := range names {
-			sets = append(sets, sqlite.Quote(n)+" = ?")
+			sets = append(sets, schema.Quote(n)+" = ?")
 		}
 		sets = append(sets, `"updated_at" = ?`)
 		vals = append(vals, d.now(), id)
-		q := "UPDATE " + sqlite.Quote(table) + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = ? RETURNING *`
+		q := "UPDATE " + schema.Quote(table) + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = ? RETURNING *`
 		res, err := w.Query(ctx, cinch.QueryOptions{}, q, vals...)
 		if err != nil {
 			return err
@@ -522,11 +523,11 @@ func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, er
 	}
 	var n int64
 	err := d.use(ctx, func(h *handle) error {
-		_, schema, err := h.b.state(ctx)
+		_, model, err := h.b.state(ctx)
 		if err != nil {
 			return err
 		}
-		if _, err := tableFor(schema, table); err != nil {
+		if _, err := tableFor(model, table); err != nil {
 			return err
 		}
 		if h.lazy { // no file, no rows
@@ -536,7 +537,7 @@ func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, er
 		for i, id := range ids {
 			args[i] = id
 		}
-		q := "DELETE FROM " + sqlite.Quote(table) + ` WHERE "id" IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+		q := "DELETE FROM " + schema.Quote(table) + ` WHERE "id" IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
 		return h.useWriter(func(w *sqlite.Conn) error {
 			res, err := w.Query(ctx, cinch.QueryOptions{}, q, args...)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/ncruces/go-sqlite3"
 )
@@ -240,7 +241,7 @@ func countRows(ctx context.Context, c *sqlite.Conn) (tables int, rows int64) {
 	}
 	for _, r := range res.Rows {
 		name, _ := r[0].(string)
-		n, err := c.Query(ctx, cinch.QueryOptions{}, "SELECT count(*) AS n FROM "+sqlite.Quote(name))
+		n, err := c.Query(ctx, cinch.QueryOptions{}, "SELECT count(*) AS n FROM "+schema.Quote(name))
 		if err != nil || len(n.Rows) == 0 {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/google/uuid"
 )
@@ -240,7 +241,7 @@ func firstTenantError(errs map[string]error, what string) error {
 //     the next command, and every tenant also catches up when opened);
 //   - a data-dependent change is prepared on every tenant first, committed
 //     only if all accept it, and undone on all if one refuses.
-func (b *branch) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.Plan, error)) (_ cinch.Change, err error) {
+func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.Plan, error)) (_ cinch.Change, err error) {
 	defer func() { err = diskFull(err, b.dir, fmt.Sprintf("branch %q", b.name)) }()
 	unlock, err := b.lock(ctx)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/local"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/google/go-cmp/cmp"
 )
@@ -328,7 +329,7 @@ func TestRecovery_Apply(t *testing.T) {
 // rolloutPrepared builds the state a crash during the prepare phase of a
 // data-dependent change leaves: changes.json still at 1, the journal says
 // "prepare" version 2, t1, t3 and main already at 2, t2 still at 1.
-func rolloutPrepared(t *testing.T, change func(db *local.DB) (cinch.Change, error), plan func(s *sqlite.Schema) (sqlite.Plan, error), commit bool) (dir string, before []byte) {
+func rolloutPrepared(t *testing.T, change func(db *local.DB) (cinch.Change, error), plan func(s *schema.Schema) (schema.Plan, error), commit bool) (dir string, before []byte) {
 	t.Helper()
 	dir = rolloutBase(t)
 	before = rolloutRead(t, rolloutChangesPath(dir))
@@ -339,7 +340,7 @@ func rolloutPrepared(t *testing.T, change func(db *local.DB) (cinch.Change, erro
 	if err := json.Unmarshal(after, &changes); err != nil {
 		t.Fatal(err)
 	}
-	s := sqlite.NewSchema()
+	s := schema.NewSchema()
 	for _, ch := range changes[:len(changes)-1] {
 		if err := s.Apply(ch); err != nil {
 			t.Fatal(err)
@@ -367,22 +368,22 @@ func TestRecovery_Prepare(t *testing.T) {
 	cases := []struct {
 		name   string
 		change func(db *local.DB) (cinch.Change, error)
-		plan   func(s *sqlite.Schema) (sqlite.Plan, error)
+		plan   func(s *schema.Schema) (schema.Plan, error)
 	}{
 		{"unique index", func(db *local.DB) (cinch.Change, error) {
 			return db.Indexes().Create(ctx, cinch.IndexInfo{Table: "users", Columns: []string{"email"}, Unique: true})
-		}, func(s *sqlite.Schema) (sqlite.Plan, error) {
-			return sqlite.PlanCreateIndex(s, cinch.IndexInfo{Table: "users", Columns: []string{"email"}, Unique: true})
+		}, func(s *schema.Schema) (schema.Plan, error) {
+			return schema.PlanCreateIndex(s, cinch.IndexInfo{Table: "users", Columns: []string{"email"}, Unique: true})
 		}},
 		{"not null (rebuild)", func(db *local.DB) (cinch.Change, error) {
 			return db.Columns().AlterNullable(ctx, "users", "name", false, nil)
-		}, func(s *sqlite.Schema) (sqlite.Plan, error) {
-			return sqlite.PlanAlterNullable(s, "users", "name", false, nil)
+		}, func(s *schema.Schema) (schema.Plan, error) {
+			return schema.PlanAlterNullable(s, "users", "name", false, nil)
 		}},
 		{"unique column (rebuild)", func(db *local.DB) (cinch.Change, error) {
 			return db.Columns().Add(ctx, "users", engMustCol(t, "code:TEXT:unique"))
-		}, func(s *sqlite.Schema) (sqlite.Plan, error) {
-			return sqlite.PlanAddColumn(s, "users", engMustCol(t, "code:TEXT:unique"))
+		}, func(s *schema.Schema) (schema.Plan, error) {
+			return schema.PlanAddColumn(s, "users", engMustCol(t, "code:TEXT:unique"))
 		}},
 	}
 	for _, tc := range cases {

@@ -6,13 +6,14 @@ import (
 	"slices"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 )
 
 func dirOf(path string) string { return filepath.Dir(path) }
 
 // change plans and rolls out one change on the handle's branch.
-func (d *DB) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.Plan, error)) (cinch.Change, error) {
+func (d *DB) change(ctx context.Context, plan func(*schema.Schema) (schema.Plan, error)) (cinch.Change, error) {
 	b, err := d.branch(ctx)
 	if err != nil {
 		return cinch.Change{}, err
@@ -20,7 +21,7 @@ func (d *DB) change(ctx context.Context, plan func(*sqlite.Schema) (sqlite.Plan,
 	return b.change(ctx, plan)
 }
 
-func (d *DB) schema(ctx context.Context) (*branch, *sqlite.Schema, error) {
+func (d *DB) schema(ctx context.Context) (*branch, *schema.Schema, error) {
 	b, err := d.branch(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -33,7 +34,7 @@ type tables struct{ d *DB }
 
 var _ cinch.TableService = tables{}
 
-func tableInfo(b *branch, s *sqlite.Schema, t *sqlite.Table) cinch.TableInfo {
+func tableInfo(b *branch, s *schema.Schema, t *schema.Table) cinch.TableInfo {
 	info := cinch.TableInfo{Name: t.Name, Columns: columnInfos(t), Indexes: []cinch.IndexInfo{}}
 	for _, n := range s.IndexNames() {
 		if idx := s.Indexes[n]; idx.Table == t.Name {
@@ -47,7 +48,7 @@ func tableInfo(b *branch, s *sqlite.Schema, t *sqlite.Table) cinch.TableInfo {
 	return info
 }
 
-func columnInfos(t *sqlite.Table) []cinch.ColumnInfo {
+func columnInfos(t *schema.Table) []cinch.ColumnInfo {
 	out := []cinch.ColumnInfo{
 		{Name: "id", Type: "TEXT", PrimaryKey: true, Automatic: true},
 		{Name: "created_at", Type: "TEXT", Automatic: true},
@@ -85,15 +86,15 @@ func (t tables) Info(ctx context.Context, name string) (cinch.TableInfo, error) 
 }
 
 func (t tables) Create(ctx context.Context, name string, cols []cinch.Column) (cinch.Change, error) {
-	return t.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanCreateTable(s, name, cols) })
+	return t.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanCreateTable(s, name, cols) })
 }
 
 func (t tables) Copy(ctx context.Context, source, target string, noData bool) (cinch.Change, error) {
-	return t.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanCopyTable(s, source, target, noData) })
+	return t.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanCopyTable(s, source, target, noData) })
 }
 
 func (t tables) Drop(ctx context.Context, name string) (cinch.Change, error) {
-	return t.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanDropTable(s, name) })
+	return t.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanDropTable(s, name) })
 }
 
 type columns struct{ d *DB }
@@ -113,22 +114,22 @@ func (c columns) List(ctx context.Context, table string) ([]cinch.ColumnInfo, er
 }
 
 func (c columns) Add(ctx context.Context, table string, col cinch.Column) (cinch.Change, error) {
-	return c.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanAddColumn(s, table, col) })
+	return c.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanAddColumn(s, table, col) })
 }
 
 func (c columns) Drop(ctx context.Context, table, column string) (cinch.Change, error) {
-	return c.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanDropColumn(s, table, column) })
+	return c.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanDropColumn(s, table, column) })
 }
 
 func (c columns) Rename(ctx context.Context, table, oldName, newName string) (cinch.Change, error) {
-	return c.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) {
-		return sqlite.PlanRenameColumn(s, table, oldName, newName)
+	return c.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) {
+		return schema.PlanRenameColumn(s, table, oldName, newName)
 	})
 }
 
 func (c columns) AlterNullable(ctx context.Context, table, column string, nullable bool, fill *string) (cinch.Change, error) {
-	return c.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) {
-		return sqlite.PlanAlterNullable(s, table, column, nullable, fill)
+	return c.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) {
+		return schema.PlanAlterNullable(s, table, column, nullable, fill)
 	})
 }
 
@@ -148,7 +149,7 @@ func (v views) List(ctx context.Context) ([]cinch.ViewInfo, error) {
 	return out, nil
 }
 
-func viewInfo(b *branch, s *sqlite.Schema, name string) cinch.ViewInfo {
+func viewInfo(b *branch, s *schema.Schema, name string) cinch.ViewInfo {
 	info := cinch.ViewInfo{Name: name, SQL: s.Views[name]}
 	b.withTemplate(func(c *sqlite.Conn) error {
 		if sql := c.ObjectSQL(name); sql != "" {
@@ -197,18 +198,18 @@ func (v views) Create(ctx context.Context, name, body string) (cinch.Change, err
 	if err := v.checkViewBody(ctx, body); err != nil {
 		return cinch.Change{}, err
 	}
-	return v.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanCreateView(s, name, body, false) })
+	return v.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanCreateView(s, name, body, false) })
 }
 
 func (v views) Update(ctx context.Context, name, body string) (cinch.Change, error) {
 	if err := v.checkViewBody(ctx, body); err != nil {
 		return cinch.Change{}, err
 	}
-	return v.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanCreateView(s, name, body, true) })
+	return v.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanCreateView(s, name, body, true) })
 }
 
 func (v views) Drop(ctx context.Context, name string) (cinch.Change, error) {
-	return v.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanDropView(s, name) })
+	return v.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanDropView(s, name) })
 }
 
 type indexes struct{ d *DB }
@@ -236,9 +237,9 @@ func (x indexes) List(ctx context.Context, table string) ([]cinch.IndexInfo, err
 }
 
 func (x indexes) Create(ctx context.Context, idx cinch.IndexInfo) (cinch.Change, error) {
-	return x.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanCreateIndex(s, idx) })
+	return x.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanCreateIndex(s, idx) })
 }
 
 func (x indexes) Drop(ctx context.Context, name string) (cinch.Change, error) {
-	return x.d.change(ctx, func(s *sqlite.Schema) (sqlite.Plan, error) { return sqlite.PlanDropIndex(s, name) })
+	return x.d.change(ctx, func(s *schema.Schema) (schema.Plan, error) { return schema.PlanDropIndex(s, name) })
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/ncruces/go-sqlite3"
 )
@@ -205,7 +206,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 		case dk != nil:
 			err = b.createEncrypted(ctx, tmp, dk)
 		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.Exec("VACUUM INTO " + sqlite.QuoteLiteral(tmp)) })
+			err = b.withTemplate(func(c *sqlite.Conn) error { return c.Exec("VACUUM INTO " + schema.QuoteLiteral(tmp)) })
 		}
 		if err != nil {
 			sqlite.RemoveDB(tmp)

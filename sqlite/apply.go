@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/ncruces/go-sqlite3"
 )
 
@@ -169,7 +170,7 @@ func (c *Conn) CheckViews(ctx context.Context) error {
 	}
 	s.Close()
 	for _, v := range views {
-		probe, _, err := c.raw.Prepare("SELECT * FROM " + Quote(v) + " LIMIT 0")
+		probe, _, err := c.raw.Prepare("SELECT * FROM " + schema.Quote(v) + " LIMIT 0")
 		if err != nil {
 			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("view %q would break: %v", v, c.translate(err)),
 				Hint: "update or delete the view first; nothing was changed"}

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,11 +10,10 @@ import (
 	"testing"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/google/go-cmp/cmp"
 )
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func openMem(t *testing.T) *sqlite.Conn {
 	t.Helper()
@@ -64,7 +62,7 @@ func tableColumns(t *testing.T, c *sqlite.Conn, table string) []string {
 	return out
 }
 
-func columnNames(tb *sqlite.Table) []string {
+func columnNames(tb *schema.Table) []string {
 	var out []string
 	for _, c := range tb.Columns {
 		out = append(out, c.Name)
@@ -85,14 +83,14 @@ func schemaRows(t *testing.T, c *sqlite.Conn) []string {
 // the final schema.
 type history struct {
 	t       *testing.T
-	s       *sqlite.Schema
+	s       *schema.Schema
 	changes []cinch.Change
-	plans   []sqlite.Plan
+	plans   []schema.Plan
 }
 
-func newHistory(t *testing.T) *history { return &history{t: t, s: sqlite.NewSchema()} }
+func newHistory(t *testing.T) *history { return &history{t: t, s: schema.NewSchema()} }
 
-func (h *history) add(p sqlite.Plan, err error) *history {
+func (h *history) add(p schema.Plan, err error) *history {
 	h.t.Helper()
 	if err != nil {
 		h.t.Fatalf("plan: %v", err)
@@ -106,8 +104,8 @@ func (h *history) add(p sqlite.Plan, err error) *history {
 
 func usersAndOrders(t *testing.T) *history {
 	h := newHistory(t)
-	h.add(sqlite.PlanCreateTable(h.s, "users", []cinch.Column{col(t, "name:TEXT"), col(t, "email:TEXT:unique"), col(t, "active:BOOLEAN:default=true")}))
-	h.add(sqlite.PlanCreateTable(h.s, "orders", []cinch.Column{col(t, "user_id:TEXT:fk=users.cascade"), col(t, "note:TEXT")}))
+	h.add(schema.PlanCreateTable(h.s, "users", []cinch.Column{col(t, "name:TEXT"), col(t, "email:TEXT:unique"), col(t, "active:BOOLEAN:default=true")}))
+	h.add(schema.PlanCreateTable(h.s, "orders", []cinch.Column{col(t, "user_id:TEXT:fk=users.cascade"), col(t, "note:TEXT")}))
 	return h
 }
 
@@ -167,7 +165,7 @@ func TestConn_Migrate(t *testing.T) {
 		}
 		query(t, c, "INSERT INTO users (name) VALUES ('dup')")
 		query(t, c, "INSERT INTO users (name) VALUES ('dup')")
-		h.add(sqlite.PlanCreateIndex(h.s, cinch.IndexInfo{Table: "users", Columns: []string{"name"}, Unique: true}))
+		h.add(schema.PlanCreateIndex(h.s, cinch.IndexInfo{Table: "users", Columns: []string{"name"}, Unique: true}))
 		before := schemaRows(t, c)
 		_, err := c.Migrate(ctx, h.changes)
 		if !errors.Is(err, cinch.ErrRolloutFailed) {
@@ -196,7 +194,7 @@ func TestConn_Migrate(t *testing.T) {
 		query(t, c, "INSERT INTO users (id, name, email) VALUES ('u1', 'a', 'a@x')")
 		query(t, c, "INSERT INTO orders (user_id, note) VALUES ('u1', 'n')")
 		// Rebuild the parent: dropping it with foreign keys on would cascade.
-		h.add(sqlite.PlanAlterNullable(h.s, "users", "name", false, ptr("?")))
+		h.add(schema.PlanAlterNullable(h.s, "users", "name", false, ptr("?")))
 		if _, err := c.Migrate(ctx, h.changes); err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +219,7 @@ func TestConn_Migrate(t *testing.T) {
 		if err := c.Exec("PRAGMA foreign_keys=OFF; INSERT INTO orders (user_id) VALUES ('ghost'); PRAGMA foreign_keys=ON"); err != nil {
 			t.Fatal(err)
 		}
-		h.add(sqlite.PlanDropColumn(h.s, "orders", "note"))
+		h.add(schema.PlanDropColumn(h.s, "orders", "note"))
 		_, err := c.Migrate(ctx, h.changes)
 		if !errors.Is(err, cinch.ErrConstraint) {
 			t.Fatalf("Migrate = %v, want ErrConstraint", err)
@@ -250,16 +248,16 @@ func TestConn_Revert(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
-		plan func(h *history) (sqlite.Plan, error)
+		plan func(h *history) (schema.Plan, error)
 	}{
-		{"unique index", func(h *history) (sqlite.Plan, error) {
-			return sqlite.PlanCreateIndex(h.s, cinch.IndexInfo{Table: "users", Columns: []string{"name"}, Unique: true})
+		{"unique index", func(h *history) (schema.Plan, error) {
+			return schema.PlanCreateIndex(h.s, cinch.IndexInfo{Table: "users", Columns: []string{"name"}, Unique: true})
 		}},
-		{"not null", func(h *history) (sqlite.Plan, error) {
-			return sqlite.PlanAlterNullable(h.s, "users", "name", false, nil)
+		{"not null", func(h *history) (schema.Plan, error) {
+			return schema.PlanAlterNullable(h.s, "users", "name", false, nil)
 		}},
-		{"unique column", func(h *history) (sqlite.Plan, error) {
-			return sqlite.PlanAddColumn(h.s, "users", col(t, "code:TEXT:unique"))
+		{"unique column", func(h *history) (schema.Plan, error) {
+			return schema.PlanAddColumn(h.s, "users", col(t, "code:TEXT:unique"))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -316,7 +314,7 @@ func TestConn_Revert(t *testing.T) {
 func TestConn_CheckViews(t *testing.T) {
 	ctx := context.Background()
 	h := usersAndOrders(t)
-	h.add(sqlite.PlanCreateView(h.s, "v", "SELECT note FROM orders", false))
+	h.add(schema.PlanCreateView(h.s, "v", "SELECT note FROM orders", false))
 	c := openMem(t)
 	if _, err := c.Migrate(ctx, h.changes); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,7 @@
 // Package sqlite is cinch's adapter for SQLite (github.com/ncruces/go-sqlite3):
 // opening tenant files with the right pragmas, the query guard, running
-// statements into cinch.Result, the schema model and the DDL it generates,
-// applying changes transactionally, and consistent copies via the backup API.
+// statements into cinch.Result, applying planned changes (package schema)
+// transactionally, and consistent copies via the backup API.
 package sqlite
 
 import (

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/ncruces/go-sqlite3"
 )
@@ -24,7 +25,7 @@ type guardTenant struct {
 }
 
 // guardTable is a cinch table as the schema commands would create it.
-var guardTable = &sqlite.Table{Name: "t", Columns: []cinch.Column{
+var guardTable = &schema.Table{Name: "t", Columns: []cinch.Column{
 	{Name: "name", Type: cinch.TypeText, Nullable: true},
 	{Name: "n", Type: cinch.TypeInteger, Nullable: true},
 	{Name: "flag", Type: cinch.TypeBoolean, Nullable: true},
@@ -42,10 +43,10 @@ func newGuardTenant(tb testing.TB) *guardTenant {
 	}
 	tb.Cleanup(func() { c.Close() })
 	ddl := []string{
-		sqlite.CreateTableSQL(guardTable, "t"),
-		sqlite.TriggerSQL("t"),
-		sqlite.IndexSQL(cinch.IndexInfo{Name: "idx_t_name", Table: "t", Columns: []string{"name"}}),
-		sqlite.ViewSQL("v_t", "SELECT id, name FROM t"),
+		schema.CreateTableSQL(guardTable, "t"),
+		schema.TriggerSQL("t"),
+		schema.IndexSQL(cinch.IndexInfo{Name: "idx_t_name", Table: "t", Columns: []string{"name"}}),
+		schema.ViewSQL("v_t", "SELECT id, name FROM t"),
 		`CREATE TABLE "__kv" (k TEXT PRIMARY KEY, v TEXT)`,
 		`INSERT INTO "__kv" VALUES ('schema', 'v1')`,
 		`INSERT INTO t (id, name, n, flag) VALUES ('r1', 'alice', 1, 1), ('r2', 'bob', 2, 0), ('r3', NULL, NULL, NULL)`,

@@ -1,4 +1,9 @@
-package sqlite
+// Package schema is cinch's schema logic, without I/O: the model of a
+// branch's schema (replayed from its change records), the DDL generated
+// from it, planning each kind of change, and planning merges (footprints,
+// conflicts, re-planning on the target). Package sqlite runs the SQL it
+// plans; package local decides when.
+package schema
 
 import (
 	"encoding/json"
@@ -83,136 +88,12 @@ func (s *Schema) Exists(name string) bool {
 
 // Apply updates the model with one recorded change.
 func (s *Schema) Apply(ch cinch.Change) error {
-	bad := func(err error) error {
-		return fmt.Errorf("%w: change %s (%s): %v", cinch.ErrInternal, ch.ID, ch.Type, err)
+	k, ok := kinds[ch.Type]
+	if !ok {
+		return fmt.Errorf("%w: change %s (%s): unknown change type", cinch.ErrInternal, ch.ID, ch.Type)
 	}
-	switch ch.Type {
-	case cinch.ChangeCreateTable, cinch.ChangeCopyTable:
-		var d cinch.DetailsCreateTable
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		cols := d.Columns
-		if ch.Type == cinch.ChangeCopyTable {
-			src, ok := s.Tables[d.Source]
-			if !ok {
-				return bad(fmt.Errorf("no table %q", d.Source))
-			}
-			cols = slices.Clone(src.Columns)
-		}
-		s.Tables[d.Table] = &Table{Name: d.Table, Columns: cols}
-	case cinch.ChangeDropTable:
-		var d cinch.DetailsTable
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		delete(s.Tables, d.Table)
-		for name, idx := range s.Indexes {
-			if idx.Table == d.Table {
-				delete(s.Indexes, name)
-			}
-		}
-	case cinch.ChangeRenameTable:
-		var d cinch.DetailsRename
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		t := s.Tables[d.Old]
-		if t == nil {
-			return bad(fmt.Errorf("no table %q", d.Old))
-		}
-		delete(s.Tables, d.Old)
-		t.Name = d.New
-		s.Tables[d.New] = t
-		for name, idx := range s.Indexes {
-			if idx.Table == d.Old {
-				idx.Table = d.New
-				s.Indexes[name] = idx
-			}
-		}
-	case cinch.ChangeAddColumn:
-		var d cinch.DetailsColumn
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		t := s.Tables[d.Table]
-		if t == nil {
-			return bad(fmt.Errorf("no table %q", d.Table))
-		}
-		t.Columns = append(t.Columns, d.Column)
-	case cinch.ChangeDropColumn:
-		var d cinch.DetailsColumn
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		t := s.Tables[d.Table]
-		if t == nil {
-			return bad(fmt.Errorf("no table %q", d.Table))
-		}
-		t.Columns = slices.DeleteFunc(t.Columns, func(c cinch.Column) bool { return c.Name == d.Column.Name })
-	case cinch.ChangeRenameColumn:
-		var d cinch.DetailsRename
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		t := s.Tables[d.Table]
-		if t == nil || t.Column(d.Old) == nil {
-			return bad(fmt.Errorf("no column %q.%q", d.Table, d.Old))
-		}
-		t.Column(d.Old).Name = d.New
-		for name, idx := range s.Indexes {
-			if idx.Table == d.Table {
-				for i, c := range idx.Columns {
-					if c == d.Old {
-						idx.Columns[i] = d.New
-					}
-				}
-				s.Indexes[name] = idx
-			}
-		}
-		for _, other := range s.Tables {
-			for i := range other.Columns {
-				if fk := other.Columns[i].ForeignKey; fk != nil && fk.Table == d.Table && fk.Column == d.Old {
-					fk.Column = d.New
-				}
-			}
-		}
-	case cinch.ChangeAlterNullable:
-		var d cinch.DetailsNullable
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		t := s.Tables[d.Table]
-		if t == nil || t.Column(d.Column) == nil {
-			return bad(fmt.Errorf("no column %q.%q", d.Table, d.Column))
-		}
-		t.Column(d.Column).Nullable = d.Nullable
-	case cinch.ChangeCreateView, cinch.ChangeUpdateView:
-		var d cinch.DetailsView
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		s.Views[d.View] = d.SQL
-	case cinch.ChangeDropView:
-		var d cinch.DetailsView
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		delete(s.Views, d.View)
-	case cinch.ChangeCreateIndex:
-		var d cinch.DetailsIndex
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		s.Indexes[d.Index] = cinch.IndexInfo{Name: d.Index, Table: d.Table, Columns: slices.Clone(d.Columns), Unique: d.Unique}
-	case cinch.ChangeDropIndex:
-		var d cinch.DetailsIndex
-		if err := json.Unmarshal(ch.Details, &d); err != nil {
-			return bad(err)
-		}
-		delete(s.Indexes, d.Index)
-	default:
-		return bad(fmt.Errorf("unknown change type"))
+	if err := k.apply(s, ch); err != nil {
+		return fmt.Errorf("%w: change %s (%s): %v", cinch.ErrInternal, ch.ID, ch.Type, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package schema
 
 import (
 	"encoding/json"
@@ -17,6 +17,7 @@ type Plan struct {
 	// DataDependent changes may fail on some tenant's rows (a UNIQUE index
 	// over duplicates, NOT NULL over NULLs). They are rolled out with
 	// prepare-then-commit and undone with Inverse if any tenant refuses.
+	// Each change type's kind (kinds.go) says when, and gives the Inverse.
 	DataDependent  bool
 	Inverse        []string
 	InverseRebuild bool
@@ -33,6 +34,9 @@ func newPlan(s *Schema, typ cinch.ChangeType, entity string, details any, sql []
 	p.After = s.Clone()
 	if err := p.After.Apply(p.Change); err != nil {
 		return Plan{}, err
+	}
+	if inv, rebuild := kinds[typ].inverse(s, p.Change); inv != nil {
+		p.DataDependent, p.Inverse, p.InverseRebuild = true, inv, rebuild
 	}
 	return p, nil
 }
@@ -155,6 +159,24 @@ func PlanDropTable(s *Schema, name string) (Plan, error) {
 	return newPlan(s, cinch.ChangeDropTable, name, cinch.DetailsTable{Table: name}, []string{"DROP TABLE " + Quote(name)})
 }
 
+// PlanRenameTable plans RENAME_TABLE. SQLite rewrites the indexes, views,
+// triggers and foreign keys that name the table; the updated_at trigger
+// keeps working but is recreated under the new table's name, so the old
+// name is free for a new table.
+func PlanRenameTable(s *Schema, oldName, newName string) (Plan, error) {
+	if _, err := s.table(oldName); err != nil {
+		return Plan{}, err
+	}
+	if err := s.freeName(cinch.KindTable, newName); err != nil {
+		return Plan{}, err
+	}
+	return newPlan(s, cinch.ChangeRenameTable, oldName, cinch.DetailsRename{Table: oldName, Old: oldName, New: newName}, []string{
+		"ALTER TABLE " + Quote(oldName) + " RENAME TO " + Quote(newName),
+		"DROP TRIGGER " + Quote(TriggerName(oldName)),
+		TriggerSQL(newName),
+	})
+}
+
 // viewsUsing returns views whose SQL mentions table (and column, if given)
 // as a word. A conservative test: it may name a view that does not really
 // depend on it, never miss one that does; the template check catches the rest.
@@ -222,9 +244,6 @@ func PlanAddColumn(s *Schema, table string, col cinch.Column) (Plan, error) {
 		return Plan{}, err
 	}
 	p.Change.Rebuild = true
-	p.DataDependent = true
-	p.Inverse = RebuildSQL(s, t, nil)
-	p.InverseRebuild = true
 	return p, nil
 }
 
@@ -341,11 +360,6 @@ func PlanAlterNullable(s *Schema, table, column string, nullable bool, fill *str
 		return Plan{}, err
 	}
 	p.Change.Rebuild = true
-	if !nullable && fill == nil {
-		p.DataDependent = true
-		p.Inverse = RebuildSQL(s, t, nil)
-		p.InverseRebuild = true
-	}
 	return p, nil
 }
 
@@ -410,16 +424,8 @@ func PlanCreateIndex(s *Schema, idx cinch.IndexInfo) (Plan, error) {
 	if err := s.freeName(cinch.KindIndex, idx.Name); err != nil {
 		return Plan{}, err
 	}
-	p, err := newPlan(s, cinch.ChangeCreateIndex, idx.Name,
+	return newPlan(s, cinch.ChangeCreateIndex, idx.Name,
 		cinch.DetailsIndex{Index: idx.Name, Table: idx.Table, Columns: idx.Columns, Unique: idx.Unique}, []string{IndexSQL(idx)})
-	if err != nil {
-		return Plan{}, err
-	}
-	if idx.Unique {
-		p.DataDependent = true
-		p.Inverse = []string{"DROP INDEX " + Quote(idx.Name)}
-	}
-	return p, nil
 }
 
 // PlanDropIndex plans DROP_INDEX.
