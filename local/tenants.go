@@ -9,7 +9,6 @@ import (
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
-	"github.com/ncruces/go-sqlite3"
 )
 
 // tenants implements cinch.TenantService for a handle's branch.
@@ -344,7 +343,7 @@ func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
+	err = c.Checkpoint()
 	c.Close()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", oldPath, err)

@@ -143,9 +143,6 @@ func configure(raw *sqlite3.Conn, g *Guard, opts Options) error {
 	return raw.SetAuthorizer(g.Authorize)
 }
 
-// Raw returns the driver connection (for the backup API and tests).
-func (c *Conn) Raw() *sqlite3.Conn { return c.raw }
-
 // Path is the file this connection was opened on.
 func (c *Conn) Path() string { return c.path }
 
