@@ -204,7 +204,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 		case dk != nil:
 			err = b.createEncrypted(ctx, tmp, dk)
 		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.Exec("VACUUM INTO " + sqlite.QuoteLiteral(tmp)) })
+			err = b.withTemplate(func(c *sqlite.Conn) error { return c.VacuumInto(tmp) })
 		}
 		if err != nil {
 			sqlite.RemoveDB(tmp)

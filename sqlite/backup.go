@@ -61,6 +61,12 @@ func SyncDir(dir string) error {
 	return d.Sync()
 }
 
+// VacuumInto writes a compacted copy of the database to the new file at
+// path (VACUUM INTO): how a tenant file is made from the template.
+func (c *Conn) VacuumInto(path string) error {
+	return c.Exec("VACUUM INTO " + QuoteLiteral(fileName(path, false)))
+}
+
 func removeDB(path string) {
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		os.Remove(path + suffix)
@@ -80,11 +86,11 @@ func RemoveDB(path string) error {
 // renames it with Publish when ready), encrypted under key if given.
 func (c *Conn) BackupToTemp(ctx context.Context, tmp string, key []byte) error {
 	removeDB(tmp)
-	dst := FileURI(tmp)
+	dst := fileName(tmp, false)
 	if len(key) > 0 {
 		// The backup's destination connection is opened by the driver from
 		// this URI, so the key goes in it; it never reaches disk.
-		dst += fmt.Sprintf("?vfs=adiantum&hexkey=%x", key)
+		dst = fileName(tmp, true, fmt.Sprintf("hexkey=%x", key))
 	}
 	if err := c.backupStep(ctx, tmp, dst); err != nil {
 		removeDB(tmp)
