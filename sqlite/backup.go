@@ -64,7 +64,13 @@ func SyncDir(dir string) error {
 // VacuumInto writes a compacted copy of the database to the new file at
 // path (VACUUM INTO): how a tenant file is made from the template.
 func (c *Conn) VacuumInto(path string) error {
-	return c.Exec("VACUUM INTO " + QuoteLiteral(fileName(path, false)))
+	name := fileName(path, false)
+	if name == FileURI(path) {
+		// The URI says nothing the plain name does not: SQLite opens the
+		// same file by either, and the plain name is faster (~10µs).
+		name = path
+	}
+	return c.Exec("VACUUM INTO " + QuoteLiteral(name))
 }
 
 func removeDB(path string) {

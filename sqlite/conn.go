@@ -75,9 +75,8 @@ func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 // or with opts.Memory on a private in-memory database (the template).
 func open(path string, opts Options) (*sqlite3.Conn, error) {
 	if opts.Memory {
-		// Not OPEN_MEMORY: with it, VACUUM INTO would write to the in-memory
-		// VFS. OPEN_URI so that VacuumInto's target is a fileName URI.
-		return sqlite3.OpenFlags(":memory:", sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE|sqlite3.OPEN_URI)
+		// Not OPEN_MEMORY: with it, VACUUM INTO would write to the in-memory VFS.
+		return sqlite3.OpenFlags(":memory:", sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
 	}
 	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
 	if opts.ReadOnly {
