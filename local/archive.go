@@ -10,7 +10,6 @@ import (
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ncruces/go-sqlite3"
 )
 
 // archiveDir holds archived tenants of a branch: <tenant>.db.zst, a zstd
@@ -54,7 +53,7 @@ func (d *DB) Archive(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		_, _, err = c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
+		err = c.Checkpoint()
 		c.Close()
 		if err != nil {
 			return fmt.Errorf("%w: checkpoint before archive: %v", cinch.ErrBusy, err)

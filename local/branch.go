@@ -291,7 +291,7 @@ func (b *branch) createTenantFile(ctx context.Context, path string) error {
 	tmp := path + ".tmp"
 	sqlite.RemoveDB(tmp)
 	err := b.withTemplate(func(c *sqlite.Conn) error {
-		return c.Exec("VACUUM INTO " + schema.QuoteLiteral(tmp))
+		return c.VacuumInto(tmp)
 	})
 	if err != nil {
 		sqlite.RemoveDB(tmp)

@@ -3,11 +3,9 @@ package local
 import (
 	"context"
 	"database/sql"
-	"errors"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
-	"github.com/ncruces/go-sqlite3"
 )
 
 // Check converges and checks tenants: each named tenant (every tenant of
@@ -78,5 +76,5 @@ func (d *DB) SQLDB(ctx context.Context) (*sql.DB, error) {
 // IsQueryRejected reports whether err is the guard refusing a statement
 // (from Query or from the *sql.DB of SQLDB).
 func IsQueryRejected(err error) bool {
-	return errors.Is(err, cinch.ErrQueryRejected) || errors.Is(err, sqlite3.AUTH)
+	return sqlite.IsQueryRejected(err)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
-	"github.com/ncruces/go-sqlite3"
 )
 
 // Progress is called after each tenant of a fleet operation with the
@@ -258,8 +257,7 @@ func (d *DB) Vacuum(ctx context.Context, progress Progress, names ...string) ([]
 		if err := c.Exec("VACUUM"); err != nil {
 			return err
 		}
-		_, _, err := c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
-		return err
+		return c.Checkpoint()
 	})
 }
 

@@ -8,9 +8,7 @@ import (
 	"sort"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/schema"
 	"github.com/cinchdb/cinch/sqlite"
-	"github.com/ncruces/go-sqlite3"
 )
 
 // tenants implements cinch.TenantService for a handle's branch.
@@ -206,7 +204,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 		case dk != nil:
 			err = b.createEncrypted(ctx, tmp, dk)
 		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.Exec("VACUUM INTO " + schema.QuoteLiteral(tmp)) })
+			err = b.withTemplate(func(c *sqlite.Conn) error { return c.VacuumInto(tmp) })
 		}
 		if err != nil {
 			sqlite.RemoveDB(tmp)
@@ -345,7 +343,7 @@ func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = c.Raw().WALCheckpoint("main", sqlite3.CHECKPOINT_TRUNCATE)
+	err = c.Checkpoint()
 	c.Close()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", oldPath, err)

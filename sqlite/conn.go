@@ -56,20 +56,7 @@ type Conn struct {
 // a busy timeout, foreign keys on and synchronous=NORMAL (durable in WAL
 // mode except for the last transactions on power loss; see docs/design.md).
 func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
-	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
-	name := FileURI(path)
-	if opts.ReadOnly {
-		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
-	}
-	if len(opts.Key) > 0 {
-		name += "?vfs=adiantum"
-	}
-	if opts.Memory {
-		name = ":memory:"
-		// Not OPEN_MEMORY: with it, VACUUM INTO would write to the in-memory VFS.
-		flags = sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE
-	}
-	raw, err := sqlite3.OpenFlags(name, flags)
+	raw, err := open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -82,6 +69,36 @@ func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
 		return nil, openError(path, err)
 	}
 	return c, nil
+}
+
+// open opens a driver connection on the file at path, named by fileName,
+// or with opts.Memory on a private in-memory database (the template).
+func open(path string, opts Options) (*sqlite3.Conn, error) {
+	if opts.Memory {
+		// Not OPEN_MEMORY: with it, VACUUM INTO would write to the in-memory VFS.
+		return sqlite3.OpenFlags(":memory:", sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
+	}
+	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	if opts.ReadOnly {
+		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	}
+	return sqlite3.OpenFlags(fileName(path, len(opts.Key) > 0), flags)
+}
+
+// fileName is the URI by which every file of this package is opened: by
+// open (the connections of Open), by the driver itself (the connections of
+// OpenDB, a backup's destination) and by SQLite (VacuumInto's target). It is
+// the single place a tenant file's VFS is chosen (adiantum when encrypted,
+// else the default), so the one place a VFS wrapper (replication) would go.
+// query holds further URI parameters ("mode=rw"), kept in order.
+func fileName(path string, encrypted bool, query ...string) string {
+	if encrypted {
+		query = append([]string{"vfs=adiantum"}, query...)
+	}
+	if len(query) == 0 {
+		return FileURI(path)
+	}
+	return FileURI(path) + "?" + strings.Join(query, "&")
 }
 
 // openError describes a failure to configure a new connection.
@@ -142,9 +159,6 @@ func configure(raw *sqlite3.Conn, g *Guard, opts Options) error {
 	}
 	return raw.SetAuthorizer(g.Authorize)
 }
-
-// Raw returns the driver connection (for the backup API and tests).
-func (c *Conn) Raw() *sqlite3.Conn { return c.raw }
 
 // Path is the file this connection was opened on.
 func (c *Conn) Path() string { return c.path }

@@ -74,6 +74,13 @@ func translateAt(err error, path string) error {
 	return err
 }
 
+// IsQueryRejected reports whether err is the guard refusing a statement:
+// from Conn.Query and the rest (cinch.ErrQueryRejected), or from the
+// driver's own error chain (SQLITE_AUTH, as the *sql.DB of OpenDB may give).
+func IsQueryRejected(err error) bool {
+	return errors.Is(err, cinch.ErrQueryRejected) || errors.Is(err, sqlite3.AUTH)
+}
+
 // lowSpace is the free space under which a write error counts as a full
 // disk. A write that fails for want of space leaves less than one write
 // behind it: SQLite writes a page (4 KiB) or a frame at a time and grows

@@ -74,7 +74,7 @@ func FuzzGuard(f *testing.F) {
 		// f.Chdir: the seed corpus under testdata/ is read after this.)
 		t.Chdir(cwd)
 		tn := newGuardTenant(t)
-		raw := tn.conn.Raw()
+		raw := sqlite.RawConn(tn.conn)
 		raw.Limit(sqlite3.LIMIT_LENGTH, 1<<20) // keep randomblob(1e9) and friends small
 		before, beforeFiles, beforeCwd := guardSnapshot(t, tn.path), dirFiles(t, tn.dir), dirFiles(t, cwd)
 

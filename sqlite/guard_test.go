@@ -115,7 +115,7 @@ func attachedFiles(tb testing.TB, c *sqlite.Conn) []string {
 	tb.Helper()
 	var out []string
 	err := c.System(func() error {
-		s, _, err := c.Raw().Prepare("PRAGMA database_list")
+		s, _, err := sqlite.RawConn(c).Prepare("PRAGMA database_list")
 		if err != nil {
 			return err
 		}

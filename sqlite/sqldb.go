@@ -40,14 +40,12 @@ func OpenDB(path string, opts Options) (*sql.DB, error) {
 	if opts.Memory {
 		return nil, fmt.Errorf("%w: OpenDB opens files, not in-memory databases", cinch.ErrInternal)
 	}
-	name := FileURI(path) + "?mode=rw"
+	mode := "mode=rw"
 	if opts.ReadOnly {
-		name = FileURI(path) + "?mode=ro"
+		mode = "mode=ro"
 	}
-	if len(opts.Key) > 0 {
-		name += "&vfs=adiantum"
-	}
-	inner, err := (&sqlitedriver.SQLite{}).OpenConnector(name + "&_txlock=immediate")
+	name := fileName(path, len(opts.Key) > 0, mode, "_txlock=immediate")
+	inner, err := (&sqlitedriver.SQLite{}).OpenConnector(name)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -1,0 +1,7 @@
+package sqlite
+
+import "github.com/ncruces/go-sqlite3"
+
+// RawConn is c's driver connection, for tests that look at SQLite directly.
+// Only tests have it: outside this package nothing reaches the driver.
+func RawConn(c *Conn) *sqlite3.Conn { return c.raw }
