@@ -564,6 +564,16 @@ func (p *Project) Connect(target cinch.Target) (*DB, error) {
 	return &DB{p: p, target: target}, nil
 }
 
+// Handle is Connect for code that works on any cinch.DB (a server): a
+// handle on target that opens encrypted tenants with key ("" for none).
+func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
+	d, err := p.Connect(target)
+	if err != nil {
+		return nil, err
+	}
+	return d.WithKey(key), nil
+}
+
 // TenantCheck is the result of checking one tenant.
 type TenantCheck struct {
 	Tenant        string   `json:"tenant"`

@@ -13,7 +13,6 @@ import (
 	"unicode"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 // access says what a key must be allowed to reach for a route.
@@ -156,7 +155,7 @@ type call struct {
 	s     *Server
 	r     *http.Request
 	ctx   context.Context
-	key   local.Key
+	key   cinch.APIKey
 	body  []byte
 	db    string
 	br    string
@@ -166,14 +165,10 @@ type call struct {
 
 func (c *call) val(name string) string { return c.r.PathValue(name) }
 
-// conn returns a handle on the call's tenant (main for branch routes).
-func (c *call) conn() (*local.DB, error) {
-	d, err := c.s.p.Connect(cinch.Target{Database: c.db, Branch: c.br, Tenant: c.tn})
-	if err != nil {
-		return nil, err
-	}
-	// An encrypted tenant's key, for this request only.
-	return d.WithKey(c.r.Header.Get(cinch.TenantKeyHeader)), nil
+// conn returns a handle on the call's tenant (main for branch routes),
+// with an encrypted tenant's key for this request only.
+func (c *call) conn() (cinch.DB, error) {
+	return c.s.e.Handle(cinch.Target{Database: c.db, Branch: c.br, Tenant: c.tn}, c.r.Header.Get(cinch.TenantKeyHeader))
 }
 
 func (c *call) decode(v any) error { return decodeStrict(c.body, v) }
@@ -216,13 +211,13 @@ func validatePathValue(name, v string) error {
 	return fmt.Errorf("%w: unknown path wildcard %q", cinch.ErrInternal, name)
 }
 
-func forbidden(k local.Key, what string) error {
+func forbidden(k cinch.APIKey, what string) error {
 	return &cinch.Error{Err: cinch.ErrForbidden, Message: fmt.Sprintf("API key %s may not %s", k.ID, what),
 		Hint: "use a key whose scope covers it (cinch key create)"}
 }
 
 // scopeText describes a key's limits for error messages.
-func scopeText(k local.Key) string {
+func scopeText(k cinch.APIKey) string {
 	var parts []string
 	if k.Database != "" {
 		parts = append(parts, "database "+k.Database)
@@ -239,7 +234,7 @@ func scopeText(k local.Key) string {
 // checkScope decides 403: whether key k may reach db/branch/tenant at the
 // access level of a route. It compares names only, so a key never learns
 // whether something outside its scope exists.
-func checkScope(k local.Key, a access, db, branch, tenantName string) error {
+func checkScope(k cinch.APIKey, a access, db, branch, tenantName string) error {
 	switch a {
 	case public:
 		return nil

@@ -95,7 +95,7 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	}
 	e.keys["wrong"] = e.keys["full"][:len(e.keys["full"])-4] + "aaaa"
 	clk.Add(2 * time.Hour) // "expired" is now past its expiry
-	e.srv = server.New(p, cfg)
+	e.srv = server.New(p, p.KeyStore(), cfg)
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e
