@@ -574,17 +574,6 @@ func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
 	return d.WithKey(key), nil
 }
 
-// TenantCheck is the result of checking one tenant.
-type TenantCheck struct {
-	Tenant        string   `json:"tenant"`
-	State         string   `json:"state"`
-	SchemaVersion int      `json:"schema_version"`
-	BranchVersion int      `json:"branch_version"`
-	Drift         bool     `json:"drift"`
-	Integrity     []string `json:"integrity"` // ["ok"] when healthy
-	OK            bool     `json:"ok"`
-}
-
 // forgetBranch drops one branch's cached state (branch delete).
 func (p *Project) forgetBranch(database, name string) {
 	p.mu.Lock()

@@ -292,7 +292,7 @@ func TestRecovery_Apply(t *testing.T) {
 	t.Run("check converges", func(t *testing.T) {
 		dir := setup(t)
 		db := engConnect(t, openProjectForRollout(t, dir), "main")
-		checks, err := db.Check(ctx)
+		checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,7 +445,7 @@ func TestRecovery_Prepare(t *testing.T) {
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
 		}
-		checks, err := db.Check(ctx)
+		checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
