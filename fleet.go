@@ -17,8 +17,9 @@ type FanOutOptions struct {
 	TotalRows  int
 	TotalBytes int64
 	// Progress, when set, is called after each tenant with the number
-	// done and the total (the CLI draws a bar from it). A remote handle
-	// calls it once, when the answer arrives.
+	// done and the total (the CLI draws a bar from it); calls do not
+	// overlap and done counts up. A remote handle calls it once, when the
+	// answer arrives.
 	Progress func(done, total int)
 }
 

@@ -77,13 +77,16 @@ func (d *DB) fleetTenants(ctx context.Context, names []string, group string) (*b
 }
 
 // eachTenant runs fn on every row with bounded concurrency, in input order
-// of results, reporting progress.
+// of results, reporting progress: one call at a time, done counting up.
 func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, progress func(done, total int), fn func(r tenantRow) T) []T {
 	if concurrency <= 0 {
 		concurrency = 2 * runtime.GOMAXPROCS(0)
 	}
 	out := make([]T, len(rows))
-	var done atomic.Int64
+	var (
+		mu   sync.Mutex // serializes progress calls
+		done int
+	)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, concurrency)
 	for i, r := range rows {
@@ -93,7 +96,10 @@ func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, p
 			defer func() { <-sem; wg.Done() }()
 			out[i] = fn(r)
 			if progress != nil {
-				progress(int(done.Add(1)), len(rows))
+				mu.Lock()
+				done++
+				progress(done, len(rows))
+				mu.Unlock()
 			}
 		}()
 	}
