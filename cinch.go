@@ -1,6 +1,9 @@
 package cinch
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Querier runs statements and row operations on one tenant.
 type Querier interface {
@@ -93,6 +96,51 @@ type BranchService interface {
 	Merge(ctx context.Context, source, target string, dryRun bool) (MergeResult, error)
 }
 
+// FleetService works on many tenants of one branch at once: fan-out
+// reads, metrics, maintenance, checks and archiving. A failure on one
+// tenant is reported in its result and does not hide the others; the
+// error return is for what stops the whole operation (an unknown branch,
+// group or named tenant).
+type FleetService interface {
+	// Query runs one read-only statement on many tenants in parallel and
+	// returns each tenant's answer, in tenant order. Lazy tenants answer
+	// from the schema and stay lazy; archived ones are skipped unless
+	// named. A statement that writes fails on every tenant (ErrReadOnly).
+	Query(ctx context.Context, opts FanOutOptions, sql string, params ...any) ([]TenantResult, error)
+	// Stats returns the metrics of the tenants.
+	Stats(ctx context.Context, opts FleetOptions) ([]TenantStats, error)
+	// Vacuum rebuilds the tenants' files (VACUUM, then a WAL truncate) and
+	// reports the bytes before and after; lazy tenants are skipped.
+	Vacuum(ctx context.Context, opts FleetOptions) ([]MaintenanceResult, error)
+	// Analyze refreshes the tenants' query planner statistics (ANALYZE).
+	Analyze(ctx context.Context, opts FleetOptions) ([]MaintenanceResult, error)
+	// Check brings each tenant to the branch's schema version and runs an
+	// integrity check on it; a tenant left behind or ahead is drift.
+	Check(ctx context.Context, opts FleetOptions) ([]TenantCheck, error)
+	// Archive moves a tenant out of the serving set into a compressed
+	// archive; tenant main cannot be archived (ErrProtected).
+	Archive(ctx context.Context, tenant string) error
+	// Restore brings an archived tenant back, with the schema changes made
+	// meanwhile; a corrupt archive changes nothing.
+	Restore(ctx context.Context, tenant string) error
+	// InactiveSince returns the served tenants last written before cutoff
+	// (lazy tenants count from their creation).
+	InactiveSince(ctx context.Context, cutoff time.Time) ([]TenantInfo, error)
+}
+
+// GroupService manages the tenant groups of one branch and their limits.
+type GroupService interface {
+	List(ctx context.Context) ([]Group, error)
+	Info(ctx context.Context, name string) (Group, error)
+	// Create makes a group with limits; ErrGroupExists if the name is taken.
+	Create(ctx context.Context, group Group) (Group, error)
+	// SetLimits replaces a group's limits; open tenants pick them up at once.
+	SetLimits(ctx context.Context, group Group) (Group, error)
+	// SetTenant puts a tenant in a group, or takes it out of its group when
+	// group is "".
+	SetTenant(ctx context.Context, tenant, group string) error
+}
+
 // DB is a cheap handle on one tenant of one branch of one database. Local
 // (package local) and remote (package client) handles both satisfy it, so an
 // application switches between them by changing how it connects.
@@ -113,6 +161,8 @@ type DB interface {
 	Views() ViewService
 	Indexes() IndexService
 	Branches() BranchService
+	Fleet() FleetService
+	Groups() GroupService
 	// Changes returns the branch's change records, oldest first.
 	Changes(ctx context.Context) ([]Change, error)
 }

@@ -27,7 +27,8 @@ import (
 // data and make the command exit 1.
 func (a *app) queryFleet(ctx context.Context, db *local.DB, opts cinch.FanOutOptions, sql string, params []any) error {
 	cb, finish := a.progress(ctx, "query")
-	results, err := db.QueryAll(ctx, opts, cb, sql, params...)
+	opts.Progress = cb
+	results, err := db.Fleet().Query(ctx, opts, sql, params...)
 	finish()
 	if err != nil {
 		return err
@@ -193,7 +194,7 @@ recent first).`,
 				return err
 			}
 			cb, finish := a.progress(ctx, "stats")
-			stats, err := db.Stats(ctx, cb, args...)
+			stats, err := db.Fleet().Stats(ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
 			finish()
 			if err != nil {
 				return err
@@ -237,7 +238,7 @@ type maintenanceSummary struct {
 	Results        []cinch.MaintenanceResult `json:"results"`
 }
 
-func (a *app) maintenanceCommand(verb, past, short, long string, run func(db *local.DB, ctx context.Context, cb local.Progress, names ...string) ([]cinch.MaintenanceResult, error)) *cobra.Command {
+func (a *app) maintenanceCommand(verb, past, short, long string, run func(f cinch.FleetService, ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error)) *cobra.Command {
 	var all bool
 	c := &cobra.Command{
 		Use:     verb + " [NAME...|--all]",
@@ -261,7 +262,7 @@ func (a *app) maintenanceCommand(verb, past, short, long string, run func(db *lo
 				return err
 			}
 			cb, finish := a.progress(ctx, verb)
-			results, err := run(db, ctx, cb, args...)
+			results, err := run(db.Fleet(), ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
 			finish()
 			if err != nil {
 				return err
@@ -333,9 +334,7 @@ func (a *app) tenantVacuumCommand() *cobra.Command {
 		`vacuum runs VACUUM on a tenant (or every served tenant with --all), in
 parallel, then truncates its WAL, and reports the space reclaimed. Lazy
 tenants have no file and are skipped. It exits 1 if any tenant failed.`,
-		func(db *local.DB, ctx context.Context, cb local.Progress, names ...string) ([]cinch.MaintenanceResult, error) {
-			return db.Vacuum(ctx, cb, names...)
-		})
+		cinch.FleetService.Vacuum)
 }
 
 func (a *app) tenantAnalyzeCommand() *cobra.Command {
@@ -343,9 +342,7 @@ func (a *app) tenantAnalyzeCommand() *cobra.Command {
 		`analyze runs ANALYZE on a tenant (or every served tenant with --all), in
 parallel. Lazy tenants have no file and are skipped. It exits 1 if any
 tenant failed.`,
-		func(db *local.DB, ctx context.Context, cb local.Progress, names ...string) ([]cinch.MaintenanceResult, error) {
-			return db.Analyze(ctx, cb, names...)
-		})
+		cinch.FleetService.Analyze)
 }
 
 func (a *app) tenantArchiveCommand() *cobra.Command {
@@ -368,7 +365,7 @@ meanwhile. main cannot be archived.`,
 			if err != nil {
 				return err
 			}
-			if err := db.Archive(ctx, name); err != nil {
+			if err := db.Fleet().Archive(ctx, name); err != nil {
 				return err
 			}
 			return a.done(map[string]string{"archived": name}, "Archived tenant %s (bring it back with: cinch tenant restore %s)", name, name)
@@ -395,7 +392,7 @@ A corrupt archive is an error and the tenant stays archived.`,
 			if err != nil {
 				return err
 			}
-			if err := db.Restore(ctx, name); err != nil {
+			if err := db.Fleet().Restore(ctx, name); err != nil {
 				return err
 			}
 			return a.done(map[string]string{"restored": name}, "Restored tenant %s", name)
@@ -442,7 +439,7 @@ func (a *app) tenantGroupSetCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := db.SetTenantGroup(ctx, tenant, grp); err != nil {
+			if err := db.Groups().SetTenant(ctx, tenant, grp); err != nil {
 				return err
 			}
 			if grp == "" {
@@ -533,7 +530,7 @@ means no limit.`,
 			if err != nil {
 				return err
 			}
-			if err := db.CreateGroup(ctx, g); err != nil {
+			if _, err := db.Groups().Create(ctx, g); err != nil {
 				return err
 			}
 			return a.done(g, "Created group %s (max db size: %s, max concurrent: %s)", g.Name,
@@ -556,7 +553,7 @@ func (a *app) groupListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			groups, err := db.Groups(ctx)
+			groups, err := db.Groups().List(ctx)
 			if err != nil {
 				return err
 			}
@@ -610,7 +607,7 @@ func (a *app) groupLimitsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			groups, err := db.Groups(ctx)
+			groups, err := db.Groups().List(ctx)
 			if err != nil {
 				return err
 			}
@@ -624,7 +621,7 @@ func (a *app) groupLimitsCommand() *cobra.Command {
 				if err := lf.apply(cmd, &g); err != nil {
 					return err
 				}
-				if err := db.SetGroupLimits(ctx, g); err != nil {
+				if _, err := db.Groups().SetLimits(ctx, g); err != nil {
 					return err
 				}
 			}
@@ -650,5 +647,5 @@ func (a *app) inactiveSince(ctx context.Context, db *local.DB, age string) ([]ci
 	if err != nil {
 		return nil, err
 	}
-	return db.InactiveSince(ctx, time.Now().Add(-d))
+	return db.Fleet().InactiveSince(ctx, time.Now().Add(-d))
 }

@@ -167,7 +167,7 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, nil))
 			cfg.Logger = log
-			srv := server.New(p, cfg)
+			srv := server.New(p, p.KeyStore(), cfg)
 			fmt.Fprintf(a.stderr, "cinch serve: listening on %s://%s (project %s)\n", scheme, ln.Addr(), p.Dir())
 			err = srv.Serve(ctx, ln)
 			fmt.Fprintln(a.stderr, "cinch serve: stopped")

@@ -354,32 +354,9 @@ is not OK.`,
 	return c
 }
 
-// check runs db.Check, in batches with a progress bar when one is shown
-// (the engine's Check reports no progress of its own).
-func (a *app) check(ctx context.Context, db *local.DB, names []string) ([]local.TenantCheck, error) {
-	if !a.showProgress() {
-		return db.Check(ctx, names...)
-	}
-	if len(names) == 0 {
-		list, err := db.Tenants().List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range list {
-			names = append(names, t.Name)
-		}
-	}
+// check runs the engine's Check, with a progress bar when one is shown.
+func (a *app) check(ctx context.Context, db *local.DB, names []string) ([]cinch.TenantCheck, error) {
 	cb, finish := a.progress(ctx, "check")
 	defer finish()
-	const batch = 16
-	var out []local.TenantCheck
-	for i := 0; i < len(names); i += batch {
-		part, err := db.Check(ctx, names[i:min(i+batch, len(names))]...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, part...)
-		cb(len(out), len(names))
-	}
-	return out, nil
+	return db.Fleet().Check(ctx, cinch.FleetOptions{Tenants: names, Progress: cb})
 }

@@ -8,8 +8,6 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
-
-	"github.com/cinchdb/cinch/local"
 )
 
 // progressMin is the "handful": operations on fewer tenants than this
@@ -33,7 +31,7 @@ func (a *app) showProgress() bool {
 // label, and a finish function to call (always) when the operation
 // returns; it removes the bar before anything else is printed. When no bar
 // should be drawn the callback is nil.
-func (a *app) progress(ctx context.Context, label string) (local.Progress, func()) {
+func (a *app) progress(ctx context.Context, label string) (func(done, total int), func()) {
 	if !a.showProgress() {
 		return nil, func() {}
 	}

@@ -7,7 +7,8 @@
 //	res, err := db.Query(ctx, "SELECT * FROM users WHERE id = ?", id)
 //
 // Errors come back as *cinch.Error wrapping the same sentinels the local
-// engine uses, so errors.Is(err, cinch.ErrTenantNotFound) works remotely.
+// engine uses, so errors.Is(err, cinch.ErrTenantNotFound) works remotely,
+// on the per-tenant errors of a fan-out (db.Fleet().Query) too.
 //
 // Differences from a local handle, all from JSON: BLOB values cannot be
 // sent (ErrInvalidInput) and come back as base64 text; a query returns at

@@ -39,7 +39,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(p, server.Config{}).Handler())
+	ts := httptest.NewServer(server.New(p, p.KeyStore(), server.Config{}).Handler())
 	defer ts.Close()
 
 	// The client side.

@@ -25,7 +25,8 @@ func (b *branch) archivePath(name string) string {
 // compressed into archive/<tenant>.db.zst (temporary file, fsync, rename),
 // marked archived in the registry, and only then removed. An archived
 // tenant is not served and fan-out skips it. main cannot be archived.
-func (d *DB) Archive(ctx context.Context, name string) error {
+func (f fleet) Archive(ctx context.Context, name string) error {
+	d := f.d
 	if name == cinch.DefaultTenant {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be archived", Hint: "archive customer tenants only"}
 	}
@@ -71,7 +72,8 @@ func (d *DB) Archive(ctx context.Context, name string) error {
 // Restore brings an archived tenant back: decompress to a temporary file,
 // check its integrity, apply the schema changes made meanwhile, publish it,
 // and mark it served. A corrupt archive is an error and changes nothing.
-func (d *DB) Restore(ctx context.Context, name string) error {
+func (f fleet) Restore(ctx context.Context, name string) error {
+	d := f.d
 	b, row, unlock, err := d.lockedTenant(ctx, name)
 	if err != nil {
 		return err

@@ -109,7 +109,7 @@ func TestBranches_CreateWhileWriting(t *testing.T) {
 		t.Fatalf("writer failed during branch create: %v", err)
 	}
 	for i := range 3 {
-		checks, err := db.SwitchBranch(fmt.Sprint("copy", i)).(*local.DB).Check(ctx)
+		checks, err := db.SwitchBranch(fmt.Sprint("copy", i)).(*local.DB).Fleet().Check(ctx, cinch.FleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,7 +383,7 @@ func TestBranches_MergeCrashConverges(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tenants, "..", "journal.json")); !os.IsNotExist(err) {
 		t.Errorf("journal still present after recovery: %v", err)
 	}
-	checks, err := db3.Check(ctx)
+	checks, err := db3.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

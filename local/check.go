@@ -12,7 +12,8 @@ import (
 // the branch when none is named) is brought to the branch's schema
 // version, then PRAGMA integrity_check runs on it. A tenant that stays
 // behind or ahead of the branch is reported as drift.
-func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) {
+func (f fleet) Check(ctx context.Context, opts cinch.FleetOptions) ([]cinch.TenantCheck, error) {
+	d, names := f.d, opts.Tenants
 	b, err := d.branch(ctx)
 	if err != nil {
 		return nil, err
@@ -32,7 +33,7 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 			names = append(names, r.Name)
 		}
 	}
-	out := make([]TenantCheck, 0, len(names))
+	out := make([]cinch.TenantCheck, 0, len(names))
 	for _, name := range names {
 		if err := cinch.ValidateTenantName(name); err != nil {
 			return nil, err
@@ -44,6 +45,9 @@ func (d *DB) Check(ctx context.Context, names ...string) ([]TenantCheck, error) 
 			return nil, notFoundTenant(name)
 		}
 		out = append(out, d.checkTenant(ctx, b, row))
+		if opts.Progress != nil {
+			opts.Progress(len(out), len(names))
+		}
 	}
 	return out, nil
 }

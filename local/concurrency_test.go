@@ -280,7 +280,7 @@ func TestProject_WritesDuringSchemaChanges(t *testing.T) {
 		t.Errorf("changes = %d, want %d", got, want)
 	}
 	engCheckConverged(t, a, f.dir)
-	checks, err := b.Check(ctx)
+	checks, err := b.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,14 +126,14 @@ func TestEncryption_Lifecycle(t *testing.T) {
 		t.Errorf("rotate with wrong key: %v", err)
 	}
 	// Archive and restore keep it encrypted.
-	if err := db.WithKey("k2").Archive(ctx, "wayne_ent"); err != nil {
+	if err := db.WithKey("k2").Fleet().Archive(ctx, "wayne_ent"); err != nil {
 		t.Fatal(err)
 	}
 	arc, err := os.ReadFile(filepath.Join(p.Dir(), ".cinchdb/databases/main/branches/main/archive/wayne_ent.db.zst"))
 	if err != nil || bytes.Contains(arc, []byte(secret)) {
 		t.Fatalf("archive: %v (plaintext %v)", err, bytes.Contains(arc, []byte(secret)))
 	}
-	if err := db.WithKey("k2").Restore(ctx, "wayne_ent"); err != nil {
+	if err := db.WithKey("k2").Fleet().Restore(ctx, "wayne_ent"); err != nil {
 		t.Fatal(err)
 	}
 	assertNoPlaintext(t, p, "main", "wayne_ent")

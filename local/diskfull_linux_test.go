@@ -148,7 +148,7 @@ func TestDiskFull_FailsCleanlyAndRecovers(t *testing.T) {
 
 	// tenant check keeps working: what it cannot read is said so, not
 	// reported as drift or as schema version 0.
-	checks, err := db.Check(ctx)
+	checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatalf("tenant check on a full disk: %v", err)
 	}
@@ -176,7 +176,7 @@ func TestDiskFull_FailsCleanlyAndRecovers(t *testing.T) {
 	}
 	t.Logf("column add with room for the commit only: %v", err)
 	full = fillDisk(t, dir)
-	checks, err = db.Check(ctx)
+	checks, err = db.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatalf("tenant check after a rollout hit a full disk: %v", err)
 	}
@@ -222,7 +222,7 @@ func TestDiskFull_FailsCleanlyAndRecovers(t *testing.T) {
 	if _, err := cold.Insert(ctx, "items", cinch.Record{"payload": "after", "extra": "x"}); err != nil {
 		t.Fatal(err)
 	}
-	checks, err = db.Check(ctx)
+	checks, err = db.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -14,13 +15,19 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
-// Progress is called after each tenant of a fleet operation with the
-// number done and the total; the CLI draws a bar from it. It may be nil.
-type Progress func(done, total int)
+// fleet is the handle's cinch.FleetService: operations on many tenants of
+// its branch at once.
+type fleet struct{ d *DB }
 
-// fleet resolves the tenants a fleet operation covers: the named ones (all
-// must exist), or every served (not archived) tenant, narrowed to a group.
-func (d *DB) fleet(ctx context.Context, names []string, group string) (*branch, []tenantRow, error) {
+var _ cinch.FleetService = fleet{}
+
+// Fleet works on many tenants of the handle's branch at once.
+func (d *DB) Fleet() cinch.FleetService { return fleet{d} }
+
+// fleetTenants resolves the tenants a fleet operation covers: the named
+// ones (all must exist), or every served (not archived) tenant, narrowed
+// to a group.
+func (d *DB) fleetTenants(ctx context.Context, names []string, group string) (*branch, []tenantRow, error) {
 	b, err := d.branch(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -70,13 +77,16 @@ func (d *DB) fleet(ctx context.Context, names []string, group string) (*branch, 
 }
 
 // eachTenant runs fn on every row with bounded concurrency, in input order
-// of results, reporting progress.
-func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, progress Progress, fn func(r tenantRow) T) []T {
+// of results, reporting progress: one call at a time, done counting up.
+func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, progress func(done, total int), fn func(r tenantRow) T) []T {
 	if concurrency <= 0 {
 		concurrency = 2 * runtime.GOMAXPROCS(0)
 	}
 	out := make([]T, len(rows))
-	var done atomic.Int64
+	var (
+		mu   sync.Mutex // serializes progress calls
+		done int
+	)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, concurrency)
 	for i, r := range rows {
@@ -86,7 +96,10 @@ func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, p
 			defer func() { <-sem; wg.Done() }()
 			out[i] = fn(r)
 			if progress != nil {
-				progress(int(done.Add(1)), len(rows))
+				mu.Lock()
+				done++
+				progress(done, len(rows))
+				mu.Unlock()
 			}
 		}()
 	}
@@ -101,8 +114,8 @@ func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, p
 // damaged file) is reported as "could not read: <reason>", with the
 // version its file header shows (the registry's for an encrypted one),
 // and not as drift: nothing is known about its schema.
-func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) TenantCheck {
-	tc := TenantCheck{Tenant: row.Name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
+func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.TenantCheck {
+	tc := cinch.TenantCheck{Tenant: row.Name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
 	path := b.tenantPath(row.Name)
 	if !exists(path) {
 		tc.SchemaVersion, tc.Integrity, tc.OK = tc.BranchVersion, []string{"ok"}, true
@@ -143,23 +156,77 @@ func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) TenantCh
 	return tc
 }
 
-// QueryAll runs one read-only statement on many tenants in parallel and
+// Query runs one read-only statement on many tenants in parallel and
 // returns each tenant's rows, in tenant order. A failure on one tenant is
 // reported in its TenantResult without hiding the others; the error
 // return is only for problems that stop the whole fan-out (unknown
 // branch, group or tenant). Lazy tenants answer from the schema template
 // and stay lazy; archived tenants are skipped. Writes are refused
 // (ErrReadOnly) by SQLite's read-only statement check.
-func (d *DB) QueryAll(ctx context.Context, opts cinch.FanOutOptions, progress Progress, sql string, params ...any) ([]cinch.TenantResult, error) {
-	b, rows, err := d.fleet(ctx, opts.Tenants, opts.Group)
+func (f fleet) Query(ctx context.Context, opts cinch.FanOutOptions, sql string, params ...any) ([]cinch.TenantResult, error) {
+	d := f.d
+	b, rows, err := d.fleetTenants(ctx, opts.Tenants, opts.Group)
 	if err != nil {
 		return nil, err
 	}
 	qo := cinch.QueryOptions{ReadOnly: true, Limit: opts.Limit}
-	return eachTenant(ctx, rows, opts.Concurrency, progress, func(r tenantRow) cinch.TenantResult {
-		res, err := d.readTenant(ctx, b, r, qo, sql, params)
+	total := &budget{maxRows: int64(opts.TotalRows), maxBytes: opts.TotalBytes}
+	return eachTenant(ctx, rows, opts.Concurrency, opts.Progress, func(r tenantRow) cinch.TenantResult {
+		res, err := d.readTenant(ctx, b, r, qo, total, sql, params)
 		return cinch.TenantResult{Tenant: r.Name, Result: res, Err: err}
 	}), nil
+}
+
+// budget is what a fan-out may still return in all (FanOutOptions
+// TotalRows, TotalBytes), shared by the tenants' queries. Once a row does
+// not fit, none does: the counters only grow.
+type budget struct {
+	maxRows, maxBytes int64
+	rows, bytes       atomic.Int64
+}
+
+// take counts one row of size bytes, reporting whether it fits.
+func (b *budget) take(size int64) bool {
+	if b.maxRows > 0 && b.rows.Add(1) > b.maxRows {
+		return false
+	}
+	return b.maxBytes <= 0 || b.bytes.Add(size) <= b.maxBytes
+}
+
+// errBudgetSpent stops a tenant's query of a fan-out whose budget is spent.
+var errBudgetSpent = errors.New("fan-out budget spent")
+
+// budgetWriter collects one tenant's rows while they fit in the budget.
+type budgetWriter struct {
+	res *cinch.Result
+	b   *budget
+}
+
+func (w budgetWriter) WriteColumns(names []string) error { w.res.Columns = names; return nil }
+
+func (w budgetWriter) WriteRow(values []any) error {
+	if (w.b.maxRows > 0 || w.b.maxBytes > 0) && !w.b.take(rowSize(values)) {
+		return errBudgetSpent
+	}
+	w.res.Rows = append(w.res.Rows, values)
+	return nil
+}
+
+// rowSize is a row's size as QueryOptions.MaxBytes counts it: strings and
+// blobs by length, anything else by 8 bytes.
+func rowSize(values []any) int64 {
+	var size int64
+	for _, v := range values {
+		switch v := v.(type) {
+		case string:
+			size += int64(len(v))
+		case []byte:
+			size += int64(len(v))
+		default:
+			size += 8
+		}
+	}
+	return size
 }
 
 // readTenant answers a read on one tenant for a fan-out: through the pool
@@ -167,12 +234,28 @@ func (d *DB) QueryAll(ctx context.Context, opts cinch.FanOutOptions, progress Pr
 // a short-lived connection, so a pass over 10,000 tenants does not churn
 // the pool. A file that is behind the branch goes through the pool, which
 // catches it up first.
-func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, sql string, params []any) (*cinch.Result, error) {
+//
+// The rows are kept while they fit in the fan-out's budget; the first that
+// does not stops the query, and the result says Truncated.
+func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
 	tenant := r.Name
+	res := &cinch.Result{Rows: [][]any{}}
+	w := budgetWriter{res: res, b: total}
+	finish := func(sum *cinch.Result, err error) (*cinch.Result, error) {
+		switch {
+		case errors.Is(err, errBudgetSpent):
+			res.Truncated = true
+		case err != nil:
+			return nil, err
+		default:
+			res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
+		}
+		return res, nil
+	}
 	one := d.WithTenant(tenant)
 	path := b.tenantPath(tenant)
 	if d.p.pool.isOpen(b, tenant) || !exists(path) || r.Encrypted {
-		return one.QueryWith(ctx, opts, sql, params...)
+		return finish(one.QueryTo(ctx, opts, w, sql, params...))
 	}
 	c, err := sqlite.Open(ctx, path, d.p.connOptions())
 	if err != nil {
@@ -181,25 +264,26 @@ func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.
 	defer c.Close()
 	if v, err := c.UserVersion(); err != nil || v != b.version() {
 		c.Close()
-		return one.QueryWith(ctx, opts, sql, params...)
+		return finish(one.QueryTo(ctx, opts, w, sql, params...))
 	}
-	var res *cinch.Result
+	var sum *cinch.Result
 	err = d.p.do(c, tenant, func() error {
-		res, err = c.Query(ctx, opts, sql, params...)
+		sum, err = c.QueryTo(ctx, opts, w, sql, params...)
 		return err
 	})
-	return res, err
+	return finish(sum, err)
 }
 
 // Stats returns the metrics of the named tenants (every served tenant when
 // none is named). Row counts come from COUNT(*) on each table.
-func (d *DB) Stats(ctx context.Context, progress Progress, names ...string) ([]cinch.TenantStats, error) {
-	b, rows, err := d.fleet(ctx, names, "")
+func (f fleet) Stats(ctx context.Context, opts cinch.FleetOptions) ([]cinch.TenantStats, error) {
+	d := f.d
+	b, rows, err := d.fleetTenants(ctx, opts.Tenants, "")
 	if err != nil {
 		return nil, err
 	}
 	version := b.version()
-	out := eachTenant(ctx, rows, 0, progress, func(r tenantRow) cinch.TenantStats {
+	out := eachTenant(ctx, rows, 0, opts.Progress, func(r tenantRow) cinch.TenantStats {
 		var err error
 		st := cinch.TenantStats{TenantInfo: b.info(r, version)}
 		path := b.tenantPath(r.Name)
@@ -252,8 +336,8 @@ func countRows(ctx context.Context, c *sqlite.Conn) (tables int, rows int64) {
 
 // Vacuum runs VACUUM (then truncates the WAL) on the named tenants, or
 // every served materialized tenant, and reports the bytes before and after.
-func (d *DB) Vacuum(ctx context.Context, progress Progress, names ...string) ([]cinch.MaintenanceResult, error) {
-	return d.maintain(ctx, progress, names, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
+func (f fleet) Vacuum(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
+	return f.d.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
 		if err := c.Exec("VACUUM"); err != nil {
 			return err
 		}
@@ -262,18 +346,18 @@ func (d *DB) Vacuum(ctx context.Context, progress Progress, names ...string) ([]
 }
 
 // Analyze runs ANALYZE on the named tenants, or every served one.
-func (d *DB) Analyze(ctx context.Context, progress Progress, names ...string) ([]cinch.MaintenanceResult, error) {
-	return d.maintain(ctx, progress, names, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
+func (f fleet) Analyze(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
+	return f.d.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
 		return c.Exec("ANALYZE")
 	})
 }
 
-func (d *DB) maintain(ctx context.Context, progress Progress, names []string, fn func(*sqlite.Conn, *cinch.MaintenanceResult) error) ([]cinch.MaintenanceResult, error) {
-	b, rows, err := d.fleet(ctx, names, "")
+func (d *DB) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sqlite.Conn, *cinch.MaintenanceResult) error) ([]cinch.MaintenanceResult, error) {
+	b, rows, err := d.fleetTenants(ctx, opts.Tenants, "")
 	if err != nil {
 		return nil, err
 	}
-	return eachTenant(ctx, rows, runtime.GOMAXPROCS(0), progress, func(r tenantRow) cinch.MaintenanceResult {
+	return eachTenant(ctx, rows, runtime.GOMAXPROCS(0), opts.Progress, func(r tenantRow) cinch.MaintenanceResult {
 		mr := cinch.MaintenanceResult{Tenant: r.Name}
 		path := b.tenantPath(r.Name)
 		if !exists(path) {
@@ -302,8 +386,8 @@ func diskSize(path string) int64 {
 
 // InactiveSince returns the served tenants whose files were last written
 // before cutoff (lazy tenants count from their creation time).
-func (d *DB) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.TenantInfo, error) {
-	b, rows, err := d.fleet(ctx, nil, "")
+func (f fleet) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.TenantInfo, error) {
+	b, rows, err := f.d.fleetTenants(ctx, nil, "")
 	if err != nil {
 		return nil, err
 	}

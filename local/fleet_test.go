@@ -41,7 +41,7 @@ func newFleet(t *testing.T, n int) (*local.Project, *local.DB) {
 func TestDB_QueryAll(t *testing.T) {
 	ctx := context.Background()
 	p, db := newFleet(t, 6)
-	res, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM orders")
+	res, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestDB_QueryAll(t *testing.T) {
 		t.Errorf("fan-out created the lazy tenant's file: %v", err)
 	}
 	// Writes are refused on every tenant.
-	res, err = db.QueryAll(ctx, cinch.FanOutOptions{Tenants: []string{"t1", "t2"}}, nil, "DELETE FROM orders")
+	res, err = db.Fleet().Query(ctx, cinch.FanOutOptions{Tenants: []string{"t1", "t2"}}, "DELETE FROM orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,17 +85,17 @@ func TestDB_QueryAll(t *testing.T) {
 	}
 	defer p2.Close(ctx)
 	db2, _ := p2.Connect(cinch.Target{})
-	res, err = db2.QueryAll(ctx, cinch.FanOutOptions{Tenants: []string{"t2", "t3", "t4"}}, nil, "SELECT count(*) AS n FROM orders")
+	res, err = db2.Fleet().Query(ctx, cinch.FanOutOptions{Tenants: []string{"t2", "t3", "t4"}}, "SELECT count(*) AS n FROM orders")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res[0].Err != nil || res[2].Err != nil || res[1].Err == nil {
 		t.Errorf("errors = %v / %v / %v, want only t3 to fail", res[0].Err, res[1].Err, res[2].Err)
 	}
-	if _, err := db.QueryAll(ctx, cinch.FanOutOptions{Tenants: []string{"nope"}}, nil, "SELECT 1"); !errors.Is(err, cinch.ErrTenantNotFound) {
+	if _, err := db.Fleet().Query(ctx, cinch.FanOutOptions{Tenants: []string{"nope"}}, "SELECT 1"); !errors.Is(err, cinch.ErrTenantNotFound) {
 		t.Errorf("unknown tenant: %v", err)
 	}
-	if _, err := db.QueryAll(ctx, cinch.FanOutOptions{Group: "nope"}, nil, "SELECT 1"); !errors.Is(err, cinch.ErrGroupNotFound) {
+	if _, err := db.Fleet().Query(ctx, cinch.FanOutOptions{Group: "nope"}, "SELECT 1"); !errors.Is(err, cinch.ErrGroupNotFound) {
 		t.Errorf("unknown group: %v", err)
 	}
 }
@@ -103,7 +103,7 @@ func TestDB_QueryAll(t *testing.T) {
 func TestDB_StatsVacuumCheck(t *testing.T) {
 	ctx := context.Background()
 	_, db := newFleet(t, 3)
-	stats, err := db.Stats(ctx, nil)
+	stats, err := db.Fleet().Stats(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,14 +128,14 @@ func TestDB_StatsVacuumCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	var done int
-	results, err := db.Vacuum(ctx, func(d, total int) { done = d }, "t1")
+	results, err := db.Fleet().Vacuum(ctx, cinch.FleetOptions{Tenants: []string{"t1"}, Progress: func(d, total int) { done = d }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if done != 1 || results[0].Error != "" || results[0].BytesAfter >= results[0].BytesBefore {
 		t.Errorf("vacuum = %+v (progress %d)", results, done)
 	}
-	if res, err := db.Analyze(ctx, nil); err != nil || len(res) != 5 {
+	if res, err := db.Fleet().Analyze(ctx, cinch.FleetOptions{}); err != nil || len(res) != 5 {
 		t.Errorf("analyze = %v, %v", res, err)
 	}
 }
@@ -144,7 +144,7 @@ func TestDB_ArchiveRestore(t *testing.T) {
 	ctx := context.Background()
 	p, db := newFleet(t, 3)
 	tenantFile := filepath.Join(p.Dir(), ".cinchdb/databases/main/branches/main/tenants/t2.db")
-	if err := db.Archive(ctx, "t2"); err != nil {
+	if err := db.Fleet().Archive(ctx, "t2"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(tenantFile); !os.IsNotExist(err) {
@@ -153,7 +153,7 @@ func TestDB_ArchiveRestore(t *testing.T) {
 	if _, err := db.WithTenant("t2").Query(ctx, "SELECT 1"); !errors.Is(err, cinch.ErrTenantArchived) {
 		t.Errorf("query on archived: %v, want ErrTenantArchived", err)
 	}
-	res, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT 1")
+	res, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT 1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestDB_ArchiveRestore(t *testing.T) {
 	}
 	// Schema moves on while archived; restore applies it, data intact.
 	mustChange(t)(db.Columns().Add(ctx, "orders", mustCol(t, "status:TEXT")))
-	if err := db.Restore(ctx, "t2"); err != nil {
+	if err := db.Fleet().Restore(ctx, "t2"); err != nil {
 		t.Fatal(err)
 	}
 	out, err := db.WithTenant("t2").Query(ctx, "SELECT count(*) AS n, sum(amount) AS s FROM orders WHERE status IS NULL")
@@ -174,21 +174,21 @@ func TestDB_ArchiveRestore(t *testing.T) {
 	if n, s := out.Value(0, "n"), out.Value(0, "s"); n != int64(2) || s != 3.0 {
 		t.Errorf("restored rows = %v sum %v, want 2 and 3", n, s)
 	}
-	if err := db.Restore(ctx, "t2"); !errors.Is(err, cinch.ErrInvalidInput) {
+	if err := db.Fleet().Restore(ctx, "t2"); !errors.Is(err, cinch.ErrInvalidInput) {
 		t.Errorf("restore of a served tenant: %v", err)
 	}
-	if err := db.Archive(ctx, "main"); !errors.Is(err, cinch.ErrProtected) {
+	if err := db.Fleet().Archive(ctx, "main"); !errors.Is(err, cinch.ErrProtected) {
 		t.Errorf("archive main: %v", err)
 	}
 	// A corrupt archive is refused and the tenant stays archived.
-	if err := db.Archive(ctx, "t1"); err != nil {
+	if err := db.Fleet().Archive(ctx, "t1"); err != nil {
 		t.Fatal(err)
 	}
 	arc := filepath.Join(p.Dir(), ".cinchdb/databases/main/branches/main/archive/t1.db.zst")
 	if err := os.WriteFile(arc, []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Restore(ctx, "t1"); err == nil {
+	if err := db.Fleet().Restore(ctx, "t1"); err == nil {
 		t.Fatal("restore of a corrupt archive succeeded")
 	}
 	if info, err := db.Tenants().Info(ctx, "t1"); err != nil || info.State != cinch.TenantArchived {
@@ -205,7 +205,7 @@ func TestDB_InactiveSince(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(f + "-wal")
-	got, err := db.InactiveSince(ctx, time.Now().Add(-365*24*time.Hour))
+	got, err := db.Fleet().InactiveSince(ctx, time.Now().Add(-365*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,19 +217,19 @@ func TestDB_InactiveSince(t *testing.T) {
 func TestDB_GroupLimits(t *testing.T) {
 	ctx := context.Background()
 	_, db := newFleet(t, 2)
-	if err := db.CreateGroup(ctx, cinch.Group{Name: "trial", MaxDBBytes: -1}); !errors.Is(err, cinch.ErrInvalidInput) {
+	if _, err := db.Groups().Create(ctx, cinch.Group{Name: "trial", MaxDBBytes: -1}); !errors.Is(err, cinch.ErrInvalidInput) {
 		t.Errorf("negative limit: %v", err)
 	}
-	if err := db.CreateGroup(ctx, cinch.Group{Name: "trial", MaxDBBytes: 256 << 10}); err != nil {
+	if _, err := db.Groups().Create(ctx, cinch.Group{Name: "trial", MaxDBBytes: 256 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateGroup(ctx, cinch.Group{Name: "trial"}); !errors.Is(err, cinch.ErrGroupExists) {
+	if _, err := db.Groups().Create(ctx, cinch.Group{Name: "trial"}); !errors.Is(err, cinch.ErrGroupExists) {
 		t.Errorf("duplicate group: %v", err)
 	}
-	if err := db.SetTenantGroup(ctx, "t1", "nope"); !errors.Is(err, cinch.ErrGroupNotFound) {
+	if err := db.Groups().SetTenant(ctx, "t1", "nope"); !errors.Is(err, cinch.ErrGroupNotFound) {
 		t.Errorf("unknown group: %v", err)
 	}
-	if err := db.SetTenantGroup(ctx, "t1", "trial"); err != nil {
+	if err := db.Groups().SetTenant(ctx, "t1", "trial"); err != nil {
 		t.Fatal(err)
 	}
 	tenant := db.WithTenant("t1")
@@ -253,18 +253,18 @@ func TestDB_GroupLimits(t *testing.T) {
 	if got := res.Value(0, "n").(int64); got != int64(stored) {
 		t.Errorf("rows after limit = %d, want %d acknowledged", got, stored)
 	}
-	checks, err := db.Check(ctx, "t1")
+	checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{Tenants: []string{"t1"}})
 	if err != nil || !checks[0].OK {
 		t.Errorf("integrity after limit: %+v %v", checks, err)
 	}
 	// Raising the limit lets writes through again.
-	if err := db.SetGroupLimits(ctx, cinch.Group{Name: "trial", MaxDBBytes: 64 << 20}); err != nil {
+	if _, err := db.Groups().SetLimits(ctx, cinch.Group{Name: "trial", MaxDBBytes: 64 << 20}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tenant.Insert(ctx, "orders", cinch.Record{"note": "after"}); err != nil {
 		t.Errorf("insert after raising the limit: %v", err)
 	}
-	groups, err := db.Groups(ctx)
+	groups, err := db.Groups().List(ctx)
 	if err != nil || len(groups) != 1 || groups[0].MaxDBBytes != 64<<20 {
 		t.Errorf("groups = %+v %v", groups, err)
 	}

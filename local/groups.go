@@ -41,9 +41,18 @@ func (b *branch) group(ctx context.Context, name string) (cinch.Group, error) {
 	return cinch.Group{Name: name, MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))}, nil
 }
 
-// Groups lists the tenant groups of the handle's branch.
-func (d *DB) Groups(ctx context.Context) ([]cinch.Group, error) {
-	b, err := d.branch(ctx)
+// groups is the handle's cinch.GroupService: the tenant groups of its
+// branch.
+type groups struct{ d *DB }
+
+var _ cinch.GroupService = groups{}
+
+// Groups manages the tenant groups of the handle's branch.
+func (d *DB) Groups() cinch.GroupService { return groups{d} }
+
+// List lists the tenant groups of the handle's branch.
+func (s groups) List(ctx context.Context) ([]cinch.Group, error) {
+	b, err := s.d.branch(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -58,47 +67,63 @@ func (d *DB) Groups(ctx context.Context) ([]cinch.Group, error) {
 	return out, nil
 }
 
-// CreateGroup creates a group with limits.
-func (d *DB) CreateGroup(ctx context.Context, g cinch.Group) error {
+// Info describes one group.
+func (s groups) Info(ctx context.Context, name string) (cinch.Group, error) {
+	if err := cinch.ValidateGroupName(name); err != nil {
+		return cinch.Group{}, err
+	}
+	b, err := s.d.branch(ctx)
+	if err != nil {
+		return cinch.Group{}, err
+	}
+	return b.group(ctx, name)
+}
+
+// Create creates a group with limits.
+func (s groups) Create(ctx context.Context, g cinch.Group) (cinch.Group, error) {
 	if err := cinch.ValidateGroupName(g.Name); err != nil {
-		return err
+		return cinch.Group{}, err
 	}
 	if err := validateLimits(g); err != nil {
-		return err
+		return cinch.Group{}, err
 	}
-	b, err := d.branch(ctx)
+	b, err := s.d.branch(ctx)
 	if err != nil {
-		return err
+		return cinch.Group{}, err
 	}
 	if _, err := b.group(ctx, g.Name); err == nil {
-		return cinch.Exists(cinch.ErrGroupExists, "group", g.Name)
+		return cinch.Group{}, cinch.Exists(cinch.ErrGroupExists, "group", g.Name)
 	}
 	_, err = b.reg.exec(ctx, "INSERT INTO groups (name, max_db_bytes, max_concurrent) VALUES (?, ?, ?)", g.Name, g.MaxDBBytes, g.MaxConcurrent)
-	return err
+	if err != nil {
+		return cinch.Group{}, err
+	}
+	return g, nil
 }
 
-// SetGroupLimits changes a group's limits; open tenants pick them up at
-// once (in every process, through the generation counter).
-func (d *DB) SetGroupLimits(ctx context.Context, g cinch.Group) error {
+// SetLimits changes a group's limits; open tenants pick them up at once
+// (in every process, through the generation counter).
+func (s groups) SetLimits(ctx context.Context, g cinch.Group) (cinch.Group, error) {
 	if err := validateLimits(g); err != nil {
-		return err
+		return cinch.Group{}, err
 	}
-	b, err := d.branch(ctx)
+	b, err := s.d.branch(ctx)
 	if err != nil {
-		return err
+		return cinch.Group{}, err
 	}
 	if _, err := b.group(ctx, g.Name); err != nil {
-		return err
+		return cinch.Group{}, err
 	}
 	if _, err := b.reg.exec(ctx, "UPDATE groups SET max_db_bytes = ?, max_concurrent = ? WHERE name = ?", g.MaxDBBytes, g.MaxConcurrent, g.Name); err != nil {
-		return err
+		return cinch.Group{}, err
 	}
-	d.p.pool.forgetAll()
-	return nil
+	s.d.p.pool.forgetAll()
+	return g, nil
 }
 
-// SetTenantGroup puts a tenant in a group ("" removes it from its group).
-func (d *DB) SetTenantGroup(ctx context.Context, tenant, group string) error {
+// SetTenant puts a tenant in a group ("" removes it from its group).
+func (s groups) SetTenant(ctx context.Context, tenant, group string) error {
+	d := s.d
 	if err := cinch.ValidateTenantName(tenant); err != nil {
 		return err
 	}

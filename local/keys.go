@@ -348,3 +348,13 @@ func (ks *KeyStore) Verify(ctx context.Context, secret string) (Key, error) {
 	}
 	return k, nil
 }
+
+// Authenticate is Verify for a server (server.KeyStore): the key's id and
+// what it may reach.
+func (ks *KeyStore) Authenticate(ctx context.Context, secret string) (cinch.APIKey, error) {
+	k, err := ks.Verify(ctx, secret)
+	if err != nil {
+		return cinch.APIKey{}, err
+	}
+	return cinch.APIKey{ID: k.ID, Database: k.Database, Branch: k.Branch, Tenant: k.Tenant, ReadOnly: k.ReadOnly}, nil
+}

@@ -132,7 +132,7 @@ func TestQueryAll_DriverPanicIsAnError(t *testing.T) {
 	var results []cinch.TenantResult
 	err := noPanic(t, "QueryAll", func() error {
 		var err error
-		results, err = f.db.QueryAll(ctx, cinch.FanOutOptions{}, nil, `SELECT 1 AS "`+hugeName+`"`)
+		results, err = f.db.Fleet().Query(ctx, cinch.FanOutOptions{}, `SELECT 1 AS "`+hugeName+`"`)
 		return err
 	})
 	if err != nil {
@@ -146,7 +146,7 @@ func TestQueryAll_DriverPanicIsAnError(t *testing.T) {
 			t.Errorf("%s: %.300v, want ErrInvalidInput", r.Tenant, r.Err)
 		}
 	}
-	results, err = f.db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT count(*) AS n FROM users")
+	results, err = f.db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT count(*) AS n FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}

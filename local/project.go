@@ -564,15 +564,14 @@ func (p *Project) Connect(target cinch.Target) (*DB, error) {
 	return &DB{p: p, target: target}, nil
 }
 
-// TenantCheck is the result of checking one tenant.
-type TenantCheck struct {
-	Tenant        string   `json:"tenant"`
-	State         string   `json:"state"`
-	SchemaVersion int      `json:"schema_version"`
-	BranchVersion int      `json:"branch_version"`
-	Drift         bool     `json:"drift"`
-	Integrity     []string `json:"integrity"` // ["ok"] when healthy
-	OK            bool     `json:"ok"`
+// Handle is Connect for code that works on any cinch.DB (a server): a
+// handle on target that opens encrypted tenants with key ("" for none).
+func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
+	d, err := p.Connect(target)
+	if err != nil {
+		return nil, err
+	}
+	return d.WithKey(key), nil
 }
 
 // forgetBranch drops one branch's cached state (branch delete).

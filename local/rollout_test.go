@@ -288,7 +288,7 @@ func TestRecovery_Apply(t *testing.T) {
 	t.Run("check converges", func(t *testing.T) {
 		dir := setup(t)
 		db := engConnect(t, engOpenProject(t, dir, local.Config{}), "main")
-		checks, err := db.Check(ctx)
+		checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -441,7 +441,7 @@ func TestRecovery_Prepare(t *testing.T) {
 		if engFileExists(rolloutJournalPath(dir)) {
 			t.Errorf("journal.json left behind")
 		}
-		checks, err := db.Check(ctx)
+		checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -308,7 +308,7 @@ func TestQuery_NULByte(t *testing.T) {
 	refused("SQLDB Exec with args", err)
 	_, err = sdb.QueryContext(ctx, "SELECT name FROM users\x00 WHERE 0")
 	refused("SQLDB Query", err)
-	results, err := f.db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT name FROM users\x00 WHERE 0")
+	results, err := f.db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT name FROM users\x00 WHERE 0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gofrs/flock"
+
+	"github.com/cinchdb/cinch"
 )
 
 // Issue 10, item 5.2: staging and trash folders a killed create or delete
@@ -42,7 +44,7 @@ func TestSweep_RemovesStagingLeftovers(t *testing.T) {
 	if err := live.RLock(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Check(ctx); err != nil {
+	if _, err := db.Fleet().Check(ctx, cinch.FleetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, dir := range leftovers[:3] {
@@ -52,7 +54,7 @@ func TestSweep_RemovesStagingLeftovers(t *testing.T) {
 	}
 	live.Unlock()
 
-	checks, err := db.Check(ctx)
+	checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func BenchmarkPointReads(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := server.New(p, server.Config{RatePerKey: -1})
+	srv := server.New(p, p.KeyStore(), server.Config{RatePerKey: -1})
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()

@@ -199,14 +199,23 @@ func DecodeQueryRequest(data []byte) (QueryRequest, error) {
 	if q.Limit < 0 {
 		return QueryRequest{}, invalid("limit must be 0 (the server's maximum) or positive, not %d", q.Limit)
 	}
-	for i, p := range q.Params {
-		v, err := scalar(p)
-		if err != nil {
-			return QueryRequest{}, invalid("params[%d]: %v", i, err)
-		}
-		q.Params[i] = v
+	if err := scalarParams(q.Params); err != nil {
+		return QueryRequest{}, err
 	}
 	return q, nil
+}
+
+// scalarParams checks query params in place: scalars only, numbers become
+// int64 or float64.
+func scalarParams(params []any) error {
+	for i, p := range params {
+		v, err := scalar(p)
+		if err != nil {
+			return invalid("params[%d]: %v", i, err)
+		}
+		params[i] = v
+	}
+	return nil
 }
 
 // DecodeRows decodes a row body: one object (many=false) or an array of

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/cinchdb/cinch/local"
+	"github.com/cinchdb/cinch"
 )
 
 // metrics are one server's Prometheus collectors, on a registry of its own
@@ -21,7 +21,7 @@ type metrics struct {
 	handler  http.Handler
 }
 
-func newMetrics(p *local.Project) *metrics {
+func newMetrics(e Engine) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -38,8 +38,8 @@ func newMetrics(p *local.Project) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cinch_open_tenant_handles",
 			Help: "Tenant handles (open SQLite files with their connections) in this process.",
-		}, func() float64 { return float64(p.OpenTenantHandles()) }),
-		&engineCollector{p: p},
+		}, func() float64 { return float64(e.OpenTenantHandles()) }),
+		&engineCollector{e: e},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -53,8 +53,8 @@ func (m *metrics) observe(route string, status int, d time.Duration) {
 }
 
 // engineCollector reads tenants per branch and rollouts in progress from
-// the project at scrape time.
-type engineCollector struct{ p *local.Project }
+// the engine at scrape time.
+type engineCollector struct{ e Engine }
 
 var (
 	tenantsDesc = prometheus.NewDesc("cinch_tenants", "Registered tenants per branch.",
@@ -72,19 +72,23 @@ func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dbs, err := c.p.Databases(ctx)
+	dbs, err := c.e.Databases(ctx)
 	if err != nil {
 		return
 	}
 	for _, db := range dbs {
-		branches, err := c.p.Branches(ctx, db.Name)
+		h, err := c.e.Handle(cinch.Target{Database: db.Name}, "")
+		if err != nil {
+			continue
+		}
+		branches, err := h.Branches().List(ctx)
 		if err != nil {
 			continue
 		}
 		for _, b := range branches {
 			ch <- prometheus.MustNewConstMetric(tenantsDesc, prometheus.GaugeValue, float64(b.Tenants), db.Name, b.Name)
 			v := 0.0
-			if c.p.RolloutInProgress(db.Name, b.Name) {
+			if c.e.RolloutInProgress(db.Name, b.Name) {
 				v = 1
 			}
 			ch <- prometheus.MustNewConstMetric(rolloutDesc, prometheus.GaugeValue, v, db.Name, b.Name)

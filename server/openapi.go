@@ -43,8 +43,13 @@ func (s *Server) openAPI() map[string]any {
 			})
 		}
 		for _, q := range rt.query {
-			params = append(params, map[string]any{"name": q, "in": "query", "required": false,
-				"description": q + " name (SPEC §3)", "schema": map[string]any{"type": "string"}})
+			p := map[string]any{"name": q.name, "in": "query", "required": q.required,
+				"description": q.desc, "schema": map[string]any{"type": "string"}}
+			if q.list {
+				p["schema"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
+				p["style"], p["explode"] = "form", true
+			}
+			params = append(params, p)
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -152,7 +157,7 @@ func errorStatuses(rt route) []int {
 	if handled {
 		out = append(out, http.StatusRequestTimeout)
 	}
-	if rt.write || rt.op == "query" || rt.op == "mergeBranch" {
+	if rt.write || rt.op == "query" || rt.op == "mergeBranch" || rt.op == "checkTenants" {
 		out = append(out, http.StatusConflict)
 	}
 	if rt.body != nil {
@@ -200,6 +205,8 @@ var tagDescriptions = map[string]string{
 	"columns":  "Columns of a table.",
 	"views":    "Views of the branch schema.",
 	"indexes":  "Indexes of the branch schema.",
+	"fleet":    "Many tenants of a branch at once: fan-out query, stats, check, vacuum, analyze, archive.",
+	"groups":   "Tenant groups and their limits.",
 }
 
 // opDescriptions add to an operation's description what the server
@@ -215,12 +222,23 @@ var opDescriptions = map[string]string{
 	"getBranch":   "For a key limited to one tenant the tenant count is left out.",
 	"createTenant": "With encrypt: true the tenant is encrypted under the key in the " + cinch.TenantKeyHeader +
 		" header, which every later request on it must send; cinch never stores it.",
+	"fanOutQuery": "The statement runs read-only on every served tenant of the branch (or the tenants named, or a group's), in parallel; " +
+		"a statement that writes fails on each tenant with read_only. The answer lists every tenant in order, each with its rows or its own error. " +
+		"It is bounded like a query: each tenant returns at most limit rows (at most --max-rows), and all tenants together at most --max-rows rows " +
+		"and --max-result-bytes of values (total_rows and total_bytes lower these); a tenant whose rows were cut says truncated. " +
+		"An unknown tenant or group fails the whole request (404).",
+	"checkTenants":  "Catches each tenant up to the branch's schema (as opening it would) and runs PRAGMA integrity_check; a read-only key may run it.",
+	"archiveTenant": "An archived tenant is not served (409 tenant_archived) and fan-out skips it.",
+	"restoreTenant": "A corrupt archive is refused (400) and the tenant stays archived.",
 }
 
 func tagOf(path string) string {
+	if strings.Contains(path, "/fleet/") {
+		return "fleet"
+	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i := len(segs) - 1; i >= 0; i-- {
-		if s := segs[i]; !strings.HasPrefix(s, "{") && s != "v1" && s != "delete" && s != "copy" && s != "merge" && s != "query" {
+		if s := segs[i]; !strings.HasPrefix(s, "{") && !slices.Contains(verbSegments, s) {
 			if s == "openapi.json" || s == "health" || s == "metrics" {
 				return "service"
 			}
@@ -229,6 +247,10 @@ func tagOf(path string) string {
 	}
 	return "service"
 }
+
+// verbSegments are path segments that name an action or a part of a
+// resource, not a resource: the tag is the resource before them.
+var verbSegments = []string{"v1", "delete", "copy", "merge", "query", "archive", "restore", "group"}
 
 func paramDescription(n string) string {
 	switch n {
@@ -391,15 +413,38 @@ var fieldDocs = map[string]fieldDoc{
 	}, set: map[string]any{"description": "each row's values in column order"}},
 	"QueryResult.rows_affected": {set: map[string]any{"description": "rows a write changed (0 for reads)"}},
 	"QueryResult.truncated":     {set: map[string]any{"description": "true when --max-rows, --max-result-bytes or limit cut the rows short"}},
-	"ErrorDetail.code":          {set: map[string]any{"description": "stable error code; each has one HTTP status"}},
-	"ErrorDetail.details":       {set: map[string]any{"description": "more about some errors (a refused merge's plan)"}},
-	"Change.details":            {set: map[string]any{"description": "type-specific details of the change"}},
+	"FanOutRequest.sql":         {set: map[string]any{"minLength": 1, "description": "one read-only SQL statement (SPEC §5)"}},
+	"FanOutRequest.params": {schema: func(g *schemaGen) map[string]any {
+		return map[string]any{"type": "array", "items": g.sqlValue()}
+	}, set: map[string]any{"description": "values for the ? placeholders, in order: scalars only"}},
+	"FanOutRequest.tenants":     {set: map[string]any{"description": "only these tenants (all must exist; archived ones answer with an error); none: every served tenant"}},
+	"FanOutRequest.group":       {set: map[string]any{"description": "only the tenants of this group"}},
+	"FanOutRequest.limit":       {set: map[string]any{"minimum": 0, "description": "most rows per tenant; 0 or absent means the server's --max-rows, which also caps larger values"}},
+	"FanOutRequest.total_rows":  {set: map[string]any{"minimum": 0, "description": "most rows of all tenants together; 0 or absent means --max-rows, which also caps larger values"}},
+	"FanOutRequest.total_bytes": {set: map[string]any{"minimum": 0, "description": "most bytes of values of all tenants together; 0 or absent means --max-result-bytes, which also caps larger values"}},
+	"TenantQueryResult.columns": {set: map[string]any{"description": "column names, in order (not with error)"}},
+	"TenantQueryResult.rows": {schema: func(g *schemaGen) map[string]any {
+		return map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": g.sqlValue()}}
+	}, set: map[string]any{"description": "each row's values in column order (not with error)"}},
+	"TenantQueryResult.truncated":       {set: map[string]any{"description": "true when a limit cut this tenant's rows short (not with error)"}},
+	"TenantQueryResult.error":           {set: map[string]any{"description": "this tenant's error; the other tenants' answers stand"}},
+	"TenantSelection.tenants":           {set: map[string]any{"description": "the tenants (all must exist); none: every served tenant (check: every tenant)"}},
+	"TenantGroupRequest.group":          {set: map[string]any{"description": "the group, or \"\" to take the tenant out of its group"}},
+	"GroupLimits.max_db_bytes":          {set: map[string]any{"minimum": 0, "description": "largest database a tenant of the group may grow to, in bytes (at least 65536); 0 or absent: no limit"}},
+	"GroupLimits.max_concurrent":        {set: map[string]any{"minimum": 0, "description": "queries at once on one tenant of the group; 0 or absent: no limit"}},
+	"GroupCreateRequest.max_db_bytes":   {set: map[string]any{"minimum": 0, "description": "largest database a tenant of the group may grow to, in bytes (at least 65536); 0 or absent: no limit"}},
+	"GroupCreateRequest.max_concurrent": {set: map[string]any{"minimum": 0, "description": "queries at once on one tenant of the group; 0 or absent: no limit"}},
+	"ErrorDetail.code":                  {set: map[string]any{"description": "stable error code; each has one HTTP status"}},
+	"ErrorDetail.details":               {set: map[string]any{"description": "more about some errors (a refused merge's plan)"}},
+	"Change.details":                    {set: map[string]any{"description": "type-specific details of the change"}},
 }
 
 // schemaDocs are set on a whole object schema, keyed by type name.
 var schemaDocs = map[string]map[string]any{
 	"ColumnPatchRequest": {"minProperties": 1, "description": "Either name (rename) or nullable with an optional fill_value, not both."},
 	"MergeRequest":       {"description": "Every field is optional: {} merges into main."},
+	"TenantQueryResult":  {"description": "One tenant's answer to a fan-out query: columns, rows and truncated, or error."},
+	"TenantSelection":    {"description": "Every field is optional: {} covers every served tenant of the branch."},
 }
 
 func (g *schemaGen) object(t reflect.Type) map[string]any {
@@ -415,6 +460,24 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			// An embedded struct's fields are the object's own in JSON,
+			// unless the outer type has a field of the same name.
+			inner := g.object(f.Type)
+			for n, p := range inner["properties"].(map[string]any) {
+				if !hasJSONField(t, n) {
+					props[n] = p
+				}
+			}
+			if req, ok := inner["required"].([]string); ok {
+				for _, n := range req {
+					if !hasJSONField(t, n) {
+						required = append(required, n)
+					}
+				}
+			}
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
@@ -434,7 +497,7 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 			}
 		}
 		props[name] = prop
-		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer && !doc.optional {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") && f.Type.Kind() != reflect.Pointer && !doc.optional {
 			required = append(required, name)
 		}
 	}
@@ -446,4 +509,23 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		obj[k] = v
 	}
 	return obj
+}
+
+// hasJSONField reports whether struct t has a field of its own (not
+// embedded) whose JSON name is name.
+func hasJSONField(t reflect.Type, name string) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			continue
+		}
+		n, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if n == "" {
+			n = f.Name
+		}
+		if n == name {
+			return true
+		}
+	}
+	return false
 }

@@ -13,7 +13,6 @@ import (
 	"unicode"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 // access says what a key must be allowed to reach for a route.
@@ -53,8 +52,15 @@ type route struct {
 	body    any  // request body type, nil for none
 	resp    any  // response body type, nil for none (204)
 	status  int  // success status
-	query   []string
+	query   []param
 	handle  func(c *call) (any, error)
+}
+
+// param is a query parameter of a route.
+type param struct {
+	name, desc string
+	required   bool
+	list       bool // may be repeated: ?tenant=a&tenant=b
 }
 
 const (
@@ -65,7 +71,7 @@ const (
 
 // routeTable is every route the server has, SPEC §7 first, then the
 // routes that complete cinch.DB for the client (views, indexes, column
-// changes, copies, renames, branch info and delete).
+// changes, copies, renames, branch info and delete, fleet and groups).
 func routeTable() []route {
 	return []route{
 		{method: "GET", path: "/v1/health", op: "health", summary: "Liveness check (no key needed)",
@@ -143,11 +149,41 @@ func routeTable() []route {
 			access: branchAdmin, write: true, resp: cinch.Change{}, status: 200, handle: dropView},
 
 		{method: "GET", path: branchPath + "/indexes", op: "listIndexes", summary: "List indexes (of one table with ?table=)",
-			access: branchRead, resp: []cinch.IndexInfo{}, status: 200, query: []string{"table"}, handle: listIndexes},
+			access: branchRead, resp: []cinch.IndexInfo{}, status: 200, query: []param{{name: "table", desc: "table name (SPEC §3)"}}, handle: listIndexes},
 		{method: "POST", path: branchPath + "/indexes", op: "createIndex", summary: "Create an index",
 			access: branchAdmin, write: true, body: IndexCreateRequest{}, resp: cinch.Change{}, status: 201, handle: createIndex},
 		{method: "DELETE", path: branchPath + "/indexes/{index}", op: "dropIndex", summary: "Drop an index",
 			access: branchAdmin, write: true, resp: cinch.Change{}, status: 200, handle: dropIndex},
+
+		{method: "POST", path: branchPath + "/fleet/query", op: "fanOutQuery", summary: "Run one read-only statement on many tenants at once",
+			access: branchAdmin, body: FanOutRequest{}, resp: []TenantQueryResult{}, status: 200, handle: fanOutQuery},
+		{method: "GET", path: branchPath + "/fleet/stats", op: "listTenantStats", summary: "Tenant metrics: size, tables, rows, last write, schema version",
+			access: branchAdmin, resp: []cinch.TenantStats{}, status: 200, handle: tenantStats,
+			query: []param{{name: "tenant", desc: "only these tenants (repeat it); none: every served tenant", list: true}}},
+		{method: "POST", path: branchPath + "/fleet/check", op: "checkTenants", summary: "Bring tenants to the branch's schema and check their integrity",
+			access: branchAdmin, body: TenantSelection{}, resp: []cinch.TenantCheck{}, status: 200, handle: checkTenants},
+		{method: "POST", path: branchPath + "/fleet/vacuum", op: "vacuumTenants", summary: "Rebuild tenant files to reclaim free space (VACUUM)",
+			access: branchAdmin, write: true, body: TenantSelection{}, resp: []cinch.MaintenanceResult{}, status: 200, handle: maintenance(cinch.FleetService.Vacuum)},
+		{method: "POST", path: branchPath + "/fleet/analyze", op: "analyzeTenants", summary: "Refresh tenants' query planner statistics (ANALYZE)",
+			access: branchAdmin, write: true, body: TenantSelection{}, resp: []cinch.MaintenanceResult{}, status: 200, handle: maintenance(cinch.FleetService.Analyze)},
+		{method: "GET", path: branchPath + "/fleet/inactive", op: "inactiveTenants", summary: "Served tenants last written before a time",
+			access: branchAdmin, resp: []cinch.TenantInfo{}, status: 200, handle: inactiveTenants,
+			query: []param{{name: "since", desc: "an RFC 3339 time, e.g. 2025-01-31T00:00:00Z", required: true}}},
+		{method: "POST", path: tenantPath + "/archive", op: "archiveTenant", summary: "Move a tenant out of the serving set into a compressed archive (not main)",
+			access: branchAdmin, write: true, status: 204, handle: archiveTenant},
+		{method: "POST", path: tenantPath + "/restore", op: "restoreTenant", summary: "Bring an archived tenant back, with the schema changes made meanwhile",
+			access: branchAdmin, write: true, status: 204, handle: restoreTenant},
+
+		{method: "GET", path: branchPath + "/groups", op: "listGroups", summary: "List the tenant groups and their limits",
+			access: branchAdmin, resp: []cinch.Group{}, status: 200, handle: listGroups},
+		{method: "POST", path: branchPath + "/groups", op: "createGroup", summary: "Create a tenant group with limits",
+			access: branchAdmin, write: true, body: GroupCreateRequest{}, resp: cinch.Group{}, status: 201, handle: createGroup},
+		{method: "GET", path: branchPath + "/groups/{group}", op: "getGroup", summary: "Describe a tenant group",
+			access: branchAdmin, resp: cinch.Group{}, status: 200, handle: getGroup},
+		{method: "PUT", path: branchPath + "/groups/{group}", op: "setGroupLimits", summary: "Replace a group's limits (open tenants pick them up at once)",
+			access: branchAdmin, write: true, body: GroupLimits{}, resp: cinch.Group{}, status: 200, handle: setGroupLimits},
+		{method: "PUT", path: tenantPath + "/group", op: "setTenantGroup", summary: "Put a tenant in a group, or in none with \"\"",
+			access: branchAdmin, write: true, body: TenantGroupRequest{}, status: 204, handle: setTenantGroup},
 	}
 }
 
@@ -156,7 +192,7 @@ type call struct {
 	s     *Server
 	r     *http.Request
 	ctx   context.Context
-	key   local.Key
+	key   cinch.APIKey
 	body  []byte
 	db    string
 	br    string
@@ -166,14 +202,10 @@ type call struct {
 
 func (c *call) val(name string) string { return c.r.PathValue(name) }
 
-// conn returns a handle on the call's tenant (main for branch routes).
-func (c *call) conn() (*local.DB, error) {
-	d, err := c.s.p.Connect(cinch.Target{Database: c.db, Branch: c.br, Tenant: c.tn})
-	if err != nil {
-		return nil, err
-	}
-	// An encrypted tenant's key, for this request only.
-	return d.WithKey(c.r.Header.Get(cinch.TenantKeyHeader)), nil
+// conn returns a handle on the call's tenant (main for branch routes),
+// with an encrypted tenant's key for this request only.
+func (c *call) conn() (cinch.DB, error) {
+	return c.s.e.Handle(cinch.Target{Database: c.db, Branch: c.br, Tenant: c.tn}, c.r.Header.Get(cinch.TenantKeyHeader))
 }
 
 func (c *call) decode(v any) error { return decodeStrict(c.body, v) }
@@ -207,6 +239,8 @@ func validatePathValue(name, v string) error {
 		return cinch.ValidateIdentifier(cinch.KindView, v)
 	case "index":
 		return cinch.ValidateIdentifier(cinch.KindIndex, v)
+	case "group":
+		return cinch.ValidateGroupName(v)
 	case "id":
 		if v == "" || len(v) > 255 || strings.ContainsFunc(v, unicode.IsControl) {
 			return invalid("invalid row id %q: must be 1-255 characters without control characters", v)
@@ -216,13 +250,13 @@ func validatePathValue(name, v string) error {
 	return fmt.Errorf("%w: unknown path wildcard %q", cinch.ErrInternal, name)
 }
 
-func forbidden(k local.Key, what string) error {
+func forbidden(k cinch.APIKey, what string) error {
 	return &cinch.Error{Err: cinch.ErrForbidden, Message: fmt.Sprintf("API key %s may not %s", k.ID, what),
 		Hint: "use a key whose scope covers it (cinch key create)"}
 }
 
 // scopeText describes a key's limits for error messages.
-func scopeText(k local.Key) string {
+func scopeText(k cinch.APIKey) string {
 	var parts []string
 	if k.Database != "" {
 		parts = append(parts, "database "+k.Database)
@@ -239,7 +273,7 @@ func scopeText(k local.Key) string {
 // checkScope decides 403: whether key k may reach db/branch/tenant at the
 // access level of a route. It compares names only, so a key never learns
 // whether something outside its scope exists.
-func checkScope(k local.Key, a access, db, branch, tenantName string) error {
+func checkScope(k cinch.APIKey, a access, db, branch, tenantName string) error {
 	switch a {
 	case public:
 		return nil

@@ -1,6 +1,7 @@
-// Package server is cinch's HTTP API (SPEC §7) on top of the local engine:
-// JSON under /v1, API keys from the project's key store (Authorization:
-// Bearer), scoped to a database, branch or tenant and optionally read-only,
+// Package server is cinch's HTTP API (SPEC §7) on top of an Engine (the
+// local engine, *local.Project): JSON under /v1, API keys from a KeyStore
+// (Authorization: Bearer), scoped to a database, branch or tenant and
+// optionally read-only,
 // errors as {"error": {"code", "message"}} with the status from one table
 // (Status), limits on body size, query time, rows and request rate, slog
 // request logs, Prometheus metrics on /metrics and an OpenAPI 3 document on
@@ -22,7 +23,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 // Defaults for Config.
@@ -95,13 +95,39 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Server serves one project over HTTP. It does not own the project: the
+// Engine is what a Server serves: handles on tenants, and what its metrics
+// read. *local.Project is one.
+type Engine interface {
+	// Handle returns a handle on target that opens encrypted tenants with
+	// key (the request's cinch.TenantKeyHeader, "" for none).
+	Handle(target cinch.Target, key string) (cinch.DB, error)
+	// Databases lists the databases (metrics: tenants per branch).
+	Databases(ctx context.Context) ([]cinch.DatabaseInfo, error)
+	// RolloutInProgress reports whether a branch has a multi-step
+	// operation in flight (metrics).
+	RolloutInProgress(database, branch string) bool
+	// OpenTenantHandles is the number of tenant handles open (metrics).
+	OpenTenantHandles() int
+}
+
+// KeyStore authenticates the API keys of requests. *local.KeyStore is one
+// (local.Project.KeyStore).
+type KeyStore interface {
+	// Authenticate returns the key whose secret is given: its id and what
+	// it may reach. Unknown, wrong, expired and revoked keys fail with an
+	// error wrapping cinch.ErrUnauthorized.
+	Authenticate(ctx context.Context, secret string) (cinch.APIKey, error)
+	// Close releases the store; the server calls it when it shuts down.
+	Close() error
+}
+
+// Server serves one Engine over HTTP. It does not own the engine: the
 // caller closes it after Serve or Shutdown returns.
 type Server struct {
-	p       *local.Project
+	e       Engine
 	cfg     Config
 	log     *slog.Logger
-	keys    *local.KeyStore
+	keys    KeyStore
 	mux     *http.ServeMux
 	handler http.Handler
 	metrics *metrics
@@ -117,12 +143,17 @@ type Server struct {
 	srv   *http.Server
 }
 
-// New builds a server for p. It does no I/O.
-func New(p *local.Project, cfg Config) *Server {
+// New builds a server for e that authenticates requests with keys, which it
+// closes when it shuts down:
+//
+//	srv := server.New(project, project.KeyStore(), server.Config{})
+//
+// It does no I/O.
+func New(e Engine, keys KeyStore, cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{p: p, cfg: cfg, log: cfg.Logger, keys: p.KeyStore(), mux: http.NewServeMux(),
+	s := &Server{e: e, cfg: cfg, log: cfg.Logger, keys: keys, mux: http.NewServeMux(),
 		limiters: map[string]*rate.Limiter{}, cors: newCORSPolicy(cfg.CORSOrigins)}
-	s.metrics = newMetrics(p)
+	s.metrics = newMetrics(e)
 	s.routes = routeTable()
 	for _, rt := range s.routes {
 		pattern := rt.method + " " + rt.path
@@ -330,15 +361,15 @@ func (s *Server) allow(keyID string) bool {
 }
 
 // authenticate checks the bearer key.
-func (s *Server) authenticate(r *http.Request) (local.Key, error) {
+func (s *Server) authenticate(r *http.Request) (cinch.APIKey, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return local.Key{}, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "missing API key",
+		return cinch.APIKey{}, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "missing API key",
 			Hint: "send Authorization: Bearer <key> with a key from: cinch key create"}
 	}
 	scheme, secret, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		return local.Key{}, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "the Authorization header must be: Bearer <key>"}
+		return cinch.APIKey{}, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "the Authorization header must be: Bearer <key>"}
 	}
-	return s.keys.Verify(r.Context(), strings.TrimSpace(secret))
+	return s.keys.Authenticate(r.Context(), strings.TrimSpace(secret))
 }

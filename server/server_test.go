@@ -70,6 +70,9 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	if _, err := db.Branches().Create(ctx, "feature", ""); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.Groups().Create(ctx, cinch.Group{Name: "trial"}); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, dir: dir, p: p, clk: clk, keys: map[string]string{}}
 	mk := func(kind string, spec local.KeySpec) string {
 		_, secret, err := p.CreateKey(ctx, spec)
@@ -95,7 +98,7 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	}
 	e.keys["wrong"] = e.keys["full"][:len(e.keys["full"])-4] + "aaaa"
 	clk.Add(2 * time.Hour) // "expired" is now past its expiry
-	e.srv = server.New(p, cfg)
+	e.srv = server.New(p, p.KeyStore(), cfg)
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e
@@ -179,7 +182,7 @@ func TestStatus_CoversEveryCode(t *testing.T) {
 // samplePath fills a route pattern's wildcards with names that exist in env.
 func samplePath(pattern string) string {
 	r := strings.NewReplacer("{db}", "main", "{branch}", "main", "{source}", "feature", "{tenant}", "acme",
-		"{table}", "users", "{column}", "age", "{view}", "v_one", "{index}", "idx_one", "{id}", "r1")
+		"{table}", "users", "{column}", "age", "{view}", "v_one", "{index}", "idx_one", "{id}", "r1", "{group}", "trial")
 	return r.Replace(pattern)
 }
 
@@ -290,6 +293,16 @@ func sampleBody(op string, n int) any {
 		return map[string]any{"sql": "SELECT 2 AS two"}
 	case "createIndex":
 		return map[string]any{"name": fmt.Sprintf("ix%d", n), "table": "users", "columns": []string{"name"}}
+	case "fanOutQuery":
+		return map[string]any{"sql": "SELECT count(*) AS n FROM users"}
+	case "checkTenants", "vacuumTenants", "analyzeTenants":
+		return map[string]any{"tenants": []string{"acme"}}
+	case "createGroup":
+		return map[string]any{"name": fmt.Sprintf("g%d", n)}
+	case "setGroupLimits":
+		return map[string]any{"max_db_bytes": 0, "max_concurrent": 4}
+	case "setTenantGroup":
+		return map[string]any{"group": "trial"}
 	}
 	return nil
 }
@@ -340,7 +353,7 @@ func TestAuthMatrix(t *testing.T) {
 	}
 	n := 0
 	// Destructive routes run last within each key, so the others see the fixtures.
-	destructive := map[string]bool{"deleteTenant": true, "renameTenant": true, "deleteBranch": true, "dropTable": true, "dropColumn": true}
+	destructive := map[string]bool{"deleteTenant": true, "renameTenant": true, "deleteBranch": true, "dropTable": true, "dropColumn": true, "archiveTenant": true}
 	for _, kind := range []string{"none", "wrong", "revoked", "expired", "tenant_other", "other_db", "read_only", "tenant_acme", "full"} {
 		for pass := 0; pass < 2; pass++ {
 			for _, rt := range routes {

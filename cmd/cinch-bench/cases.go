@@ -390,7 +390,7 @@ func caseAddColumn(ctx context.Context, e *env, n int) (Result, error) {
 
 // caseFanOut: SELECT count(*) FROM users on every tenant.
 //
-// cinch: db.QueryAll (registry list, bounded parallel workers, each tenant
+// cinch: db.Fleet().Query (registry list, bounded parallel workers, each tenant
 // opened, version checked, queried, closed). Baseline: a sequential loop
 // over the same files: open with the pragmas, prepare, step, close. The
 // note gives a parallel raw loop with cinch's concurrency for comparison.
@@ -426,7 +426,7 @@ func caseFanOut(ctx context.Context, e *env) (Result, error) {
 		reps = 1
 	}
 	cn, bn, err := pair(reps, 1, func(int) error {
-		res, err := pr.db.QueryAll(ctx, cinch.FanOutOptions{}, nil, q)
+		res, err := pr.db.Fleet().Query(ctx, cinch.FanOutOptions{}, q)
 		if err != nil {
 			return err
 		}
@@ -571,7 +571,7 @@ func caseVacuum(ctx context.Context, e *env) (Result, error) {
 		paths[i] = pr.path(name)
 	}
 	cn, bn, err := pair(e.sc.bigReps, 1, func(int) error {
-		res, err := pr.db.Vacuum(ctx, nil)
+		res, err := pr.db.Fleet().Vacuum(ctx, cinch.FleetOptions{})
 		if err != nil {
 			return err
 		}

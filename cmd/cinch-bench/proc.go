@@ -47,7 +47,7 @@ func httpCase(ctx context.Context, e *env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	srv := server.New(pr.p, server.Config{RatePerKey: -1})
+	srv := server.New(pr.p, pr.p.KeyStore(), server.Config{RatePerKey: -1})
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()

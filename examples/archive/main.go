@@ -8,14 +8,14 @@
 // tenant registry, open handles and schema rollouts all know about the
 // file. The engine does it instead:
 //
-//   - (*local.DB).InactiveSince(ctx, cutoff) lists the served tenants whose
+//   - db.Fleet().InactiveSince(ctx, cutoff) lists the served tenants whose
 //     files were last written before cutoff (a lazy tenant, which has no
 //     file, counts from its creation time);
-//   - (*local.DB).Archive checkpoints the tenant, compresses its file into
+//   - db.Fleet().Archive checkpoints the tenant, compresses its file into
 //     branches/<branch>/archive/<tenant>.db.zst, marks it archived and
 //     removes the live file. An archived tenant is refused
 //     (cinch.ErrTenantArchived) and fan-out queries skip it;
-//   - (*local.DB).Restore checks the archive's integrity, applies the schema
+//   - db.Fleet().Restore checks the archive's integrity, applies the schema
 //     changes made while it was archived, and serves it again.
 //
 // CLI equivalents: cinch tenant archive NAME, cinch tenant restore NAME.
@@ -64,7 +64,7 @@ const InactiveAfter = 365 * 24 * time.Hour
 // InactiveAfter before now, and returns their names. Tenant main is never
 // archived (Archive refuses it with cinch.ErrProtected).
 func ArchiveInactiveTenants(ctx context.Context, db *local.DB, now time.Time) ([]string, error) {
-	inactive, err := db.InactiveSince(ctx, now.Add(-InactiveAfter))
+	inactive, err := db.Fleet().InactiveSince(ctx, now.Add(-InactiveAfter))
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func ArchiveInactiveTenants(ctx context.Context, db *local.DB, now time.Time) ([
 		if t.Name == cinch.DefaultTenant {
 			continue
 		}
-		if err := db.Archive(ctx, t.Name); err != nil {
+		if err := db.Fleet().Archive(ctx, t.Name); err != nil {
 			return archived, fmt.Errorf("archive %s: %w", t.Name, err)
 		}
 		archived = append(archived, t.Name)
@@ -153,7 +153,7 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 	}
 	fmt.Fprintf(out, "old_customer state: %s\n", info.State)
 	// ...and fan-out queries skip it.
-	results, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT COUNT(*) AS count FROM orders")
+	results, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT COUNT(*) AS count FROM orders")
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func runWithClock(ctx context.Context, dir string, out io.Writer, now func() tim
 	if _, err := db.Columns().Add(ctx, "users", phone); err != nil {
 		return err
 	}
-	if err := db.Restore(ctx, "old_customer"); err != nil {
+	if err := db.Fleet().Restore(ctx, "old_customer"); err != nil {
 		return err
 	}
 	old := db.SwitchTenant("old_customer")

@@ -131,7 +131,7 @@ func TestThreshold(t *testing.T) {
 	}
 	setTime(t, wal, now.AddDate(0, 0, -1))
 
-	inactive, err := db.InactiveSince(ctx, now.Add(-InactiveAfter))
+	inactive, err := db.Fleet().InactiveSince(ctx, now.Add(-InactiveAfter))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestThreshold(t *testing.T) {
 		}
 	}
 	// Archived tenants are no longer candidates.
-	inactive, err = db.InactiveSince(ctx, now.Add(-InactiveAfter))
+	inactive, err = db.Fleet().InactiveSince(ctx, now.Add(-InactiveAfter))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestArchivedTenantIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.Archive(ctx, "gone"); err != nil {
+	if err := db.Fleet().Archive(ctx, "gone"); err != nil {
 		t.Fatal(err)
 	}
 	gone := db.SwitchTenant("gone")
@@ -191,34 +191,34 @@ func TestArchivedTenantIsRefused(t *testing.T) {
 	if _, err := gone.Insert(ctx, "users", cinch.Record{"name": "x"}); !errors.Is(err, cinch.ErrTenantArchived) {
 		t.Errorf("insert: got %v, want ErrTenantArchived", err)
 	}
-	if err := db.Archive(ctx, "gone"); !errors.Is(err, cinch.ErrTenantArchived) {
+	if err := db.Fleet().Archive(ctx, "gone"); !errors.Is(err, cinch.ErrTenantArchived) {
 		t.Errorf("second archive: got %v, want ErrTenantArchived", err)
 	}
-	if err := db.Archive(ctx, cinch.DefaultTenant); !errors.Is(err, cinch.ErrProtected) {
+	if err := db.Fleet().Archive(ctx, cinch.DefaultTenant); !errors.Is(err, cinch.ErrProtected) {
 		t.Errorf("archive main: got %v, want ErrProtected", err)
 	}
-	if err := db.Restore(ctx, "here"); !errors.Is(err, cinch.ErrInvalidInput) {
+	if err := db.Fleet().Restore(ctx, "here"); !errors.Is(err, cinch.ErrInvalidInput) {
 		t.Errorf("restore of a served tenant: got %v, want ErrInvalidInput", err)
 	}
-	// QueryAll over all tenants skips it; naming it reports it per tenant.
-	all, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT COUNT(*) AS n FROM users")
+	// Fleet().Query over all tenants skips it; naming it reports it per tenant.
+	all, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT COUNT(*) AS n FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range all {
 		if r.Tenant == "gone" {
-			t.Errorf("QueryAll reached archived tenant: %+v", r)
+			t.Errorf("Fleet().Query reached archived tenant: %+v", r)
 		}
 	}
 	if len(all) != 2 {
-		t.Errorf("QueryAll answered %d tenants, want 2 (here, main)", len(all))
+		t.Errorf("Fleet().Query answered %d tenants, want 2 (here, main)", len(all))
 	}
-	named, err := db.QueryAll(ctx, cinch.FanOutOptions{Tenants: []string{"gone", "here"}}, nil, "SELECT COUNT(*) AS n FROM users")
+	named, err := db.Fleet().Query(ctx, cinch.FanOutOptions{Tenants: []string{"gone", "here"}}, "SELECT COUNT(*) AS n FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(named) != 2 || !errors.Is(named[0].Err, cinch.ErrTenantArchived) || named[1].Err != nil {
-		t.Errorf("QueryAll naming gone, here: %+v", named)
+		t.Errorf("Fleet().Query naming gone, here: %+v", named)
 	}
 }
 
@@ -231,10 +231,10 @@ func TestRestoreLazyArchived(t *testing.T) {
 	if _, err := db.Tenants().Create(ctx, "sleeper", cinch.TenantCreateOptions{Lazy: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Archive(ctx, "sleeper"); err != nil {
+	if err := db.Fleet().Archive(ctx, "sleeper"); err != nil {
 		t.Fatal(err)
 	}
-	restoreErr := db.Restore(ctx, "sleeper")
+	restoreErr := db.Fleet().Restore(ctx, "sleeper")
 	info, err := db.Tenants().Info(ctx, "sleeper")
 	if err != nil {
 		t.Fatal(err)

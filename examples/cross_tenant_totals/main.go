@@ -1,7 +1,7 @@
 // Command cross_tenant_totals is the Go version of "Common Pitfalls: 2.
 // Cross-Tenant Queries" in the multi-tenancy concept document: there are no
 // cross-tenant joins, so a total over tenants is the same query run on
-// each tenant ((*local.DB).QueryAll fans it out in parallel), combined in
+// each tenant (db.Fleet().Query fans it out in parallel), combined in
 // the application.
 //
 // CLI equivalent: cinch query "SELECT SUM(amount) AS total FROM orders" --all-tenants
@@ -41,12 +41,12 @@ func projectDir() (string, func(), error) {
 }
 
 // GetAllTenantTotals returns SUM(amount) of the orders of every tenant of
-// db's branch, from one fan-out query: QueryAll runs the statement on each
+// db's branch, from one fan-out query: Fleet().Query runs the statement on each
 // served tenant in parallel (lazy tenants answer from the schema, without
 // getting a file) and the totals are combined here. SUM over no rows is
 // NULL; COALESCE makes it 0.
 func GetAllTenantTotals(ctx context.Context, db *local.DB) (map[string]float64, error) {
-	results, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT COALESCE(SUM(amount), 0.0) AS total FROM orders")
+	results, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT COALESCE(SUM(amount), 0.0) AS total FROM orders")
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func TestGetAllTenantTotals(t *testing.T) {
 		t.Errorf("reading lazy_co created %s: %v", lazyFile, err)
 	}
 	// A failing statement is reported per tenant, with every tenant there.
-	results, err := db.QueryAll(ctx, cinch.FanOutOptions{}, nil, "SELECT no_such_column FROM orders")
+	results, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT no_such_column FROM orders")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // Maintenance" in the multi-tenancy concept document: VACUUM, ANALYZE and
 // PRAGMA integrity_check on one tenant through the ordinary query path
 // (maintain_tenant), then the same for every tenant at once with the
-// engine's fleet operations ((*local.DB).Vacuum, Analyze and Check).
+// engine's fleet operations (db.Fleet(): Vacuum, Analyze and Check).
 //
 // CLI equivalents: cinch tenant vacuum NAME|--all, cinch tenant check NAME|--all.
 //
@@ -66,7 +66,7 @@ func MaintainTenant(ctx context.Context, db cinch.DB, tenantName string) (bool, 
 type FleetReport struct {
 	Vacuum  []cinch.MaintenanceResult
 	Analyze []cinch.MaintenanceResult
-	Check   []local.TenantCheck
+	Check   []cinch.TenantCheck
 }
 
 // MaintainFleet is maintain_tenant for the whole fleet, done by the
@@ -78,13 +78,13 @@ type FleetReport struct {
 func MaintainFleet(ctx context.Context, db *local.DB) (FleetReport, error) {
 	var r FleetReport
 	var err error
-	if r.Vacuum, err = db.Vacuum(ctx, nil); err != nil {
+	if r.Vacuum, err = db.Fleet().Vacuum(ctx, cinch.FleetOptions{}); err != nil {
 		return r, err
 	}
-	if r.Analyze, err = db.Analyze(ctx, nil); err != nil {
+	if r.Analyze, err = db.Fleet().Analyze(ctx, cinch.FleetOptions{}); err != nil {
 		return r, err
 	}
-	r.Check, err = db.Check(ctx)
+	r.Check, err = db.Fleet().Check(ctx, cinch.FleetOptions{})
 	return r, err
 }
 

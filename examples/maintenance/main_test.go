@@ -78,14 +78,14 @@ func TestMaintainFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Vacuum once so both tenants start compact; then delete most of big's rows.
-	if _, err := db.Vacuum(ctx, nil); err != nil {
+	if _, err := db.Fleet().Vacuum(ctx, cinch.FleetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SwitchTenant("big").Query(ctx, "DELETE FROM events WHERE kind != ?", "k0"); err != nil {
 		t.Fatal(err)
 	}
 	var calls int
-	results, err := db.Vacuum(ctx, func(done, total int) { calls++ }, "big", "kept", "lazy_one")
+	results, err := db.Fleet().Vacuum(ctx, cinch.FleetOptions{Tenants: []string{"big", "kept", "lazy_one"}, Progress: func(done, total int) { calls++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestMaintainFleet(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tenants, "lazy_one.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lazy_one got a file: %v", err)
 	}
-	if _, err := db.Vacuum(ctx, nil, "nobody"); !errors.Is(err, cinch.ErrTenantNotFound) {
+	if _, err := db.Fleet().Vacuum(ctx, cinch.FleetOptions{Tenants: []string{"nobody"}}); !errors.Is(err, cinch.ErrTenantNotFound) {
 		t.Errorf("Vacuum(nobody): got %v, want ErrTenantNotFound", err)
 	}
 }

@@ -1,6 +1,6 @@
 // Command monitoring is the Go version of "Best Practices: 3. Monitoring"
 // in the multi-tenancy concept document: size, table count, row count and
-// last write of every tenant, from (*local.DB).Stats.
+// last write of every tenant, from db.Fleet().Stats.
 //
 // CLI equivalent: cinch tenant stats
 //
@@ -50,12 +50,12 @@ type TenantMetrics struct {
 }
 
 // GetTenantMetrics measures every served tenant of db's branch with
-// (*local.DB).Stats, the engine's form of the seed's loop: size of the db
+// db.Fleet().Stats, the engine's form of the seed's loop: size of the db
 // and WAL files, user tables and COUNT(*) rows read from each tenant's
 // file, and the last write (modification time of the db or WAL file).
 // A lazy tenant has no file, so it reports no size, tables or rows.
 func GetTenantMetrics(ctx context.Context, db *local.DB) ([]TenantMetrics, error) {
-	stats, err := db.Stats(ctx, nil)
+	stats, err := db.Fleet().Stats(ctx, cinch.FleetOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -135,7 +135,7 @@ func TestStatsMatchHandCount(t *testing.T) {
 	dir, db := openProject(t)
 	check := func(when string) {
 		t.Helper()
-		stats, err := db.Stats(ctx, nil)
+		stats, err := db.Fleet().Stats(ctx, cinch.FleetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestStatsMatchHandCount(t *testing.T) {
 	}
 
 	// Unknown tenants are an error, not an empty line.
-	if _, err := db.Stats(ctx, nil, "nobody"); !errors.Is(err, cinch.ErrTenantNotFound) {
+	if _, err := db.Fleet().Stats(ctx, cinch.FleetOptions{Tenants: []string{"nobody"}}); !errors.Is(err, cinch.ErrTenantNotFound) {
 		t.Errorf("Stats(nobody): got %v, want ErrTenantNotFound", err)
 	}
 }

@@ -1,7 +1,7 @@
 // Command regional_stats is the Go version of "Use Cases: 2. Regional
 // Isolation" in the multi-tenancy concept document: tenants are grouped by
 // region in application code, and a region's statistics come from one
-// fan-out query over its tenants ((*local.DB).QueryAll).
+// fan-out query over its tenants (db.Fleet().Query).
 //
 // CLI equivalent: cinch query "SELECT COUNT(*) AS count FROM users" --tenants customer_1,customer_2
 //
@@ -48,7 +48,7 @@ var Regions = map[string][]string{
 }
 
 // GetRegionStats counts the users of each tenant of a region with one
-// fan-out query: QueryAll runs the statement on every named tenant in
+// fan-out query: Fleet().Query runs the statement on every named tenant in
 // parallel (each on its own file: still no cross-tenant query) and returns
 // one TenantResult per tenant. An unknown tenant in the list fails the
 // whole call with cinch.ErrTenantNotFound; a failure on one tenant is in
@@ -59,7 +59,7 @@ func GetRegionStats(ctx context.Context, db *local.DB, region string) (map[strin
 		return nil, fmt.Errorf("unknown region %q", region)
 	}
 	// Name the column (AS count) so the row has a "count" key.
-	results, err := db.QueryAll(ctx, cinch.FanOutOptions{Tenants: tenants}, nil, "SELECT COUNT(*) AS count FROM users")
+	results, err := db.Fleet().Query(ctx, cinch.FanOutOptions{Tenants: tenants}, "SELECT COUNT(*) AS count FROM users")
 	if err != nil {
 		return nil, err
 	}

@@ -67,15 +67,15 @@ func TestGetRegionStats(t *testing.T) {
 	if _, err := GetRegionStats(ctx, db, "nowhere"); !errors.Is(err, cinch.ErrTenantNotFound) {
 		t.Errorf("region with an unknown tenant: got %v, want ErrTenantNotFound", err)
 	}
-	// The fan-out is read-only: a write through QueryAll is refused on
+	// The fan-out is read-only: a write through Fleet().Query is refused on
 	// every tenant and changes nothing.
-	results, err := db.QueryAll(ctx, cinch.FanOutOptions{Tenants: Regions["us-east"]}, nil, "DELETE FROM users")
+	results, err := db.Fleet().Query(ctx, cinch.FanOutOptions{Tenants: Regions["us-east"]}, "DELETE FROM users")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range results {
 		if !errors.Is(r.Err, cinch.ErrReadOnly) {
-			t.Errorf("%s: DELETE through QueryAll: got %v, want ErrReadOnly", r.Tenant, r.Err)
+			t.Errorf("%s: DELETE through Fleet().Query: got %v, want ErrReadOnly", r.Tenant, r.Err)
 		}
 	}
 	if got, err := GetRegionStats(ctx, db, "us-east"); err != nil || got["customer_2"] != 2 {

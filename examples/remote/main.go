@@ -188,7 +188,7 @@ func Serve(ctx context.Context, p *local.Project) (url string, stop func() error
 	if err != nil {
 		return "", nil, err
 	}
-	srv := server.New(p, server.Config{})
+	srv := server.New(p, p.KeyStore(), server.Config{})
 	sctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(sctx, ln) }()

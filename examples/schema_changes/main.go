@@ -107,7 +107,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 
 	// The engine's check compares each tenant's schema version with the
 	// branch's: no drift.
-	checks, err := db.Check(ctx)
+	checks, err := db.Fleet().Check(ctx, cinch.FleetOptions{})
 	if err != nil {
 		return err
 	}

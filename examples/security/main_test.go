@@ -207,10 +207,10 @@ func TestEncryptedAtRest(t *testing.T) {
 	}
 	check("while open")
 	// Checkpoint everything into the database files, then look again.
-	if _, err := db.Vacuum(ctx, nil, "customer_a"); err != nil {
+	if _, err := db.Fleet().Vacuum(ctx, cinch.FleetOptions{Tenants: []string{"customer_a"}}); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := vault.Vacuum(ctx, nil, VaultTenant); err != nil || res[0].Error != "" {
+	if res, err := vault.Fleet().Vacuum(ctx, cinch.FleetOptions{Tenants: []string{VaultTenant}}); err != nil || res[0].Error != "" {
 		t.Fatalf("vacuum %s: %v %+v", VaultTenant, err, res)
 	}
 	check("after vacuum")

@@ -2,13 +2,13 @@
 // Groups" in the multi-tenancy concept document: tenants grouped by plan,
 // each group with resource limits that cinch itself enforces.
 //
-// Groups are first-class: (*local.DB).CreateGroup makes a group with
-// limits, SetTenantGroup puts a tenant in it, Groups lists them, and
+// Groups are first-class: db.Groups().Create makes a group with limits,
+// SetTenant puts a tenant in it, List lists them, and
 // TenantInfo.Group says a tenant's group. The engine enforces the limits:
 // MaxDBBytes caps each tenant's database file (a write past it fails with
 // cinch.ErrLimitExceeded and changes nothing), MaxConcurrent caps the
 // queries running at once on one tenant (more fail fast with
-// ErrLimitExceeded). SetGroupLimits changes them for open tenants at once.
+// ErrLimitExceeded). SetLimits changes them for open tenants at once.
 //
 // CLI equivalents: cinch group create trial --max-db-size 64KiB
 // --max-concurrent 2, cinch tenant set-group trial_user_1 trial.
@@ -78,7 +78,7 @@ func GetTenantResources(ctx context.Context, db *local.DB, tenantName string) (c
 	if info.Group == "" {
 		return cinch.Group{}, fmt.Errorf("%w: %s", ErrNoGroup, tenantName)
 	}
-	groups, err := db.Groups(ctx)
+	groups, err := db.Groups().List(ctx)
 	if err != nil {
 		return cinch.Group{}, err
 	}
@@ -120,7 +120,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 		return err
 	}
 
-	groups, err := db.Groups(ctx)
+	groups, err := db.Groups().List(ctx)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 	fmt.Fprintf(out, "fortune500_a: stored %d of %d\n", stored, n)
 
 	// Upgrading the plan raises the limit for the open tenant at once.
-	if err := db.SetTenantGroup(ctx, "trial_user_1", "standard"); err != nil {
+	if err := db.Groups().SetTenant(ctx, "trial_user_1", "standard"); err != nil {
 		return err
 	}
 	if _, err := FillUntilLimit(ctx, db.SwitchTenant("trial_user_1"), 1); err != nil {
@@ -175,14 +175,14 @@ func setup(ctx context.Context, db *local.DB) error {
 		return err
 	}
 	for _, g := range ResourceLimits {
-		if err := db.CreateGroup(ctx, g); err != nil {
+		if _, err := db.Groups().Create(ctx, g); err != nil {
 			return err
 		}
 		for _, t := range TenantGroups[g.Name] {
 			if _, err := db.Tenants().Create(ctx, t, cinch.TenantCreateOptions{}); err != nil {
 				return err
 			}
-			if err := db.SetTenantGroup(ctx, t, g.Name); err != nil {
+			if err := db.Groups().SetTenant(ctx, t, g.Name); err != nil {
 				return err
 			}
 		}

@@ -73,17 +73,17 @@ func TestGetTenantResources(t *testing.T) {
 		t.Errorf("stranger: got %v, want ErrTenantNotFound", err)
 	}
 	// Groups are checked on the way in.
-	if err := db.CreateGroup(ctx, cinch.Group{Name: "trial"}); !errors.Is(err, cinch.ErrGroupExists) {
+	if _, err := db.Groups().Create(ctx, cinch.Group{Name: "trial"}); !errors.Is(err, cinch.ErrGroupExists) {
 		t.Errorf("duplicate group: got %v, want ErrGroupExists", err)
 	}
-	if err := db.CreateGroup(ctx, cinch.Group{Name: "tiny", MaxDBBytes: 1024}); !errors.Is(err, cinch.ErrInvalidInput) {
+	if _, err := db.Groups().Create(ctx, cinch.Group{Name: "tiny", MaxDBBytes: 1024}); !errors.Is(err, cinch.ErrInvalidInput) {
 		t.Errorf("1 KiB group: got %v, want ErrInvalidInput", err)
 	}
-	if err := db.SetTenantGroup(ctx, "startup_1", "platinum"); !errors.Is(err, cinch.ErrGroupNotFound) {
+	if err := db.Groups().SetTenant(ctx, "startup_1", "platinum"); !errors.Is(err, cinch.ErrGroupNotFound) {
 		t.Errorf("unknown group: got %v, want ErrGroupNotFound", err)
 	}
 	// Leaving a group leaves its limits.
-	if err := db.SetTenantGroup(ctx, "startup_2", ""); err != nil {
+	if err := db.Groups().SetTenant(ctx, "startup_2", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := GetTenantResources(ctx, db, "startup_2"); !errors.Is(err, ErrNoGroup) {
@@ -158,13 +158,13 @@ func TestMaxDBBytesIsEnforcedPerTenant(t *testing.T) {
 		t.Errorf("fortune500_b: %d bytes, want past the trial cap", size)
 	}
 	// Raising the group's limit applies to its open tenants at once.
-	if err := db.SetGroupLimits(ctx, cinch.Group{Name: "trial", MaxDBBytes: 1 << 20, MaxConcurrent: 2}); err != nil {
+	if _, err := db.Groups().SetLimits(ctx, cinch.Group{Name: "trial", MaxDBBytes: 1 << 20, MaxConcurrent: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if stored, err := FillUntilLimit(ctx, db.SwitchTenant("trial_user_2"), 10); err != nil || stored != 10 {
 		t.Errorf("trial_user_2 after raising the limit: stored %d, %v", stored, err)
 	}
 	if g, err := GetTenantResources(ctx, db, "trial_user_1"); err != nil || g.MaxDBBytes != 1<<20 {
-		t.Errorf("trial limits after SetGroupLimits: %+v, %v", g, err)
+		t.Errorf("trial limits after SetLimits: %+v, %v", g, err)
 	}
 }

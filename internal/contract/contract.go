@@ -34,6 +34,9 @@ func Run(t *testing.T, newDB func(t *testing.T) cinch.DB) {
 		{"ViewsAndIndexes", testViewsAndIndexes},
 		{"Branches", testBranches},
 		{"InvalidNames", testInvalidNames},
+		{"FleetQuery", testFleetQuery},
+		{"FleetMaintenance", testFleetMaintenance},
+		{"Groups", testGroups},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ func remoteDB(t *testing.T) *client.DB {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := server.New(p, server.Config{})
+		srv := server.New(p, p.KeyStore(), server.Config{})
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(ctx, ln) }()

@@ -88,7 +88,7 @@ func TestGeneratedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(p, server.Config{})
+	srv := server.New(p, p.KeyStore(), server.Config{})
 	serveCtx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, ln) }()
