@@ -114,12 +114,36 @@ func (c collect) WriteRow(values []any) error {
 	return nil
 }
 
-// Collect returns a RowWriter that stores what it receives in res, so a
-// QueryTo implementation can serve QueryWith:
-//
-//	res := &cinch.Result{Rows: [][]any{}}
-//	sum, err := q.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
+// Collect returns a RowWriter that stores what it receives in res.
 func Collect(res *Result) RowWriter { return collect{res} }
+
+// CollectRows runs a streamed query (a QueryTo bound to its arguments) and
+// returns its whole Result: how QueryWith is built on QueryTo.
+//
+//	return cinch.CollectRows(func(w cinch.RowWriter) (*cinch.Result, error) {
+//		return d.QueryTo(ctx, opts, w, sql, params...)
+//	})
+func CollectRows(query func(w RowWriter) (*Result, error)) (*Result, error) {
+	res := &Result{Columns: []string{}, Rows: [][]any{}}
+	sum, err := query(collect{res})
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
+	return res, nil
+}
+
+// ValueSize is a value's size as QueryOptions.MaxBytes counts it: strings
+// and blobs by length, anything else 8 bytes.
+func ValueSize(v any) int64 {
+	switch v := v.(type) {
+	case string:
+		return int64(len(v))
+	case []byte:
+		return int64(len(v))
+	}
+	return 8
+}
 
 // QueryOptions tune one query.
 type QueryOptions struct {

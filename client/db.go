@@ -130,13 +130,9 @@ type queryRequest struct {
 // server caps the rows and bytes at its own limits too; Result.Truncated
 // says when a limit cut.
 func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
-	res := &cinch.Result{Rows: [][]any{}}
-	sum, err := d.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
-	if err != nil {
-		return nil, err
-	}
-	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
-	return res, nil
+	return cinch.CollectRows(func(w cinch.RowWriter) (*cinch.Result, error) {
+		return d.QueryTo(ctx, opts, w, sql, params...)
+	})
 }
 
 // QueryTo runs one statement and streams the rows to w as the response

@@ -103,12 +103,7 @@ func decodeRows(dec *json.Decoder, opts cinch.QueryOptions, w cinch.RowWriter, r
 		var rs int64
 		for i, v := range row {
 			row[i] = fixValue(v)
-			switch v := row[i].(type) {
-			case string:
-				rs += int64(len(v))
-			default:
-				rs += 8
-			}
+			rs += cinch.ValueSize(row[i])
 		}
 		if (opts.Limit > 0 && n >= opts.Limit) || (opts.MaxBytes > 0 && size+rs > opts.MaxBytes) {
 			if n == 0 && opts.MaxBytes > 0 && rs > opts.MaxBytes {

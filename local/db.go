@@ -90,13 +90,9 @@ func (d *DB) Query(ctx context.Context, sql string, params ...any) (*cinch.Resul
 // QueryWith runs one statement with options and returns every row (see
 // QueryTo).
 func (d *DB) QueryWith(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
-	res := &cinch.Result{Rows: [][]any{}}
-	sum, err := d.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
-	if err != nil {
-		return nil, err
-	}
-	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
-	return res, nil
+	return cinch.CollectRows(func(w cinch.RowWriter) (*cinch.Result, error) {
+		return d.QueryTo(ctx, opts, w, sql, params...)
+	})
 }
 
 // QueryTo runs one statement with options and streams its rows to w.

@@ -217,14 +217,7 @@ func (w budgetWriter) WriteRow(values []any) error {
 func rowSize(values []any) int64 {
 	var size int64
 	for _, v := range values {
-		switch v := v.(type) {
-		case string:
-			size += int64(len(v))
-		case []byte:
-			size += int64(len(v))
-		default:
-			size += 8
-		}
+		size += cinch.ValueSize(v)
 	}
 	return size
 }

@@ -16,13 +16,9 @@ import (
 // Query runs one guarded user statement with positional params and
 // returns every row (see QueryTo).
 func (c *Conn) Query(ctx context.Context, opts cinch.QueryOptions, sql string, params ...any) (*cinch.Result, error) {
-	res := &cinch.Result{Rows: [][]any{}}
-	sum, err := c.QueryTo(ctx, opts, cinch.Collect(res), sql, params...)
-	if err != nil {
-		return nil, err
-	}
-	res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
-	return res, nil
+	return cinch.CollectRows(func(w cinch.RowWriter) (*cinch.Result, error) {
+		return c.QueryTo(ctx, opts, w, sql, params...)
+	})
 }
 
 // QueryTo runs one guarded user statement with positional params and hands
@@ -213,16 +209,8 @@ func scanRow(s *sqlite3.Stmt, bools []bool) ([]any, int64) {
 	row := make([]any, len(bools))
 	var size int64
 	for i := range bools {
-		v := columnValue(s, i, bools[i])
-		switch v := v.(type) {
-		case string:
-			size += int64(len(v))
-		case []byte:
-			size += int64(len(v))
-		default:
-			size += 8
-		}
-		row[i] = v
+		row[i] = columnValue(s, i, bools[i])
+		size += cinch.ValueSize(row[i])
 	}
 	return row, size
 }
