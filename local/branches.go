@@ -147,7 +147,7 @@ func (s branches) Delete(ctx context.Context, name string) error {
 	}
 	if set, err := p.Settings(); err == nil && set.ActiveDatabase == s.db() && set.ActiveBranch == name {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("branch %q is the active branch", name),
-			Hint: "switch to another branch first: cinch branch switch main"}
+			Hint: "switch to another branch first"}
 	}
 	b, err := p.branch(ctx, s.db(), name)
 	if err != nil {
@@ -428,5 +428,5 @@ func conflictError(cs []cinch.MergeConflict, source string) error {
 	}
 	return &cinch.Error{Err: cinch.ErrConflict,
 		Message: fmt.Sprintf("merge of %q refused: %d conflict(s) on %s", source, len(cs), strings.Join(parts, ", ")),
-		Hint:    "change one side so both agree (e.g. drop or rename on one branch), then merge again; --dry-run lists each side's changes"}
+		Hint:    "change one side so both agree (e.g. drop or rename on one branch), then merge again; a dry run lists each side's changes"}
 }
