@@ -165,7 +165,7 @@ func (e *Error) WithHint(hint string) *Error {
 
 // NotFound builds the standard "X not found" error with a hint.
 func NotFound(sentinel error, kind, name, hint string) *Error {
-	return &Error{Err: sentinel, Message: fmt.Sprintf("%s %q not found", kind, name), Hint: hint}
+	return &Error{Err: sentinel, Entity: fmt.Sprintf("%s %q", kind, name), Message: fmt.Sprintf("%s %q not found", kind, name), Hint: hint}
 }
 
 // Exists builds the standard "X already exists" error.

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +14,22 @@ import (
 	"github.com/cinchdb/cinch/local"
 )
 
+func (a *app) branchCommand() *cobra.Command {
+	return group("branch", "Manage branches (lines of schema history) of the active database",
+		`  cinch branch list
+  cinch branch create feature --switch
+  cinch branch changes
+  cinch branch merge feature main --dry-run
+  cinch branch merge-into-main feature`,
+		a.branchListCommand(), a.branchCreateCommand(), a.branchSwitchCommand(), a.branchInfoCommand(),
+		a.branchChangesCommand(), a.branchMergeCommand(), a.branchMergeIntoMainCommand(), a.branchDeleteCommand())
+}
+
+type branchEntry struct {
+	cinch.BranchInfo
+	Active bool `json:"active"`
+}
+
 // branchDetail is `branch info` in JSON: the branch, whether it is active,
 // and the branches it was merged into.
 type branchDetail struct {
@@ -21,9 +37,20 @@ type branchDetail struct {
 	MergedInto []string `json:"merged_into"`
 }
 
+// branches lists the branches of the active database, with its name and
+// the active branch.
+func (a *app) branches(ctx context.Context, p *local.Project) (database, active string, list []cinch.BranchInfo, err error) {
+	database, active, err = a.scope(p)
+	if err != nil {
+		return "", "", nil, err
+	}
+	list, err = p.Branches(ctx, database)
+	return database, active, list, err
+}
+
 // mergedInto lists the branches holding changes merged from name (a
 // change keeps the name of the branch it was merged from).
-func (a *app) mergedInto(ctx context.Context, database, name string, list []cinch.BranchInfo) []string {
+func (a *app) mergedInto(ctx context.Context, name string, list []cinch.BranchInfo) []string {
 	out := []string{}
 	db, err := a.connect(ctx, "", "")
 	if err != nil {
@@ -44,19 +71,100 @@ func (a *app) mergedInto(ctx context.Context, database, name string, list []cinc
 	return out
 }
 
-// branchHandle opens the project and returns a handle on the active
-// database (and branch), with the names of both.
-func (a *app) branchHandle(ctx context.Context) (db *local.DB, database, active string, err error) {
-	p, err := a.open(ctx)
-	if err != nil {
-		return nil, "", "", err
+func (a *app) branchListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List the branches of the active database",
+		Example: "  cinch branch list\n  cinch branch list --database myapp --format json",
+		Args:    noArgs(),
+		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
+			_, active, list, err := a.branches(ctx, p)
+			if err != nil {
+				return err
+			}
+			entries := make([]branchEntry, len(list))
+			for i, b := range list {
+				entries[i] = branchEntry{b, b.Name == active}
+			}
+			return emitList(a, entries, []string{"name", "parent", "changes", "tenants", "created_at", "active"}, func(e branchEntry) []string {
+				return []string{e.Name, e.Parent, strconv.Itoa(e.Changes), strconv.Itoa(e.Tenants), timeText(e.CreatedAt), yesNo(e.Active)}
+			})
+		}}),
 	}
-	database, active, err = a.scope(p)
-	if err != nil {
-		return nil, "", "", err
+}
+
+func (a *app) branchInfoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "info [NAME]",
+		Short:   "Describe a branch: parent, created, tenants, changes, merged into",
+		Example: "  cinch branch info\n  cinch branch info main --format json",
+		Args:    rangeArgs(0, 1),
+		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
+			database, active, list, err := a.branches(ctx, p)
+			if err != nil {
+				return err
+			}
+			name := active
+			if len(args) == 1 {
+				name = args[0]
+				if err := cinch.ValidateBranchName(name); err != nil {
+					return err
+				}
+			}
+			for _, b := range list {
+				if b.Name != name {
+					continue
+				}
+				merged := a.mergedInto(ctx, name, list)
+				e := branchDetail{branchEntry{b, b.Name == active}, merged}
+				return a.emitFields(e, [][2]string{
+					{"name", b.Name},
+					{"database", database},
+					{"parent", b.Parent},
+					{"created_at", timeText(b.CreatedAt)},
+					{"changes", strconv.Itoa(b.Changes)},
+					{"tenants", strconv.Itoa(b.Tenants)},
+					{"merged_into", strings.Join(merged, ", ")},
+					{"active", yesNo(e.Active)},
+				})
+			}
+			return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "run `cinch branch list` to see the branches of database "+database)
+		}}),
 	}
-	db, err = a.connect(ctx, "", "")
-	return db, database, active, err
+}
+
+func (a *app) branchChangesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "changes [NAME]",
+		Short: "List the schema changes of a branch, oldest first",
+		Example: `  cinch branch changes
+  cinch branch changes main --format json`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			branch := ""
+			if len(args) == 1 {
+				branch = args[0]
+			}
+			db, err := a.connect(ctx, branch, "")
+			if err != nil {
+				return err
+			}
+			changes, err := db.Changes(ctx)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, len(changes))
+			for i, c := range changes {
+				sql := strings.Join(strings.Fields(strings.Join(c.SQL, "; ")), " ")
+				if a.format == FormatTable {
+					sql = truncate(sql, 80)
+				}
+				rows[i] = []string{strconv.Itoa(i + 1), c.ID, timeText(c.Timestamp), string(c.Type), c.Entity, sql}
+			}
+			return a.emit(orEmpty(changes), []string{"#", "id", "time", "type", "entity", "sql"}, rows)
+		},
+	}
 }
 
 func (a *app) branchCreateCommand() *cobra.Command {
@@ -72,18 +180,10 @@ the new branch never show on the source, and the other way round.`,
 		Example: `  cinch branch create feature
   cinch branch create hotfix --from main --switch`,
 		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			name := args[0]
-			if err := cinch.ValidateBranchName(name); err != nil {
-				return err
-			}
-			db, database, active, err := a.branchHandle(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.runE(call{names: names(cinch.KindBranch), run: func(ctx context.Context, db *local.DB, args []string) error {
+			name, t := args[0], db.Target()
 			if from == "" {
-				from = active
+				from = t.Branch
 			} else if err := cinch.ValidateBranchName(from); err != nil {
 				return err
 			}
@@ -94,13 +194,13 @@ the new branch never show on the source, and the other way round.`,
 			msg := fmt.Sprintf("Created branch %s from %s (%d %s, %d %s)", name, from,
 				info.Changes, plural(int64(info.Changes), "change", "changes"), info.Tenants, plural(int64(info.Tenants), "tenant", "tenants"))
 			if switchTo {
-				if err := a.project.SetActive(database, name); err != nil {
+				if err := a.project.SetActive(t.Database, name); err != nil {
 					return err
 				}
 				msg += " and switched to it"
 			}
 			return a.done(branchEntry{info, switchTo}, "%s", msg)
-		},
+		}}),
 	}
 	c.Flags().StringVar(&from, "from", "", "branch to copy (default: the active branch)")
 	c.Flags().BoolVar(&switchTo, "switch", false, "make the new branch the active one")
@@ -113,16 +213,8 @@ func (a *app) branchSwitchCommand() *cobra.Command {
 		Short:   "Make a branch the active one",
 		Example: "  cinch branch switch feature\n  cinch branch switch main",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
+		RunE: a.runE(call{names: names(cinch.KindBranch), project: func(ctx context.Context, p *local.Project, args []string) error {
 			name := args[0]
-			if err := cinch.ValidateBranchName(name); err != nil {
-				return err
-			}
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
 			database, _, err := a.scope(p)
 			if err != nil {
 				return err
@@ -135,7 +227,7 @@ func (a *app) branchSwitchCommand() *cobra.Command {
 			}
 			return a.done(map[string]string{"database": database, "branch": name},
 				"Switched to branch %s (database %s)", name, database)
-		},
+		}}),
 	}
 }
 
@@ -146,38 +238,34 @@ func (a *app) branchDeleteCommand() *cobra.Command {
 		Short:   "Delete a branch with its tenants (not main, not the active branch)",
 		Example: "  cinch branch delete feature --force",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			name := args[0]
-			if err := cinch.ValidateBranchName(name); err != nil {
-				return err
-			}
-			if name == cinch.DefaultBranch {
-				return &cinch.Error{Err: cinch.ErrProtected, Message: `branch "main" cannot be deleted`,
-					Hint: "every database keeps its main branch"}
-			}
-			db, database, _, err := a.branchHandle(ctx)
-			if err != nil {
-				return err
-			}
-			info, err := a.project.BranchInfo(ctx, database, name)
-			if err != nil {
-				return err
-			}
-			if s, err := a.project.Settings(); err == nil && s.ActiveDatabase == database && s.ActiveBranch == name {
-				return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("branch %q is the active branch", name),
-					Hint: "switch to another branch first: cinch branch switch main"}
-			}
-			if err := a.confirm(force, fmt.Sprintf("branch %s with its %d %s", name, info.Tenants, plural(int64(info.Tenants), "tenant", "tenants"))); err != nil {
-				return err
-			}
-			if err := db.Branches().Delete(ctx, name); err != nil {
-				return err
-			}
-			return a.done(map[string]string{"deleted": name}, "Deleted branch %s", name)
-		},
+		RunE: a.runE(call{names: names(cinch.KindBranch),
+			check: func(args []string) error {
+				if args[0] == cinch.DefaultBranch {
+					return &cinch.Error{Err: cinch.ErrProtected, Message: `branch "main" cannot be deleted`,
+						Hint: "every database keeps its main branch"}
+				}
+				return nil
+			},
+			run: func(ctx context.Context, db *local.DB, args []string) error {
+				name, database := args[0], db.Target().Database
+				info, err := a.project.BranchInfo(ctx, database, name)
+				if err != nil {
+					return err
+				}
+				if s, err := a.project.Settings(); err == nil && s.ActiveDatabase == database && s.ActiveBranch == name {
+					return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("branch %q is the active branch", name),
+						Hint: "switch to another branch first: cinch branch switch main"}
+				}
+				if err := a.confirm(force, fmt.Sprintf("branch %s with its %d %s", name, info.Tenants, plural(int64(info.Tenants), "tenant", "tenants"))); err != nil {
+					return err
+				}
+				if err := db.Branches().Delete(ctx, name); err != nil {
+					return err
+				}
+				return a.done(map[string]string{"deleted": name}, "Deleted branch %s", name)
+			}}),
 	}
-	c.Flags().BoolVarP(&force, "force", "f", false, "delete without asking")
+	forceFlag(c, &force, "delete without asking")
 	return c
 }
 
@@ -241,10 +329,11 @@ func (a *app) merge(ctx context.Context, source, target string, dryRun bool) err
 			}
 		}
 	}
-	db, _, active, err := a.branchHandle(ctx)
+	db, err := a.connect(ctx, "", "")
 	if err != nil {
 		return err
 	}
+	active := db.Target().Branch
 	if source == "" {
 		source = active
 	}

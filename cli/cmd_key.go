@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/local"
 )
 
@@ -67,13 +69,8 @@ after a while.`,
   cinch key create --database main --branch main --read-only --expires 720h
   cinch key create --format json`,
 		Args: noArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			spec := local.KeySpec{
+		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) (err error) {
+			spec := apikey.Spec{
 				Database: a.flagOrEnv(a.database, EnvDatabase),
 				Branch:   a.flagOrEnv(a.branch, EnvBranch),
 				Tenant:   tenant,
@@ -95,7 +92,9 @@ after a while.`,
 				}
 				spec.Expires = time.Now().Add(d)
 			}
-			id, secret, err := p.CreateKey(ctx, spec)
+			ks := apikey.ForProject(p)
+			defer ks.Close()
+			id, secret, err := ks.Create(ctx, spec)
 			if err != nil {
 				return err
 			}
@@ -106,7 +105,7 @@ after a while.`,
 			fmt.Fprintln(a.stdout, "Store it now: it is shown only this once.")
 			_, err = fmt.Fprintln(a.stdout, secret)
 			return err
-		},
+		}}),
 	}
 	c.Flags().StringVar(&tenant, "tenant", "", "limit the key to this tenant (of the active or given database and branch)")
 	c.Flags().BoolVar(&readOnly, "read-only", false, "the key can only read")
@@ -152,18 +151,14 @@ func (a *app) keyListCommand() *cobra.Command {
 		Short:   "List API keys (never their secrets)",
 		Example: "  cinch key list\n  cinch key list --format json",
 		Args:    noArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
+		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
+			ks := apikey.ForProject(p)
+			defer ks.Close()
+			keys, err := ks.List(ctx)
 			if err != nil {
 				return err
 			}
-			keys, err := p.ListKeys(ctx)
-			if err != nil {
-				return err
-			}
-			rows := make([][]string, len(keys))
-			for i, k := range keys {
+			return emitList(a, keys, []string{"id", "database", "branch", "tenant", "access", "expires", "state", "created_at"}, func(k apikey.Key) []string {
 				exp, state := "never", "active"
 				if k.ExpiresAt != nil {
 					exp = timeText(*k.ExpiresAt)
@@ -178,10 +173,9 @@ func (a *app) keyListCommand() *cobra.Command {
 				if k.ReadOnly {
 					access = "read-only"
 				}
-				rows[i] = []string{k.ID, orAny(k.Database), orAny(k.Branch), orAny(k.Tenant), access, exp, state, timeText(k.CreatedAt)}
-			}
-			return a.emit(orEmpty(keys), []string{"id", "database", "branch", "tenant", "access", "expires", "state", "created_at"}, rows)
-		},
+				return []string{k.ID, orAny(k.Database), orAny(k.Branch), orAny(k.Tenant), access, exp, state, timeText(k.CreatedAt)}
+			})
+		}}),
 	}
 }
 
@@ -191,16 +185,13 @@ func (a *app) keyRevokeCommand() *cobra.Command {
 		Short:   "Revoke an API key: requests with it fail from now on",
 		Example: "  cinch key revoke 1f2e3d4c5b6a7980",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			if err := p.RevokeKey(ctx, args[0]); err != nil {
+		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
+			ks := apikey.ForProject(p)
+			defer ks.Close()
+			if err := ks.Revoke(ctx, args[0]); err != nil {
 				return err
 			}
 			return a.done(map[string]any{"id": args[0], "revoked": true}, "Revoked API key %s.", args[0])
-		},
+		}}),
 	}
 }

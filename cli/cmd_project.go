@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,12 +63,7 @@ func (a *app) statusCommand() *cobra.Command {
 		Short:   "Show the project, active database and branch, tenant and change counts",
 		Example: "  cinch status\n  cinch status --format json",
 		Args:    noArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
 			tenants, err := db.Tenants().List(ctx)
 			if err != nil {
 				return err
@@ -91,7 +87,7 @@ func (a *app) statusCommand() *cobra.Command {
 				{"tenants", strconv.Itoa(status.Tenants)},
 				{"changes", strconv.Itoa(status.Changes)},
 			})
-		},
+		}}),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/server"
 )
 
@@ -167,7 +168,7 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, nil))
 			cfg.Logger = log
-			srv := server.New(p, p.KeyStore(), cfg)
+			srv := server.New(p, apikey.ForProject(p), cfg)
 			fmt.Fprintf(a.stderr, "cinch serve: listening on %s://%s (project %s)\n", scheme, ln.Addr(), p.Dir())
 			err = srv.Serve(ctx, ln)
 			fmt.Fprintln(a.stderr, "cinch serve: stopped")

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +38,7 @@ func tenantFields(t cinch.TenantInfo) [][2]string {
 
 func (a *app) tenantListCommand() *cobra.Command {
 	var inactive string
+	var age time.Duration
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the tenants of the active branch",
@@ -44,27 +47,27 @@ served tenants not written for AGE (365d, 48h, 90m, 1d12h): candidates for
 cinch tenant archive.`,
 		Example: "  cinch tenant list\n  cinch tenant list --format json\n  cinch tenant list --inactive-since 365d",
 		Args:    noArgs(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if cmd.Flags().Changed("inactive-since") {
-				if _, err := parseAge(inactive); err != nil {
-					return err
-				}
+	}
+	since := func() bool { return c.Flags().Changed("inactive-since") }
+	c.RunE = a.runE(call{
+		check: func(args []string) (err error) {
+			if since() {
+				age, err = parseAge(inactive)
 			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+			return err
+		},
+		run: func(ctx context.Context, db *local.DB, args []string) error {
 			var list []cinch.TenantInfo
-			if cmd.Flags().Changed("inactive-since") {
-				list, err = a.inactiveSince(ctx, db, inactive)
+			var err error
+			if since() {
+				list, err = db.Fleet().InactiveSince(ctx, time.Now().Add(-age))
 			} else {
 				list, err = db.Tenants().List(ctx)
 			}
 			if err != nil {
 				return err
 			}
-			if len(list) == 0 && a.format == FormatTable && cmd.Flags().Changed("inactive-since") {
+			if len(list) == 0 && a.format == FormatTable && since() {
 				_, err := fmt.Fprintf(a.stdout, "No tenant has gone unwritten for %s\n", inactive)
 				return err
 			}
@@ -72,17 +75,14 @@ cinch tenant archive.`,
 			if changes, err := db.Changes(ctx); err == nil {
 				branchVersion = len(changes)
 			}
-			rows := make([][]string, len(list))
-			for i, t := range list {
+			return emitList(a, list, []string{"name", "state", "size", "schema_version", "encrypted", "created_at", "group"}, func(t cinch.TenantInfo) []string {
 				version := strconv.Itoa(t.SchemaVersion)
 				if branchVersion >= 0 && t.SchemaVersion < branchVersion {
 					version += " (pending " + strconv.Itoa(branchVersion) + ")"
 				}
-				rows[i] = []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
-			}
-			return a.emit(orEmpty(list), []string{"name", "state", "size", "schema_version", "encrypted", "created_at", "group"}, rows)
-		},
-	}
+				return []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
+			})
+		}})
 	c.Flags().StringVar(&inactive, "inactive-since", "", "only served tenants not written for this long (365d, 48h, 90m)")
 	return c
 }
@@ -102,40 +102,34 @@ cinch never stores the key, and every later command on the tenant needs it.`,
   cinch tenant create wayne_ent --from _template_default
   cinch tenant create stark_ind --encrypt --key "$STARK_KEY"`,
 		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			name := args[0]
-			if err := cinch.ValidateTenantName(name); err != nil {
-				return err
-			}
-			if opts.From != "" {
-				if err := cinch.ValidateTenantName(opts.From); err != nil {
+		RunE: a.runE(call{names: names(cinch.KindTenant),
+			check: func(args []string) error {
+				if opts.From != "" {
+					return cinch.ValidateTenantName(opts.From)
+				}
+				return nil
+			},
+			run: func(ctx context.Context, db *local.DB, args []string) error {
+				name := args[0]
+				if opts.Encrypt {
+					opts.Key = a.tenantKey()
+				}
+				info, err := db.Tenants().Create(ctx, name, opts)
+				if err != nil {
 					return err
 				}
-			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
-			if opts.Encrypt {
-				opts.Key = a.tenantKey()
-			}
-			info, err := db.Tenants().Create(ctx, name, opts)
-			if err != nil {
-				return err
-			}
-			msg := "Created tenant " + name
-			switch {
-			case opts.From != "":
-				msg += " from " + opts.From
-			case opts.Lazy:
-				msg += " (lazy: its file appears on first write)"
-			}
-			if opts.Encrypt {
-				msg += " (encrypted: keep the key safe, cinch does not store it)"
-			}
-			return a.done(info, "%s", msg)
-		},
+				msg := "Created tenant " + name
+				switch {
+				case opts.From != "":
+					msg += " from " + opts.From
+				case opts.Lazy:
+					msg += " (lazy: its file appears on first write)"
+				}
+				if opts.Encrypt {
+					msg += " (encrypted: keep the key safe, cinch does not store it)"
+				}
+				return a.done(info, "%s", msg)
+			}}),
 	}
 	c.Flags().StringVar(&opts.From, "from", "", "copy schema and data from this tenant")
 	c.Flags().BoolVar(&opts.Lazy, "lazy", false, "only register the tenant; create its file on first write")
@@ -153,17 +147,12 @@ func (a *app) tenantRotateKeyCommand() *cobra.Command {
 one of the two keys opens the tenant.`,
 		Example: `  cinch tenant rotate-key stark_ind --key "$OLD_KEY" --new-key "$NEW_KEY"`,
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
 			if err := db.RotateKey(ctx, args[0], a.flagOrEnv(newKey, "CINCHDB_NEW_TENANT_KEY")); err != nil {
 				return err
 			}
 			return a.done(map[string]string{"name": args[0], "status": "rotated"}, "Re-encrypted tenant %s under the new key", args[0])
-		},
+		}}),
 	}
 	c.Flags().StringVar(&newKey, "new-key", "", "the new encryption key (env CINCHDB_NEW_TENANT_KEY)")
 	return c
@@ -175,21 +164,13 @@ func (a *app) tenantInfoCommand() *cobra.Command {
 		Short:   "Describe a tenant",
 		Example: "  cinch tenant info acme_corp\n  cinch tenant info acme_corp --format json",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if err := cinch.ValidateTenantName(args[0]); err != nil {
-				return err
-			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
 			info, err := db.Tenants().Info(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			return a.emitFields(info, tenantFields(info))
-		},
+		}}),
 	}
 }
 
@@ -200,17 +181,7 @@ func (a *app) tenantCopyCommand() *cobra.Command {
 		Short:   "Copy a tenant (a consistent snapshot, or only its schema with --no-data)",
 		Example: "  cinch tenant copy _template_default acme_corp\n  cinch tenant copy acme_corp acme_corp_staging --no-data",
 		Args:    exactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			for _, n := range args {
-				if err := cinch.ValidateTenantName(n); err != nil {
-					return err
-				}
-			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
 			info, err := db.Tenants().Copy(ctx, args[0], args[1], noData)
 			if err != nil {
 				return err
@@ -220,7 +191,7 @@ func (a *app) tenantCopyCommand() *cobra.Command {
 				what = " (schema only)"
 			}
 			return a.done(info, "Copied tenant %s to %s%s", args[0], args[1], what)
-		},
+		}}),
 	}
 	c.Flags().BoolVar(&noData, "no-data", false, "copy only the schema, not the rows")
 	return c
@@ -232,22 +203,12 @@ func (a *app) tenantRenameCommand() *cobra.Command {
 		Short:   "Rename a tenant",
 		Example: "  cinch tenant rename wayne_ent wayne_enterprises",
 		Args:    exactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			for _, n := range args {
-				if err := cinch.ValidateTenantName(n); err != nil {
-					return err
-				}
-			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
 			if err := db.Tenants().Rename(ctx, args[0], args[1]); err != nil {
 				return err
 			}
 			return a.done(map[string]string{"old": args[0], "new": args[1]}, "Renamed tenant %s to %s", args[0], args[1])
-		},
+		}}),
 	}
 }
 
@@ -258,16 +219,8 @@ func (a *app) tenantDeleteCommand() *cobra.Command {
 		Short:   "Delete a tenant and all its data",
 		Example: "  cinch tenant delete old_customer --force",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
 			name := args[0]
-			if err := cinch.ValidateTenantName(name); err != nil {
-				return err
-			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
 			if name == cinch.DefaultTenant {
 				return &cinch.Error{Err: cinch.ErrProtected, Message: `tenant "main" cannot be deleted`,
 					Hint: "every branch keeps its main tenant"}
@@ -282,9 +235,9 @@ func (a *app) tenantDeleteCommand() *cobra.Command {
 				return err
 			}
 			return a.done(map[string]string{"deleted": name}, "Deleted tenant %s", name)
-		},
+		}}),
 	}
-	c.Flags().BoolVarP(&force, "force", "f", false, "delete without asking")
+	forceFlag(c, &force, "delete without asking")
 	return c
 }
 
@@ -299,32 +252,22 @@ bringing tenants that are behind up to date first. It exits 1 if any tenant
 is not OK.`,
 		Example: "  cinch tenant check acme_corp\n  cinch tenant check --all --format json",
 		Args:    rangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if all && len(args) > 0 {
 				return usageErrorf("give a tenant NAME or --all, not both")
 			}
-			for _, n := range args {
-				if err := cinch.ValidateTenantName(n); err != nil {
-					return err
-				}
-			}
-			db, err := a.connect(ctx, "", "")
-			if err != nil {
-				return err
-			}
+			return nil
+		},
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
 			checks, err := a.check(ctx, db, args)
 			if err != nil {
 				return err
 			}
 			bad := 0
-			rows := make([][]string, len(checks))
-			for i, c := range checks {
-				if !c.OK {
-					bad++
-				}
+			err = emitList(a, checks, []string{"tenant", "state", "schema_version", "branch_version", "drift", "integrity", "status"}, func(c cinch.TenantCheck) []string {
 				status := "OK"
 				if !c.OK {
+					bad++
 					status = "FAILED"
 					for _, m := range c.Integrity {
 						if strings.HasPrefix(m, "could not read") {
@@ -332,10 +275,10 @@ is not OK.`,
 						}
 					}
 				}
-				rows[i] = []string{c.Tenant, c.State, strconv.Itoa(c.SchemaVersion), strconv.Itoa(c.BranchVersion),
+				return []string{c.Tenant, c.State, strconv.Itoa(c.SchemaVersion), strconv.Itoa(c.BranchVersion),
 					yesNo(c.Drift), strings.Join(c.Integrity, "; "), status}
-			}
-			if err := a.emit(orEmpty(checks), []string{"tenant", "state", "schema_version", "branch_version", "drift", "integrity", "status"}, rows); err != nil {
+			})
+			if err != nil {
 				return err
 			}
 			if bad > 0 {
@@ -348,7 +291,7 @@ is not OK.`,
 				return &cinch.Error{Err: sentinel, Message: fmt.Sprintf("%d of %d %s failed the check", bad, len(checks), plural(int64(len(checks)), "tenant", "tenants"))}
 			}
 			return nil
-		},
+		}}),
 	}
 	c.Flags().BoolVar(&all, "all", false, "check every tenant of the branch (the default without NAME)")
 	return c
@@ -359,4 +302,150 @@ func (a *app) check(ctx context.Context, db *local.DB, names []string) ([]cinch.
 	cb, finish := a.progress(ctx, "check")
 	defer finish()
 	return db.Fleet().Check(ctx, cinch.FleetOptions{Tenants: names, Progress: cb})
+}
+
+// ---- fleet: stats, vacuum, analyze, archive, restore ----
+
+func (a *app) tenantStatsCommand() *cobra.Command {
+	var sortBy string
+	var less func(x, y cinch.TenantStats) bool
+	c := &cobra.Command{
+		Use:   "stats [NAME...]",
+		Short: "Show tenant metrics: size on disk, tables, rows, last write, schema version",
+		Long: `stats reports, per tenant (every served tenant of the branch without NAME):
+its size on disk (database + WAL), WAL size, tables, total rows, last write
+time, schema version, whether it is behind the branch, encryption and group.
+
+--sort name (default), size or rows (largest first), last-write (most
+recent first).`,
+		Example: `  cinch tenant stats
+  cinch tenant stats --sort size
+  cinch tenant stats acme_corp --format json`,
+		Args: usageArgs(cobra.ArbitraryArgs),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			var ok bool
+			if less, ok = statsOrder[sortBy]; !ok {
+				return usageErrorf("invalid --sort %q: use name, size, rows or last-write", sortBy)
+			}
+			return nil
+		},
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+			cb, finish := a.progress(ctx, "stats")
+			stats, err := db.Fleet().Stats(ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
+			finish()
+			if err != nil {
+				return err
+			}
+			sort.SliceStable(stats, func(i, j int) bool { return less(stats[i], stats[j]) })
+			return emitList(a, stats, []string{"name", "state", "size", "tables", "rows", "last_write", "schema_version", "encrypted", "group"}, func(s cinch.TenantStats) []string {
+				size := sizeText(s.SizeBytes)
+				if a.format == FormatCSV {
+					size = strconv.FormatInt(s.SizeBytes, 10)
+				}
+				version := strconv.Itoa(s.SchemaVersion)
+				if s.Pending {
+					version += " (behind)"
+				}
+				return []string{s.Name, string(s.State), size, strconv.Itoa(s.Tables), strconv.FormatInt(s.Rows, 10),
+					timeText(s.LastWrite), version, yesNo(s.Encrypted), s.Group}
+			})
+		}}),
+	}
+	c.Flags().StringVar(&sortBy, "sort", "name", "order: name, size, rows or last-write")
+	return c
+}
+
+var statsOrder = map[string]func(x, y cinch.TenantStats) bool{
+	"name": func(x, y cinch.TenantStats) bool { return x.Name < y.Name },
+	"size": func(x, y cinch.TenantStats) bool { return x.SizeBytes > y.SizeBytes },
+	"rows": func(x, y cinch.TenantStats) bool { return x.Rows > y.Rows },
+	"last-write": func(x, y cinch.TenantStats) bool {
+		return x.LastWrite.After(y.LastWrite)
+	},
+}
+
+// maintenanceCommand is tenant vacuum and tenant analyze: run is the
+// engine call, past the verb's past tense for the summary line.
+func (a *app) maintenanceCommand(verb, past, short, long string, run func(f cinch.FleetService, ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error)) *cobra.Command {
+	var all bool
+	c := &cobra.Command{
+		Use:     verb + " [NAME...|--all]",
+		Short:   short,
+		Long:    long,
+		Example: fmt.Sprintf("  cinch tenant %s acme_corp\n  cinch tenant %s --all\n  cinch tenant %s --all --format json", verb, verb, verb),
+		Args:    usageArgs(cobra.ArbitraryArgs),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if all == (len(args) > 0) {
+				if all {
+					return usageErrorf("give tenant NAMEs or --all, not both")
+				}
+				return usageErrorf("give a tenant NAME, or --all for every tenant of the branch")
+			}
+			return nil
+		},
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+			cb, finish := a.progress(ctx, verb)
+			results, err := run(db.Fleet(), ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
+			finish()
+			if err != nil {
+				return err
+			}
+			return a.writeMaintenance(verb, past, results)
+		}}),
+	}
+	c.Flags().BoolVar(&all, "all", false, "every served tenant of the branch")
+	return c
+}
+
+func (a *app) tenantVacuumCommand() *cobra.Command {
+	return a.maintenanceCommand("vacuum", "Vacuumed", "Rebuild tenant files to reclaim free space (VACUUM)",
+		`vacuum runs VACUUM on a tenant (or every served tenant with --all), in
+parallel, then truncates its WAL, and reports the space reclaimed. Lazy
+tenants have no file and are skipped. It exits 1 if any tenant failed.`,
+		cinch.FleetService.Vacuum)
+}
+
+func (a *app) tenantAnalyzeCommand() *cobra.Command {
+	return a.maintenanceCommand("analyze", "Analyzed", "Refresh the query planner's statistics of tenants (ANALYZE)",
+		`analyze runs ANALYZE on a tenant (or every served tenant with --all), in
+parallel. Lazy tenants have no file and are skipped. It exits 1 if any
+tenant failed.`,
+		cinch.FleetService.Analyze)
+}
+
+func (a *app) tenantArchiveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "archive NAME",
+		Short: "Move an inactive tenant out of the serving set (compressed; restore brings it back)",
+		Long: `archive compresses a tenant's file (zstd) into the branch's archive folder
+and stops serving it: queries on it fail and fan-out skips it. Its data is
+kept; cinch tenant restore NAME brings it back with any schema changes made
+meanwhile. main cannot be archived.`,
+		Example: "  cinch tenant list --inactive-since 365d\n  cinch tenant archive old_customer",
+		Args:    exactArgs(1),
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+			if err := db.Fleet().Archive(ctx, args[0]); err != nil {
+				return err
+			}
+			return a.done(map[string]string{"archived": args[0]}, "Archived tenant %s (bring it back with: cinch tenant restore %s)", args[0], args[0])
+		}}),
+	}
+}
+
+func (a *app) tenantRestoreCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore NAME",
+		Short: "Bring an archived tenant back, with the schema changes made meanwhile",
+		Long: `restore decompresses an archived tenant, checks its integrity, applies the
+schema changes the branch made since it was archived, and serves it again.
+A corrupt archive is an error and the tenant stays archived.`,
+		Example: "  cinch tenant restore old_customer",
+		Args:    exactArgs(1),
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+			if err := db.Fleet().Restore(ctx, args[0]); err != nil {
+				return err
+			}
+			return a.done(map[string]string{"restored": args[0]}, "Restored tenant %s", args[0])
+		}}),
+	}
 }

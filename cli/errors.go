@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,7 @@ import (
 // a hint added to the message when the error does not carry its own.
 type errorInfo struct {
 	exit int
-	hint string
+	hint string // placeholders: see entityHint
 }
 
 // errorTable maps every stable error code (cinch.Code) to its exit code and
@@ -34,15 +35,15 @@ var errorTable = map[string]errorInfo{
 	"tenant_exists":       {1, "choose another name"},
 	"table_not_found":     {1, "run `cinch table list` to see the tables"},
 	"table_exists":        {1, "choose another name"},
-	"column_not_found":    {1, "run `cinch column list TABLE` to see the columns"},
+	"column_not_found":    {1, "run `cinch column list {table}` to see the columns"},
 	"column_exists":       {1, "choose another name"},
 	"view_not_found":      {1, "run `cinch view list` to see the views"},
 	"view_exists":         {1, "use `cinch view update` to change it"},
 	"index_not_found":     {1, "run `cinch index list` to see the indexes"},
 	"index_exists":        {1, "choose another name with --name"},
-	"row_not_found":       {1, ""},
-	"tenant_archived":     {1, "restore it first"},
-	"group_not_found":     {1, ""},
+	"row_not_found":       {1, `check the id with: cinch query "SELECT id FROM {table}"`},
+	"tenant_archived":     {1, "restore it with: cinch tenant restore {name}"},
+	"group_not_found":     {1, "run `cinch group list` to see the groups"},
 	"group_exists":        {1, "choose another name"},
 	"limit_exceeded":      {1, ""},
 	"encryption_key":      {1, "pass the tenant's key with --key or " + EnvTenantKey},
@@ -65,6 +66,57 @@ var errorTable = map[string]errorInfo{
 	"internal":            {1, ""},
 }
 
+// commandHints gives the CLI's words for hints of the engine (packages
+// local, sqlite, apikey). Those say what to do without naming a cinch
+// command or flag, since they reach HTTP and Go users too; on the command
+// line the hint names the command or flag that does it. Keys are the
+// engine's hints exactly (TestRun_CommandHints runs each case end to end);
+// a hint not listed is shown as the engine gives it.
+var commandHints = map[string]string{
+	"check the name, or create the tenant first":                            "see the tenants with: cinch tenant list, or create it with: cinch tenant create {name}",
+	"restore it first":                                                      "restore it first: cinch tenant restore {name}",
+	"restore it before renaming":                                            "restore it before renaming: cinch tenant restore {name}",
+	"copy it to a new name instead":                                         "copy it instead: cinch tenant copy main NEW",
+	"switch to another database first":                                      "switch to another database first: cinch db switch NAME",
+	"fix the file, or set the active database and branch again":             "fix the file or set active_database and active_branch again with cinch db switch",
+	"create the view first":                                                 "create it with: cinch view create",
+	"delete the index first":                                                "delete the index first: cinch index delete {name}",
+	"give one value per ? placeholder":                                      "give one --param per ? in the query",
+	"the tenant reached its group's max database size; nothing was written": "the tenant reached its group's max database size (cinch group limits); nothing was written",
+	"give the tenant's key":                                                 "give the tenant's key with --key or " + EnvTenantKey,
+	"give the tenant's key; in Go, DB.WithKey":                              "give its key with --key or " + EnvTenantKey,
+	"give the key to encrypt it with; it is never stored":                   "pass --key KEY or set " + EnvTenantKey + "; cinch never stores it",
+	"give the key to re-encrypt the tenant with":                            "give the new key with --new-key",
+	"list the keys to see their ids":                                        "see the keys with: cinch key list",
+	"give it a default value, or add it nullable and make it NOT NULL later with a value for the NULLs":                        "add :default=VALUE, or add it nullable and use column alter-nullable --not-null --fill-value V later",
+	"change one side so both agree (e.g. drop or rename on one branch), then merge again; a dry run lists each side's changes": "change one side so both agree (e.g. drop or rename on one branch), then merge again; --dry-run lists each side's changes",
+	"fix the cause; the next operation on this branch (a tenant check, for one) finishes the change":                           "fix the cause and run any cinch command on this branch (e.g. cinch tenant check --all) to finish",
+}
+
+// entityHint fills the placeholders of a hint from the error's Entity
+// (`tenant "acme"`, `column "users.email"`, `row "users/<id>"`): {name}
+// is the name and {table} its table; without an entity they read NAME and
+// TABLE.
+func entityHint(hint string, ce *cinch.Error) string {
+	if !strings.Contains(hint, "{") {
+		return hint
+	}
+	name, table := "NAME", "TABLE"
+	if ce != nil {
+		kind, quoted, _ := strings.Cut(ce.Entity, " ")
+		if n, err := strconv.Unquote(quoted); err == nil && n != "" {
+			name = n
+			switch kind {
+			case cinch.KindColumn:
+				table, _, _ = strings.Cut(n, ".")
+			case "row":
+				table, _, _ = strings.Cut(n, "/")
+			}
+		}
+	}
+	return strings.NewReplacer("{name}", name, "{table}", table).Replace(hint)
+}
+
 // usageError is a mistake in the command line itself: unknown command or
 // flag, wrong number of arguments, invalid flag combination.
 type usageError struct {
@@ -79,7 +131,9 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{err: fmt.Errorf(format, args...)}
 }
 
-// errorMessage is the one line printed for err (without "Error: ").
+// errorMessage is the one line printed for err (without "Error: "): the
+// engine's hint in the CLI's words (commandHints), or the code's fallback
+// hint (errorTable) when err has none.
 func errorMessage(err error) string {
 	msg := err.Error()
 	if errors.Is(err, context.Canceled) && cinch.Code(err) == "internal" {
@@ -90,9 +144,14 @@ func errorMessage(err error) string {
 		info = errorTable["internal"]
 	}
 	var ce *cinch.Error
-	hasHint := errors.As(err, &ce) && ce.Hint != ""
-	if info.hint != "" && !hasHint && !strings.Contains(msg, info.hint) {
-		msg += " (" + info.hint + ")"
+	if !errors.As(err, &ce) || ce.Hint == "" {
+		if hint := entityHint(info.hint, ce); hint != "" && !strings.Contains(msg, hint) {
+			msg += " (" + hint + ")"
+		}
+	} else if hint, ok := commandHints[ce.Hint]; ok {
+		if i := strings.LastIndex(msg, " ("+ce.Hint+")"); i >= 0 {
+			msg = msg[:i] + " (" + entityHint(hint, ce) + ")" + msg[i+len(ce.Hint)+3:]
+		}
 	}
 	return oneLine(msg)
 }

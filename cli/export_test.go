@@ -17,6 +17,7 @@ var (
 	ErrorMessage  = errorMessage
 	ParseSize     = parseSize
 	ParseAge      = parseAge
+	CommandHints  = commandHints
 )
 
 // Progress returns the progress callback and finish function of a run in

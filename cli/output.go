@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -89,6 +91,21 @@ func (a *app) emit(jsonValue any, headers []string, rows [][]string) error {
 	default:
 		return writeTable(a.stdout, headers, rows)
 	}
+}
+
+// rowsOf renders each item of a list as one table row.
+func rowsOf[T any](list []T, row func(T) []string) [][]string {
+	rows := make([][]string, len(list))
+	for i, x := range list {
+		rows[i] = row(x)
+	}
+	return rows
+}
+
+// emitList writes a list: the items themselves in JSON ([] when there are
+// none), else one row per item under headers.
+func emitList[T any](a *app, list []T, headers []string, row func(T) []string) error {
+	return a.emit(orEmpty(list), headers, rowsOf(list, row))
 }
 
 // emitFields writes one object: as JSON, or as a two-column field/value
@@ -272,4 +289,76 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-3]) + "..."
+}
+
+// maintenanceSummary is the JSON of `tenant vacuum` and `tenant analyze`.
+type maintenanceSummary struct {
+	Tenants        int                       `json:"tenants"`
+	Skipped        int                       `json:"skipped"` // lazy: nothing on disk
+	Failed         int                       `json:"failed"`
+	ReclaimedBytes int64                     `json:"reclaimed_bytes"`
+	Results        []cinch.MaintenanceResult `json:"results"`
+}
+
+// writeMaintenance prints the results of a maintenance verb (vacuum,
+// analyze) run on many tenants: every tenant's sizes and status (in table
+// format only the failures past 50 tenants) and a summary line; an error
+// when any tenant failed.
+func (a *app) writeMaintenance(verb, past string, results []cinch.MaintenanceResult) error {
+	sum := maintenanceSummary{Results: orEmpty(results)}
+	rows := make([][]string, 0, len(results))
+	for _, r := range results {
+		status := "ok"
+		switch {
+		case r.Error != "":
+			sum.Failed++
+			status = "FAILED: " + oneLine(r.Error)
+		case r.BytesBefore == 0:
+			sum.Skipped++
+			status = "skipped (lazy: no file yet)"
+		default:
+			sum.Tenants++
+			if d := r.BytesBefore - r.BytesAfter; d > 0 {
+				sum.ReclaimedBytes += d
+			}
+		}
+		rows = append(rows, []string{r.Tenant, sizeText(r.BytesBefore), sizeText(r.BytesAfter), status})
+	}
+	switch a.format {
+	case FormatJSON:
+		if err := writeJSON(a.stdout, sum); err != nil {
+			return err
+		}
+	case FormatCSV:
+		for i, r := range results {
+			rows[i][1], rows[i][2] = strconv.FormatInt(r.BytesBefore, 10), strconv.FormatInt(r.BytesAfter, 10)
+		}
+		if err := writeCSV(a.stdout, []string{"tenant", "bytes_before", "bytes_after", "status"}, rows); err != nil {
+			return err
+		}
+	default:
+		if len(rows) <= 50 || sum.Failed > 0 {
+			if len(rows) > 50 { // only the failures: the summary says the rest
+				rows = slices.DeleteFunc(rows, func(r []string) bool { return !strings.HasPrefix(r[3], "FAILED") })
+			}
+			if err := writeTable(a.stdout, []string{"tenant", "size_before", "size_after", "status"}, rows); err != nil {
+				return err
+			}
+		}
+		line := fmt.Sprintf("%s %d %s", past, sum.Tenants, plural(int64(sum.Tenants), "tenant", "tenants"))
+		if verb == "vacuum" {
+			line += ", reclaimed " + sizeText(sum.ReclaimedBytes)
+		}
+		if sum.Skipped > 0 {
+			line += fmt.Sprintf(", skipped %d lazy", sum.Skipped)
+		}
+		line += fmt.Sprintf(", %d %s", sum.Failed, plural(int64(sum.Failed), "failure", "failures"))
+		fmt.Fprintln(a.stdout, line)
+	}
+	if sum.Failed > 0 {
+		return &cinch.Error{Err: cinch.ErrInternal,
+			Message: fmt.Sprintf("%s failed on %d of %d %s", verb, sum.Failed, len(results), plural(int64(len(results)), "tenant", "tenants")),
+			Hint:    "run `cinch tenant check NAME` on the failed ones"}
+	}
+	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/cinchdb/cinch"
@@ -227,4 +229,110 @@ func rowObjects(columns []string, rows [][]any) []byte {
 	}
 	b.WriteByte(']')
 	return b.Bytes()
+}
+
+// writeFanOut prints the answers of a fan-out query: table and CSV with a
+// leading tenant column, JSON as [{"tenant": NAME, "rows": [...]}] or
+// {"tenant": NAME, "error": MSG}. Notes on truncated answers and, outside
+// JSON, the failed tenants (failed of them) follow on stderr.
+func (a *app) writeFanOut(results []cinch.TenantResult, failed int) error {
+	switch a.format {
+	case FormatJSON:
+		var js bytes.Buffer
+		js.WriteByte('[')
+		for i, r := range results {
+			if i > 0 {
+				js.WriteByte(',')
+			}
+			name, _ := json.Marshal(r.Tenant)
+			if r.Err != nil {
+				msg, _ := json.Marshal(errorMessage(r.Err))
+				fmt.Fprintf(&js, `{"tenant":%s,"error":%s}`, name, msg)
+				continue
+			}
+			res := r.Result
+			if res == nil {
+				res = &cinch.Result{}
+			}
+			fmt.Fprintf(&js, `{"tenant":%s,"rows":%s}`, name, rowObjects(res.Columns, res.Rows))
+		}
+		js.WriteByte(']')
+		if err := writeRawJSON(a.stdout, js.Bytes()); err != nil {
+			return err
+		}
+	default:
+		// Tenants normally answer with the same columns; one whose schema
+		// differs (a column only some tenants have) is lined up by name.
+		var columns []string
+		first := true
+		for _, r := range results {
+			if r.Err != nil || r.Result == nil {
+				continue
+			}
+			if first {
+				columns, first = slices.Clone(r.Result.Columns), false
+				continue
+			}
+			for _, c := range r.Result.Columns {
+				if !slices.Contains(columns, c) {
+					columns = append(columns, c)
+				}
+			}
+		}
+		var lines [][]string
+		for _, r := range results {
+			if r.Err != nil || r.Result == nil {
+				continue
+			}
+			for _, row := range r.Result.Rows {
+				line := make([]string, 1, len(columns)+1)
+				line[0] = r.Tenant
+				for _, v := range alignRow(columns, r.Result.Columns, row) {
+					line = append(line, formatValue(v, a.format == FormatCSV))
+				}
+				lines = append(lines, line)
+			}
+		}
+		headers := append([]string{"tenant"}, columns...)
+		if a.format == FormatCSV {
+			if err := writeCSV(a.stdout, headers, lines); err != nil {
+				return err
+			}
+		} else {
+			if err := writeTable(a.stdout, headers, lines); err != nil {
+				return err
+			}
+			ok := len(results) - failed
+			fmt.Fprintf(a.stdout, "(%d %s from %d %s)\n", len(lines), plural(int64(len(lines)), "row", "rows"), ok, plural(int64(ok), "tenant", "tenants"))
+		}
+	}
+	for _, r := range results {
+		if r.Err == nil && r.Result != nil && r.Result.Truncated {
+			a.note("(tenant %s: showing the first %d rows; raise --limit to see more)", r.Tenant, len(r.Result.Rows))
+		}
+	}
+	if failed > 0 && a.format != FormatJSON {
+		for _, r := range results {
+			if r.Err != nil {
+				a.note("tenant %s: %s", r.Tenant, errorMessage(r.Err))
+			}
+		}
+	}
+	return nil
+}
+
+// alignRow puts a row with the given columns under the table's columns:
+// as it is when they are the same, else each table column takes the first
+// of the row's columns of that name (nil when it has none).
+func alignRow(table, columns []string, row []any) []any {
+	if slices.Equal(table, columns) {
+		return row
+	}
+	out := make([]any, len(table))
+	for i, c := range table {
+		if j := slices.Index(columns, c); j >= 0 && j < len(row) {
+			out[i] = row[j]
+		}
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
@@ -35,11 +36,11 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer p.Close(ctx)
-	_, key, err := p.CreateKey(ctx, local.KeySpec{}) // a key for the whole project
+	_, key, err := apikey.ForProject(p).Create(ctx, apikey.Spec{}) // a key for the whole project
 	if err != nil {
 		log.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(p, p.KeyStore(), server.Config{}).Handler())
+	ts := httptest.NewServer(server.New(p, apikey.ForProject(p), server.Config{}).Handler())
 	defer ts.Close()
 
 	// The client side.

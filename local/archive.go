@@ -36,7 +36,7 @@ func (f fleet) Archive(ctx context.Context, name string) error {
 	}
 	defer unlock()
 	if row.Archived {
-		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is already archived", name), Hint: "restore it with: cinch tenant restore " + name}
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Entity: fmt.Sprintf("tenant %q", name), Message: fmt.Sprintf("tenant %q is already archived", name)}
 	}
 	d.p.pool.forget(b, name, true)
 	path := b.tenantPath(name)

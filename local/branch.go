@@ -157,7 +157,7 @@ func (b *branch) refresh(ctx context.Context) error {
 	sig, err := statSig(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return cinch.NotFound(cinch.ErrBranchNotFound, "branch", b.name, "see the branches with: cinch branch list")
+			return cinch.NotFound(cinch.ErrBranchNotFound, "branch", b.name, "")
 		}
 		return err
 	}
@@ -201,7 +201,7 @@ func (b *branch) broken(path string, err error) error {
 	}
 	return &cinch.Error{Err: cinch.ErrSchemaDrift, Entity: fmt.Sprintf("branch %q", b.name),
 		Message: fmt.Sprintf("branch %q cannot be read: %s %s", b.name, rel, why),
-		Hint:    "restore that file from version control or a backup (cinch writes it; it is not meant to be edited by hand); the other branches are not affected"}
+		Hint:    "restore that file from version control or a backup (the engine writes it; it is not meant to be edited by hand); the other branches are not affected"}
 }
 
 // replayError is a change history that parses but does not apply.

@@ -146,7 +146,7 @@ func (s branches) Delete(ctx context.Context, name string) error {
 	}
 	if set, err := p.Settings(); err == nil && set.ActiveDatabase == s.db() && set.ActiveBranch == name {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("branch %q is the active branch", name),
-			Hint: "switch to another branch first: cinch branch switch main"}
+			Hint: "switch to another branch first"}
 	}
 	b, err := p.branch(ctx, s.db(), name)
 	if err != nil {

@@ -53,7 +53,7 @@ func (kc *keyCache) derive(salt []byte, key string) []byte {
 
 var errNoKey = func(tenant string) error {
 	return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: fmt.Sprintf("tenant %q is encrypted and no key was given", tenant),
-		Hint: "give its key with --key or CINCHDB_TENANT_KEY; in Go, db.WithKey"}
+		Hint: "give the tenant's key; in Go, DB.WithKey"}
 }
 
 // tenantKey returns the derived key for an encrypted tenant row, or nil
@@ -106,7 +106,7 @@ func (b *branch) createEncrypted(ctx context.Context, tmp string, dk []byte) err
 // interrupted rotation, so exactly one of the two keys opens the tenant.
 func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 	if newKey == "" {
-		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the new key with --new-key")
+		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the key to re-encrypt the tenant with")
 	}
 	b, row, unlock, err := d.lockedTenant(ctx, name)
 	if err != nil {

@@ -240,7 +240,7 @@ func tableFor(model *schema.Schema, table string) (*schema.Table, error) {
 	}
 	t, ok := model.Tables[table]
 	if !ok {
-		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", table, "see the tables with: cinch table list")
+		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", table, "")
 	}
 	return t, nil
 }
@@ -264,7 +264,7 @@ func recordArgs(t *schema.Table, rec cinch.Record, allowID bool) ([]string, []an
 		case k == "created_at" || k == "updated_at" || k == "id":
 			return nil, nil, cinch.Errorf(cinch.ErrInvalidInput, "column %q is set automatically", k).WithHint("leave it out of the data")
 		case t.Column(k) == nil:
-			return nil, nil, cinch.NotFound(cinch.ErrColumnNotFound, "column", t.Name+"."+k, "see the columns with: cinch column list "+t.Name)
+			return nil, nil, cinch.NotFound(cinch.ErrColumnNotFound, "column", t.Name+"."+k, "")
 		}
 		v, err := normalizeValue(k, rec[k])
 		if err != nil {
@@ -503,7 +503,7 @@ func (d *DB) Update(ctx context.Context, table, id string, rec cinch.Record) (ci
 			return err
 		}
 		if len(res.Rows) == 0 {
-			return cinch.NotFound(cinch.ErrRowNotFound, "row", table+"/"+id, "check the id with: cinch query \"SELECT id FROM "+table+"\"")
+			return cinch.NotFound(cinch.ErrRowNotFound, "row", table+"/"+id, "")
 		}
 		out = res.Record(0) // a table's columns: names are unique
 		fixBools(t, []cinch.Record{out})

@@ -18,7 +18,7 @@ const groupsSchema = `CREATE TABLE IF NOT EXISTS groups (
 func validateLimits(g cinch.Group) error {
 	if g.MaxDBBytes < 0 || g.MaxConcurrent < 0 {
 		return cinch.Errorf(cinch.ErrInvalidInput, "group limits must be zero (no limit) or positive, got max_db_bytes=%d max_concurrent=%d", g.MaxDBBytes, g.MaxConcurrent).
-			WithHint("e.g. --max-db-size 1GiB --max-concurrent 4")
+			WithHint("give 0 for no limit")
 	}
 	if g.MaxDBBytes > 0 && g.MaxDBBytes < 64<<10 {
 		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
@@ -35,7 +35,7 @@ func (b *branch) group(ctx context.Context, name string) (cinch.Group, error) {
 		return cinch.Group{}, err
 	}
 	if len(res.Rows) == 0 {
-		return cinch.Group{}, cinch.NotFound(cinch.ErrGroupNotFound, "group", name, "see the groups with: cinch group list")
+		return cinch.Group{}, cinch.NotFound(cinch.ErrGroupNotFound, "group", name, "")
 	}
 	r := res.Record(0)
 	return cinch.Group{Name: name, MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))}, nil

@@ -262,12 +262,11 @@ func (h *handle) init(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	} else if !found {
-		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant,
-			"see the tenants with: cinch tenant list, or create it with: cinch tenant create "+h.key.tenant)
+		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant, "check the name, or create the tenant first")
 	}
 	if row.Archived {
-		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is archived", h.key.tenant),
-			Hint: "restore it first: cinch tenant restore " + h.key.tenant}
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Entity: fmt.Sprintf("tenant %q", h.key.tenant),
+			Message: fmt.Sprintf("tenant %q is archived", h.key.tenant), Hint: "restore it first"}
 	}
 	limits, err := h.b.limitsFor(ctx, row)
 	if err != nil {
@@ -483,7 +482,7 @@ func (h *handle) run(tenant string, fn func() error) error {
 	default:
 		return &cinch.Error{Err: cinch.ErrLimitExceeded,
 			Message: fmt.Sprintf("tenant %q already runs %d queries, the limit of its group %q", tenant, h.limits.MaxConcurrent, h.limits.Name),
-			Hint:    "retry later, or raise the limit with: cinch group limits " + h.limits.Name}
+			Hint:    "retry later, or raise the group's limit"}
 	}
 	defer func() { <-h.sem }()
 	return fn()

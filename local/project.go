@@ -107,7 +107,7 @@ func FindProject(start string) (string, error) {
 		parent := filepath.Dir(dir)
 		if parent == dir {
 			return "", &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found",
-				Hint: "run cinch init here, or pass --project DIR"}
+				Hint: "create a project first, or start from a folder inside one"}
 		}
 		dir = parent
 	}
@@ -142,7 +142,7 @@ type Project struct {
 func Open(ctx context.Context, cfg Config) (*Project, error) {
 	root := filepath.Join(cfg.Dir, ProjectDirName)
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		return nil, &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found", Hint: "run cinch init, or pass --project DIR"}
+		return nil, &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found", Hint: "create a project there first"}
 	}
 	if cfg.MaxOpenTenants <= 0 {
 		cfg.MaxOpenTenants = DefaultMaxOpenTenants
@@ -200,6 +200,15 @@ func (p *Project) lockProject() (unlock func(), err error) {
 // Dir returns the project folder.
 func (p *Project) Dir() string { return p.dir }
 
+// StateDir returns the project's state folder (Dir/.cinchdb).
+func (p *Project) StateDir() string { return p.root }
+
+// Now returns the time on the project's clock (Config.Now).
+func (p *Project) Now() time.Time { return p.now() }
+
+// BusyTimeout is how long the project waits for other writers.
+func (p *Project) BusyTimeout() time.Duration { return p.cfg.BusyTimeout }
+
 func (p *Project) connOptions() sqlite.Options {
 	return sqlite.Options{BusyTimeout: p.cfg.BusyTimeout}
 }
@@ -216,7 +225,7 @@ func (p *Project) Settings() (Settings, error) {
 	}
 	if err := toml.Unmarshal(data, &s); err != nil {
 		return s, &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("%s: %v", filepath.Join(p.root, configFile), err),
-			Hint: "fix the file or set active_database and active_branch again with cinch db switch"}
+			Hint: "fix the file, or set the active database and branch again"}
 	}
 	return s, nil
 }
@@ -249,11 +258,11 @@ func (p *Project) branchDir(database, branch string) string {
 }
 
 func notFoundDatabase(name string) error {
-	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "see the databases with: cinch db list")
+	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "")
 }
 
 func notFoundBranch(name string) error {
-	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "see the branches with: cinch branch list")
+	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "")
 }
 
 // branch returns the loaded state of a branch.
@@ -451,7 +460,7 @@ func (p *Project) DeleteDatabase(ctx context.Context, name string) error {
 	}
 	if s.ActiveDatabase == name {
 		return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("database %q is the active database", name),
-			Hint: "switch to another database first: cinch db switch NAME"}
+			Hint: "switch to another database first"}
 	}
 	// Rename out of the way first (atomic), then remove at leisure; a
 	// kill in between leaves the trash folder for the sweep (staging.go).

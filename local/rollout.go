@@ -215,7 +215,7 @@ func firstTenantError(errs map[string]error, what string) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	if err := tenantsDiskFull(errs, what, "free disk space, then run any cinch command on this branch (e.g. cinch tenant check --all) to finish; nothing was lost"); err != nil {
+	if err := tenantsDiskFull(errs, what, "free disk space; the next operation on this branch (a tenant check, for one) finishes the change; nothing was lost"); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(errs))
@@ -230,7 +230,7 @@ func firstTenantError(errs map[string]error, what string) error {
 	}
 	return &cinch.Error{Err: errors.Join(cinch.ErrRolloutFailed, err),
 		Message: fmt.Sprintf("could not %s tenant %q%s: %v", what, names[0], more, err),
-		Hint:    "fix the cause and run any cinch command on this branch (e.g. cinch tenant check --all) to finish"}
+		Hint:    "fix the cause; the next operation on this branch (a tenant check, for one) finishes the change"}
 }
 
 // change makes one tracked schema change: plan it against the current

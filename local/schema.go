@@ -169,7 +169,7 @@ func (v views) Info(ctx context.Context, name string) (cinch.ViewInfo, error) {
 		return cinch.ViewInfo{}, err
 	}
 	if _, ok := s.Views[name]; !ok {
-		return cinch.ViewInfo{}, cinch.NotFound(cinch.ErrViewNotFound, "view", name, "see the views with: cinch view list")
+		return cinch.ViewInfo{}, cinch.NotFound(cinch.ErrViewNotFound, "view", name, "")
 	}
 	return viewInfo(b, s, name), nil
 }

@@ -93,7 +93,7 @@ func (t tenants) Info(ctx context.Context, name string) (cinch.TenantInfo, error
 }
 
 func notFoundTenant(name string) error {
-	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "see the tenants with: cinch tenant list")
+	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "")
 }
 
 // Create registers a tenant and, unless lazy, writes its file: from the
@@ -108,10 +108,10 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 	spec := newTenant{name: name, lazy: opts.Lazy, source: opts.From, sourceKey: t.d.key, encrypt: opts.Encrypt, key: opts.Key}
 	if opts.Encrypt {
 		if opts.Key == "" {
-			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrEncryptionKey, "an encrypted tenant needs a key").WithHint("pass --key KEY or set CINCHDB_TENANT_KEY; cinch never stores it")
+			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrEncryptionKey, "an encrypted tenant needs a key").WithHint("give the key to encrypt it with; it is never stored")
 		}
 		if opts.Lazy {
-			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "--lazy and --encrypt cannot be combined").WithHint("an encrypted tenant gets its file at once")
+			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "a tenant cannot be both lazy and encrypted").WithHint("an encrypted tenant gets its file at once")
 		}
 	}
 	if opts.From != "" {
@@ -119,7 +119,7 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 			return cinch.TenantInfo{}, err
 		}
 		if opts.Lazy {
-			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "--lazy and --from cannot be combined").WithHint("a copy of a template always has a file")
+			return cinch.TenantInfo{}, cinch.Errorf(cinch.ErrInvalidInput, "a tenant copied from another cannot be lazy").WithHint("a copy of a template always has a file")
 		}
 		return t.copy(ctx, spec)
 	}
@@ -296,7 +296,7 @@ func (t tenants) Rename(ctx context.Context, oldName, newName string) error {
 		}
 	}
 	if oldName == cinch.DefaultTenant {
-		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be renamed", Hint: "copy it instead: cinch tenant copy main NEW"}
+		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be renamed", Hint: "copy it to a new name instead"}
 	}
 	b, err := t.branch(ctx)
 	if err != nil {
@@ -312,7 +312,7 @@ func (t tenants) Rename(ctx context.Context, oldName, newName string) error {
 	} else if !found {
 		return notFoundTenant(oldName)
 	} else if row.Archived {
-		return &cinch.Error{Err: cinch.ErrTenantArchived, Message: fmt.Sprintf("tenant %q is archived", oldName), Hint: "restore it before renaming: cinch tenant restore " + oldName}
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Entity: fmt.Sprintf("tenant %q", oldName), Message: fmt.Sprintf("tenant %q is archived", oldName), Hint: "restore it before renaming"}
 	}
 	if _, found, err := b.reg.get(ctx, newName); err != nil {
 		return err

@@ -217,5 +217,5 @@ func conflictError(cs []cinch.MergeConflict, source string) error {
 	}
 	return &cinch.Error{Err: cinch.ErrConflict,
 		Message: fmt.Sprintf("merge of %q refused: %d conflict(s) on %s", source, len(cs), strings.Join(parts, ", ")),
-		Hint:    "change one side so both agree (e.g. drop or rename on one branch), then merge again; --dry-run lists each side's changes"}
+		Hint:    "change one side so both agree (e.g. drop or rename on one branch), then merge again; a dry run lists each side's changes"}
 }

@@ -47,7 +47,7 @@ func (s *Schema) table(name string) (*Table, error) {
 	}
 	t, ok := s.Tables[name]
 	if !ok {
-		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", name, "see the tables with: cinch table list")
+		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", name, "")
 	}
 	return t, nil
 }
@@ -223,7 +223,7 @@ func PlanAddColumn(s *Schema, table string, col cinch.Column) (Plan, error) {
 	}
 	if !col.Nullable && col.Default == nil {
 		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "cannot add NOT NULL column %q to %q without a default: existing rows would have no value", col.Name, table).
-			WithHint("add :default=VALUE, or add it nullable and use column alter-nullable --not-null --fill-value V later")
+			WithHint("give it a default value, or add it nullable and make it NOT NULL later with a value for the NULLs")
 	}
 	if err := s.checkColumns(table, append(slices.Clone(t.Columns), col)); err != nil {
 		return Plan{}, err
@@ -258,11 +258,12 @@ func PlanDropColumn(s *Schema, table, column string) (Plan, error) {
 	}
 	col := t.Column(column)
 	if col == nil {
-		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "see the columns with: cinch column list "+table)
+		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "")
 	}
 	for _, name := range s.IndexNames() {
 		if idx := s.Indexes[name]; idx.Table == table && slices.Contains(idx.Columns, column) {
-			return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "column %s.%s is used by index %q", table, column, name).WithHint("delete the index first: cinch index delete " + name)
+			return Plan{}, &cinch.Error{Err: cinch.ErrInvalidInput, Entity: fmt.Sprintf("index %q", name),
+				Message: fmt.Sprintf("column %s.%s is used by index %q", table, column, name), Hint: "delete the index first"}
 		}
 	}
 	for _, other := range s.TableNames() {
@@ -300,7 +301,7 @@ func PlanRenameColumn(s *Schema, table, oldName, newName string) (Plan, error) {
 		return Plan{}, err
 	}
 	if t.Column(oldName) == nil {
-		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+oldName, "see the columns with: cinch column list "+table)
+		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+oldName, "")
 	}
 	if t.HasColumn(newName) {
 		return Plan{}, cinch.Exists(cinch.ErrColumnExists, "column", table+"."+newName)
@@ -328,7 +329,7 @@ func PlanAlterNullable(s *Schema, table, column string, nullable bool, fill *str
 	}
 	col := t.Column(column)
 	if col == nil {
-		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "see the columns with: cinch column list "+table)
+		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "")
 	}
 	if col.Nullable == nullable {
 		state := "NOT NULL"
@@ -338,7 +339,7 @@ func PlanAlterNullable(s *Schema, table, column string, nullable bool, fill *str
 		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "column %s.%s is already %s", table, column, state).WithHint("nothing to do")
 	}
 	if nullable && fill != nil {
-		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "--fill-value only applies with --not-null").WithHint("drop --fill-value")
+		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "a fill value only applies when making a column NOT NULL").WithHint("leave the fill value out")
 	}
 	if fill != nil {
 		probe := *col
@@ -369,14 +370,14 @@ func PlanAlterNullable(s *Schema, table, column string, nullable bool, fill *str
 func PlanCreateView(s *Schema, name, body string, replace bool) (Plan, error) {
 	body = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(body), ";"))
 	if body == "" {
-		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "view %q needs a SELECT statement", name).WithHint(`e.g. cinch view create active_users "SELECT * FROM users WHERE active = 1"`)
+		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "view %q needs a SELECT statement", name).WithHint("e.g. SELECT * FROM users WHERE active = 1")
 	}
 	if replace {
 		if err := cinch.ValidateIdentifier(cinch.KindView, name); err != nil {
 			return Plan{}, err
 		}
 		if _, ok := s.Views[name]; !ok {
-			return Plan{}, cinch.NotFound(cinch.ErrViewNotFound, "view", name, "create it with: cinch view create")
+			return Plan{}, cinch.NotFound(cinch.ErrViewNotFound, "view", name, "create the view first")
 		}
 		return newPlan(s, cinch.ChangeUpdateView, name, cinch.DetailsView{View: name, SQL: body},
 			[]string{"DROP VIEW " + Quote(name), ViewSQL(name, body)})
@@ -393,7 +394,7 @@ func PlanDropView(s *Schema, name string) (Plan, error) {
 		return Plan{}, err
 	}
 	if _, ok := s.Views[name]; !ok {
-		return Plan{}, cinch.NotFound(cinch.ErrViewNotFound, "view", name, "see the views with: cinch view list")
+		return Plan{}, cinch.NotFound(cinch.ErrViewNotFound, "view", name, "")
 	}
 	return newPlan(s, cinch.ChangeDropView, name, cinch.DetailsView{View: name}, []string{"DROP VIEW " + Quote(name)})
 }
@@ -405,14 +406,14 @@ func PlanCreateIndex(s *Schema, idx cinch.IndexInfo) (Plan, error) {
 		return Plan{}, err
 	}
 	if len(idx.Columns) == 0 {
-		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "an index needs at least one column").WithHint("cinch index create TABLE COLUMN...")
+		return Plan{}, cinch.Errorf(cinch.ErrInvalidInput, "an index needs at least one column").WithHint("name the columns to index")
 	}
 	for _, c := range idx.Columns {
 		if err := cinch.ValidateIdentifier(cinch.KindColumn, c); err != nil {
 			return Plan{}, err
 		}
 		if !t.HasColumn(c) {
-			return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", idx.Table+"."+c, "see the columns with: cinch column list "+idx.Table)
+			return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", idx.Table+"."+c, "")
 		}
 	}
 	if idx.Name == "" {
@@ -435,7 +436,7 @@ func PlanDropIndex(s *Schema, name string) (Plan, error) {
 	}
 	idx, ok := s.Indexes[name]
 	if !ok {
-		return Plan{}, cinch.NotFound(cinch.ErrIndexNotFound, "index", name, "see the indexes with: cinch index list")
+		return Plan{}, cinch.NotFound(cinch.ErrIndexNotFound, "index", name, "")
 	}
 	return newPlan(s, cinch.ChangeDropIndex, name, cinch.DetailsIndex{Index: name, Table: idx.Table}, []string{"DROP INDEX " + Quote(name)})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
@@ -55,7 +56,7 @@ func BenchmarkPointReads(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	_, key, err := p.CreateKey(ctx, local.KeySpec{})
+	_, key, err := apikey.ForProject(p).Create(ctx, apikey.Spec{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func BenchmarkPointReads(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := server.New(p, p.KeyStore(), server.Config{RatePerKey: -1})
+	srv := server.New(p, apikey.ForProject(p), server.Config{RatePerKey: -1})
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()

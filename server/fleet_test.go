@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
 )
@@ -17,7 +18,7 @@ import (
 // The server depends on these interfaces; the local engine satisfies them.
 var (
 	_ server.Engine   = (*local.Project)(nil)
-	_ server.KeyStore = (*local.KeyStore)(nil)
+	_ server.KeyStore = (*apikey.Store)(nil)
 )
 
 const (

@@ -110,7 +110,7 @@ type Engine interface {
 	OpenTenantHandles() int
 }
 
-// KeyStore authenticates the API keys of requests. *local.KeyStore is one
+// KeyStore authenticates the API keys of requests. *apikey.Store is one
 // (local.Project.KeyStore).
 type KeyStore interface {
 	// Authenticate returns the key whose secret is given: its id and what
@@ -146,7 +146,7 @@ type Server struct {
 // New builds a server for e that authenticates requests with keys, which it
 // closes when it shuts down:
 //
-//	srv := server.New(project, project.KeyStore(), server.Config{})
+//	srv := server.New(project, apikey.ForProject(project), server.Config{})
 //
 // It does no I/O.
 func New(e Engine, keys KeyStore, cfg Config) *Server {

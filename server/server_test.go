@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
 )
@@ -74,31 +75,31 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, dir: dir, p: p, clk: clk, keys: map[string]string{}}
-	mk := func(kind string, spec local.KeySpec) string {
-		_, secret, err := p.CreateKey(ctx, spec)
+	mk := func(kind string, spec apikey.Spec) string {
+		_, secret, err := apikey.ForProject(p).Create(ctx, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.keys[kind] = secret
 		return secret
 	}
-	mk("full", local.KeySpec{})
-	mk("read_only", local.KeySpec{ReadOnly: true})
-	mk("tenant_acme", local.KeySpec{Database: "main", Branch: "main", Tenant: "acme"})
-	mk("tenant_other", local.KeySpec{Database: "main", Branch: "main", Tenant: "other"})
-	mk("other_db", local.KeySpec{Database: "otherdb"})
-	mk("expired", local.KeySpec{Expires: clk.Now().Add(time.Hour)})
-	revoked := mk("revoked", local.KeySpec{})
-	k, err := p.VerifyKey(ctx, revoked)
+	mk("full", apikey.Spec{})
+	mk("read_only", apikey.Spec{ReadOnly: true})
+	mk("tenant_acme", apikey.Spec{Database: "main", Branch: "main", Tenant: "acme"})
+	mk("tenant_other", apikey.Spec{Database: "main", Branch: "main", Tenant: "other"})
+	mk("other_db", apikey.Spec{Database: "otherdb"})
+	mk("expired", apikey.Spec{Expires: clk.Now().Add(time.Hour)})
+	revoked := mk("revoked", apikey.Spec{})
+	k, err := apikey.ForProject(p).Verify(ctx, revoked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.RevokeKey(ctx, k.ID); err != nil {
+	if err := apikey.ForProject(p).Revoke(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.keys["wrong"] = e.keys["full"][:len(e.keys["full"])-4] + "aaaa"
 	clk.Add(2 * time.Hour) // "expired" is now past its expiry
-	e.srv = server.New(p, p.KeyStore(), cfg)
+	e.srv = server.New(p, apikey.ForProject(p), cfg)
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e

@@ -132,7 +132,7 @@ func configure(raw *sqlite3.Conn, g *Guard, opts Options) error {
 		if err := raw.Exec("SELECT count(*) FROM sqlite_schema"); err != nil {
 			if errors.Is(err, sqlite3.NOTADB) {
 				return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: "wrong encryption key, or the file is not encrypted with one",
-					Hint: "give the tenant's key with --key or CINCHDB_TENANT_KEY"}
+					Hint: "give the tenant's key"}
 			}
 			return err
 		}

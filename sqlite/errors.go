@@ -58,7 +58,7 @@ func translateAt(err error, path string) error {
 			// Not a full disk (DiskFull said so): the page cap of the
 			// tenant's group (PRAGMA max_page_count).
 			return &cinch.Error{Err: cinch.ErrLimitExceeded, Message: msg,
-				Hint: "the tenant reached its group's max database size (cinch group limits); nothing was written"}
+				Hint: "the tenant reached its group's max database size; nothing was written"}
 		case errors.Is(err, sqlite3.READONLY):
 			return &cinch.Error{Err: cinch.ErrReadOnly, Message: msg}
 		case errors.Is(err, sqlite3.TOOBIG), errors.Is(err, sqlite3.NOMEM):

@@ -241,7 +241,7 @@ func columnValue(s *sqlite3.Stmt, i int, boolean bool) any {
 func bindParams(s *sqlite3.Stmt, params []any) error {
 	if want := s.BindCount(); want != len(params) {
 		return cinch.Errorf(cinch.ErrInvalidInput, "query has %d parameter(s) but %d value(s) were given", want, len(params)).
-			WithHint("give one --param per ? in the query")
+			WithHint("give one value per ? placeholder")
 	}
 	for i, p := range params {
 		if err := bindValue(s, i+1, p); err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
@@ -39,7 +40,7 @@ func httpCase(ctx context.Context, e *env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	_, key, err := pr.p.CreateKey(ctx, local.KeySpec{})
+	_, key, err := apikey.ForProject(pr.p).Create(ctx, apikey.Spec{})
 	if err != nil {
 		return Result{}, err
 	}
@@ -47,7 +48,7 @@ func httpCase(ctx context.Context, e *env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	srv := server.New(pr.p, pr.p.KeyStore(), server.Config{RatePerKey: -1})
+	srv := server.New(pr.p, apikey.ForProject(pr.p), server.Config{RatePerKey: -1})
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/local"
 )
 
@@ -87,7 +88,7 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, expired, err := p.CreateKey(ctx, local.KeySpec{Expires: past.Add(time.Hour)})
+	_, expired, err := apikey.ForProject(p).Create(ctx, apikey.Spec{Expires: past.Add(time.Hour)})
 	p.Close(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"os"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
@@ -120,11 +121,13 @@ func run(ctx context.Context, dir string, out io.Writer) error {
 
 	// API keys: one for any tenant, one for customer_name only. The secret
 	// is shown once; cinch stores only its hash.
-	_, fullKey, err := p.CreateKey(ctx, local.KeySpec{Database: "myapp"})
+	keys := apikey.ForProject(p)
+	defer keys.Close()
+	_, fullKey, err := keys.Create(ctx, apikey.Spec{Database: "myapp"})
 	if err != nil {
 		return err
 	}
-	_, tenantKey, err := p.CreateKey(ctx, local.KeySpec{Database: "myapp", Tenant: "customer_name"})
+	_, tenantKey, err := keys.Create(ctx, apikey.Spec{Database: "myapp", Tenant: "customer_name"})
 	if err != nil {
 		return err
 	}
@@ -188,7 +191,7 @@ func Serve(ctx context.Context, p *local.Project) (url string, stop func() error
 	if err != nil {
 		return "", nil, err
 	}
-	srv := server.New(p, p.KeyStore(), server.Config{})
+	srv := server.New(p, apikey.ForProject(p), server.Config{})
 	sctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(sctx, ln) }()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/local"
 )
@@ -71,9 +72,9 @@ func serve(t *testing.T) (*local.Project, *local.DB, string) {
 	return p, db, url
 }
 
-func newClient(t *testing.T, p *local.Project, url string, spec local.KeySpec) *client.Client {
+func newClient(t *testing.T, p *local.Project, url string, spec apikey.Spec) *client.Client {
 	t.Helper()
-	_, secret, err := p.CreateKey(context.Background(), spec)
+	_, secret, err := apikey.ForProject(p).Create(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func newClient(t *testing.T, p *local.Project, url string, spec local.KeySpec) *
 func TestSameCodeBothWays(t *testing.T) {
 	ctx := context.Background()
 	p, db, url := serve(t)
-	c := newClient(t, p, url, local.KeySpec{})
+	c := newClient(t, p, url, apikey.Spec{})
 	remote := c.Connect(cinch.Target{Database: "myapp", Tenant: "remote_t"})
 	localDB := db.WithTenant("local_t")
 	if !localDB.IsLocal() || remote.IsLocal() {
@@ -139,7 +140,7 @@ func TestSameCodeBothWays(t *testing.T) {
 func TestTenantScopedKey(t *testing.T) {
 	ctx := context.Background()
 	p, db, url := serve(t)
-	c := newClient(t, p, url, local.KeySpec{Tenant: "remote_t"})
+	c := newClient(t, p, url, apikey.Spec{Tenant: "remote_t"})
 	own := c.Connect(cinch.Target{Database: "myapp", Tenant: "remote_t"})
 	if _, err := own.Insert(ctx, "users", cinch.Record{"name": "Mine"}); err != nil {
 		t.Fatal(err)
@@ -158,11 +159,11 @@ func TestTenantScopedKey(t *testing.T) {
 		t.Errorf("local_t after refused writes: %v, %v", res, err)
 	}
 	// A revoked key stops working on the next request.
-	keys, err := p.ListKeys(ctx)
+	keys, err := apikey.ForProject(p).List(ctx)
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("keys: %v, %v", keys, err)
 	}
-	if err := p.RevokeKey(ctx, keys[0].ID); err != nil {
+	if err := apikey.ForProject(p).Revoke(ctx, keys[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := own.Query(ctx, "SELECT 1"); !errors.Is(err, cinch.ErrUnauthorized) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/internal/contract"
 	"github.com/cinchdb/cinch/local"
@@ -50,7 +51,7 @@ func remoteDB(t *testing.T) *client.DB {
 	t.Helper()
 	{
 		p := newProject(t)
-		_, key, err := p.CreateKey(context.Background(), local.KeySpec{})
+		_, key, err := apikey.ForProject(p).Create(context.Background(), apikey.Spec{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func remoteDB(t *testing.T) *client.DB {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := server.New(p, p.KeyStore(), server.Config{})
+		srv := server.New(p, apikey.ForProject(p), server.Config{})
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(ctx, ln) }()

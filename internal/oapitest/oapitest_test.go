@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
 )
@@ -80,7 +81,7 @@ func TestGeneratedClient(t *testing.T) {
 	if _, err := db.Tables().Create(ctx, "users", cols); err != nil {
 		t.Fatal(err)
 	}
-	_, key, err := p.CreateKey(ctx, local.KeySpec{})
+	_, key, err := apikey.ForProject(p).Create(ctx, apikey.Spec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestGeneratedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(p, p.KeyStore(), server.Config{})
+	srv := server.New(p, apikey.ForProject(p), server.Config{})
 	serveCtx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, ln) }()

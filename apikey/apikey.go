@@ -1,8 +1,12 @@
-package local
-
-// API keys for `cinch serve` (SPEC §7): a project-level store in
-// .cinchdb/keys.db holding, per key, its scope and the SHA-256 of its
-// secret. The secret itself is shown once, at creation, and never stored.
+// Package apikey is the store of API keys for `cinch serve` (SPEC §7): a
+// SQLite file, keys.db in the project's .cinchdb folder, holding per key its
+// scope and the SHA-256 of its secret. The secret itself is shown once, at
+// creation, and never stored.
+//
+// The store needs three things and takes them from its Config: the folder
+// the file lives in, a clock (expiry and revocation times) and the SQLite
+// busy timeout. It reaches SQLite only through package sqlite.
+package apikey
 
 import (
 	"context"
@@ -16,22 +20,30 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
 )
 
-// KeysFile is the key store inside .cinchdb.
-const KeysFile = "keys.db"
+// File is the name of the key store inside the project's .cinchdb folder.
+const File = "keys.db"
 
-// KeyPrefix starts every API key, so keys are recognizable in logs and by
-// secret scanners. A key is KeyPrefix + id + "_" + secret.
-const KeyPrefix = "cinch_"
+// Prefix starts every API key, so keys are recognizable in logs and by
+// secret scanners. A key is Prefix + id + "_" + secret.
+const Prefix = "cinch_"
 
-// KeySpec is what a new key may reach. An empty Database, Branch or Tenant
+// Config configures a Store. Only Dir is required.
+type Config struct {
+	Dir         string           // the folder holding File (a project's .cinchdb)
+	Now         func() time.Time // the clock; time.Now if nil
+	BusyTimeout time.Duration    // wait for other writers; sqlite's default if 0
+}
+
+// Spec is what a new key may reach. An empty Database, Branch or Tenant
 // means any; a zero Expires means never.
-type KeySpec struct {
+type Spec struct {
 	Database string
 	Branch   string
 	Tenant   string
@@ -52,7 +64,7 @@ type Key struct {
 }
 
 // Validate checks the scope names of a spec.
-func (s KeySpec) Validate() error {
+func (s Spec) Validate() error {
 	if s.Database != "" {
 		if err := cinch.ValidateDatabaseName(s.Database); err != nil {
 			return err
@@ -71,7 +83,7 @@ func (s KeySpec) Validate() error {
 	return nil
 }
 
-const keysSchema = `CREATE TABLE IF NOT EXISTS keys (
+const schema = `CREATE TABLE IF NOT EXISTS keys (
   id          TEXT PRIMARY KEY NOT NULL,
   hash        BLOB NOT NULL,
   database    TEXT NOT NULL DEFAULT '',
@@ -83,20 +95,23 @@ const keysSchema = `CREATE TABLE IF NOT EXISTS keys (
   revoked_at  TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID`
 
-// KeyStore is an open key store. It is safe for concurrent use; its one
+// Store is an open key store. It is safe for concurrent use; its one
 // connection is opened on first use and closed by Close. Other processes
 // (cinch key revoke while cinch serve runs) share the file through
-// SQLite's locking, and every Verify reads the current row, so a revoke
+// SQLite's locking, and every Verify sees the current row, so a revoke
 // takes effect on the next request.
-type KeyStore struct {
-	p    *Project
+type Store struct {
+	path string
+	now  func() time.Time
+	opts sqlite.Options
+
 	mu   sync.Mutex
 	conn *sqlite.Conn
 
-	// Verified keys by id, valid while the key files look unchanged (size
-	// and modification time of keys.db and its WAL) and for at most
-	// keyCacheAge, so a revoke from any process is seen on the next
-	// request without a SQLite read per request.
+	// Verified keys by id, valid while the key files look unchanged (size,
+	// modification time and inode of keys.db and its WAL) and for at most
+	// cacheAge, so a revoke from any process is seen on the next request
+	// without a SQLite read per request.
 	cmu   sync.Mutex
 	cache map[string]cachedKey
 	csig  [2]fileSig
@@ -108,82 +123,65 @@ type cachedKey struct {
 	at   time.Time
 }
 
-// keyCacheAge bounds how long a verified key is trusted without reading
+// cacheAge bounds how long a verified key is trusted without reading
 // keys.db, for file systems with coarse modification times.
-const keyCacheAge = time.Second
+const cacheAge = time.Second
 
-// keysSig identifies the current contents of the key files.
-func (ks *KeyStore) keysSig() [2]fileSig {
-	path := filepath.Join(ks.p.root, KeysFile)
-	var sig [2]fileSig
-	for i, p := range []string{path, path + "-wal"} {
-		sig[i], _ = statSig(p)
+// New returns the store in cfg.Dir. It does no I/O until used; the file is
+// created on first use.
+func New(cfg Config) *Store {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
 	}
-	return sig
+	return &Store{path: filepath.Join(cfg.Dir, File), now: now, opts: sqlite.Options{BusyTimeout: cfg.BusyTimeout}}
 }
 
-// KeyStore returns the project's key store. It does no I/O until used.
-func (p *Project) KeyStore() *KeyStore { return &KeyStore{p: p} }
-
-// CreateKey stores a new key and returns its id and secret (shown once).
-func (p *Project) CreateKey(ctx context.Context, spec KeySpec) (id, secret string, err error) {
-	ks := p.KeyStore()
-	defer ks.Close()
-	return ks.Create(ctx, spec)
+// Project is what a key store takes from an open cinch project (a
+// *local.Project): its state folder (.cinchdb, where File lives), its clock
+// and how long it waits for other writers.
+type Project interface {
+	StateDir() string
+	Now() time.Time
+	BusyTimeout() time.Duration
 }
 
-// ListKeys lists the stored keys, oldest first, without secrets.
-func (p *Project) ListKeys(ctx context.Context) ([]Key, error) {
-	ks := p.KeyStore()
-	defer ks.Close()
-	return ks.List(ctx)
-}
-
-// RevokeKey revokes a key by id; it fails for an unknown id.
-func (p *Project) RevokeKey(ctx context.Context, id string) error {
-	ks := p.KeyStore()
-	defer ks.Close()
-	return ks.Revoke(ctx, id)
-}
-
-// VerifyKey returns the key a secret belongs to, or ErrUnauthorized when it
-// is unknown, wrong, expired or revoked.
-func (p *Project) VerifyKey(ctx context.Context, secret string) (Key, error) {
-	ks := p.KeyStore()
-	defer ks.Close()
-	return ks.Verify(ctx, secret)
+// ForProject returns the key store of an open project. It does no I/O
+// until used; the caller closes it.
+func ForProject(p Project) *Store {
+	return New(Config{Dir: p.StateDir(), Now: p.Now, BusyTimeout: p.BusyTimeout()})
 }
 
 // Close closes the store's connection; it may be called more than once.
-func (ks *KeyStore) Close() error {
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	err := ks.conn.Close()
-	ks.conn = nil
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.conn.Close()
+	s.conn = nil
 	return err
 }
 
 // exec runs trusted SQL on the store's connection, opening it if needed.
-func (ks *KeyStore) exec(ctx context.Context, sql string, args ...any) (*cinch.Result, error) {
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	if ks.conn == nil {
-		c, err := sqlite.Open(ctx, filepath.Join(ks.p.root, KeysFile), ks.p.connOptions())
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (*cinch.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		c, err := sqlite.Open(ctx, s.path, s.opts)
 		if err != nil {
 			return nil, err
 		}
-		if err := c.Exec(keysSchema); err != nil {
+		if err := c.Exec(schema); err != nil {
 			c.Close()
 			return nil, err
 		}
 		// The file holds hashes only, but keep it private all the same.
-		os.Chmod(filepath.Join(ks.p.root, KeysFile), 0o600)
-		ks.conn = c
+		os.Chmod(s.path, 0o600)
+		s.conn = c
 	}
 	// Plain DML on an ordinary table passes the guard, and running it
 	// guarded keeps the prepared statements (changing the authorizer
 	// would expire them on every call).
-	return ks.conn.Query(ctx, cinch.QueryOptions{}, sql, args...)
+	return s.conn.Query(ctx, cinch.QueryOptions{}, sql, args...)
 }
 
 func hashSecret(secret string) []byte {
@@ -194,14 +192,14 @@ func hashSecret(secret string) []byte {
 var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // Create stores a new key for spec and returns its id and full secret.
-func (ks *KeyStore) Create(ctx context.Context, spec KeySpec) (id, secret string, err error) {
+func (s *Store) Create(ctx context.Context, spec Spec) (id, secret string, err error) {
 	if err := spec.Validate(); err != nil {
 		return "", "", err
 	}
-	now := ks.p.now().UTC()
+	now := s.now().UTC()
 	if !spec.Expires.IsZero() && !spec.Expires.After(now) {
 		return "", "", cinch.Errorf(cinch.ErrInvalidInput, "key expiry %s is not in the future", spec.Expires.UTC().Format(time.RFC3339)).
-			WithHint("give a positive duration, e.g. --expires 720h")
+			WithHint("give an expiry time after the present")
 	}
 	var idBytes [8]byte
 	var secretBytes [32]byte
@@ -212,12 +210,12 @@ func (ks *KeyStore) Create(ctx context.Context, spec KeySpec) (id, secret string
 		return "", "", err
 	}
 	id = hex.EncodeToString(idBytes[:])
-	secret = KeyPrefix + id + "_" + strings.ToLower(secretEncoding.EncodeToString(secretBytes[:]))
+	secret = Prefix + id + "_" + strings.ToLower(secretEncoding.EncodeToString(secretBytes[:]))
 	expires := ""
 	if !spec.Expires.IsZero() {
 		expires = spec.Expires.UTC().Format(cinch.TimeFormat)
 	}
-	_, err = ks.exec(ctx, `INSERT INTO keys (id, hash, database, branch, tenant, read_only, created_at, expires_at)
+	_, err = s.exec(ctx, `INSERT INTO keys (id, hash, database, branch, tenant, read_only, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, hashSecret(secret), spec.Database, spec.Branch, spec.Tenant, spec.ReadOnly, now.Format(cinch.TimeFormat), expires)
 	if err != nil {
@@ -226,7 +224,7 @@ func (ks *KeyStore) Create(ctx context.Context, spec KeySpec) (id, secret string
 	return id, secret, nil
 }
 
-func parseKeyTime(v any) *time.Time {
+func parseTime(v any) *time.Time {
 	s, _ := v.(string)
 	if s == "" {
 		return nil
@@ -242,9 +240,9 @@ func rowToKey(r cinch.Record) Key {
 	k := Key{
 		ID: r["id"].(string), Database: r["database"].(string), Branch: r["branch"].(string),
 		Tenant: r["tenant"].(string), ReadOnly: r["read_only"].(int64) != 0,
-		ExpiresAt: parseKeyTime(r["expires_at"]), RevokedAt: parseKeyTime(r["revoked_at"]),
+		ExpiresAt: parseTime(r["expires_at"]), RevokedAt: parseTime(r["revoked_at"]),
 	}
-	if t := parseKeyTime(r["created_at"]); t != nil {
+	if t := parseTime(r["created_at"]); t != nil {
 		k.CreatedAt = *t
 	}
 	return k
@@ -253,8 +251,8 @@ func rowToKey(r cinch.Record) Key {
 const keyColumns = "id, database, branch, tenant, read_only, created_at, expires_at, revoked_at"
 
 // List returns every stored key, oldest first.
-func (ks *KeyStore) List(ctx context.Context) ([]Key, error) {
-	res, err := ks.exec(ctx, "SELECT "+keyColumns+" FROM keys ORDER BY created_at, id")
+func (s *Store) List(ctx context.Context) ([]Key, error) {
+	res, err := s.exec(ctx, "SELECT "+keyColumns+" FROM keys ORDER BY created_at, id")
 	if err != nil {
 		return nil, err
 	}
@@ -265,28 +263,29 @@ func (ks *KeyStore) List(ctx context.Context) ([]Key, error) {
 	return out, nil
 }
 
-// Revoke marks a key revoked; requests with it fail from then on.
-func (ks *KeyStore) Revoke(ctx context.Context, id string) error {
-	res, err := ks.exec(ctx, "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at = ''",
-		ks.p.now().UTC().Format(cinch.TimeFormat), id)
+// Revoke marks a key revoked; requests with it fail from then on. An
+// unknown id is ErrInvalidInput; revoking a revoked key does nothing.
+func (s *Store) Revoke(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at = ''",
+		s.now().UTC().Format(cinch.TimeFormat), id)
 	if err != nil {
 		return err
 	}
 	if res.RowsAffected == 1 {
 		return nil
 	}
-	got, err := ks.exec(ctx, "SELECT id FROM keys WHERE id = ?", id)
+	got, err := s.exec(ctx, "SELECT id FROM keys WHERE id = ?", id)
 	if err != nil {
 		return err
 	}
 	if len(got.Rows) == 0 {
-		return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("key %s not found", quoteKeyID(id)),
-			Hint: "see the keys with: cinch key list"}
+		return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("key %s not found", quoteID(id)),
+			Hint: "list the keys to see their ids"}
 	}
 	return nil // already revoked
 }
 
-func quoteKeyID(id string) string {
+func quoteID(id string) string {
 	if len(id) > 40 {
 		id = id[:40] + "..."
 	}
@@ -295,29 +294,29 @@ func quoteKeyID(id string) string {
 
 func errBadKey(msg string) error {
 	return &cinch.Error{Err: cinch.ErrUnauthorized, Message: msg,
-		Hint: "send Authorization: Bearer <key> with a key from: cinch key create"}
+		Hint: "use a key as it was shown when created, not revoked and not expired"}
 }
 
 // Verify returns the key a secret belongs to. The stored hash is compared
 // in constant time; unknown, malformed, wrong, expired and revoked keys
 // fail with ErrUnauthorized.
-func (ks *KeyStore) Verify(ctx context.Context, secret string) (Key, error) {
-	rest, ok := strings.CutPrefix(secret, KeyPrefix)
+func (s *Store) Verify(ctx context.Context, secret string) (Key, error) {
+	rest, ok := strings.CutPrefix(secret, Prefix)
 	id, _, ok2 := strings.Cut(rest, "_")
 	if !ok || !ok2 || len(id) != 16 {
 		return Key{}, errBadKey("invalid API key")
 	}
 	hash := hashSecret(secret)
-	now := ks.p.now()
-	sig := ks.keysSig()
-	ks.cmu.Lock()
-	if sig != ks.csig {
-		ks.cache, ks.csig = nil, sig
+	now := s.now()
+	sig := s.filesSig()
+	s.cmu.Lock()
+	if sig != s.csig {
+		s.cache, s.csig = nil, sig
 	}
-	c, hit := ks.cache[id]
-	ks.cmu.Unlock()
-	if !hit || now.Sub(c.at) > keyCacheAge || now.Before(c.at) {
-		res, err := ks.exec(ctx, "SELECT hash, "+keyColumns+" FROM keys WHERE id = ?", id)
+	c, hit := s.cache[id]
+	s.cmu.Unlock()
+	if !hit || now.Sub(c.at) > cacheAge || now.Before(c.at) {
+		res, err := s.exec(ctx, "SELECT hash, "+keyColumns+" FROM keys WHERE id = ?", id)
 		if err != nil {
 			return Key{}, err
 		}
@@ -327,14 +326,14 @@ func (ks *KeyStore) Verify(ctx context.Context, secret string) (Key, error) {
 		}
 		h, _ := res.Value(0, "hash").([]byte)
 		c = cachedKey{hash: h, key: rowToKey(res.Record(0)), at: now}
-		ks.cmu.Lock()
-		if ks.csig == sig {
-			if ks.cache == nil {
-				ks.cache = map[string]cachedKey{}
+		s.cmu.Lock()
+		if s.csig == sig {
+			if s.cache == nil {
+				s.cache = map[string]cachedKey{}
 			}
-			ks.cache[id] = c
+			s.cache[id] = c
 		}
-		ks.cmu.Unlock()
+		s.cmu.Unlock()
 	}
 	if subtle.ConstantTimeCompare(hash, c.hash) != 1 {
 		return Key{}, errBadKey("invalid API key")
@@ -349,10 +348,33 @@ func (ks *KeyStore) Verify(ctx context.Context, secret string) (Key, error) {
 	return k, nil
 }
 
+// fileSig identifies the contents of a file without reading it; the zero
+// value stands for a missing file.
+type fileSig struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+}
+
+// filesSig identifies the current contents of the key files: keys.db and
+// its WAL, where a commit from another process lands first.
+func (s *Store) filesSig() [2]fileSig {
+	var sig [2]fileSig
+	for i, path := range []string{s.path, s.path + "-wal"} {
+		if fi, err := os.Stat(path); err == nil {
+			sig[i] = fileSig{size: fi.Size(), mtime: fi.ModTime()}
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				sig[i].ino = uint64(st.Ino)
+			}
+		}
+	}
+	return sig
+}
+
 // Authenticate is Verify for a server (server.KeyStore): the key's id and
 // what it may reach.
-func (ks *KeyStore) Authenticate(ctx context.Context, secret string) (cinch.APIKey, error) {
-	k, err := ks.Verify(ctx, secret)
+func (s *Store) Authenticate(ctx context.Context, secret string) (cinch.APIKey, error) {
+	k, err := s.Verify(ctx, secret)
 	if err != nil {
 		return cinch.APIKey{}, err
 	}
