@@ -249,16 +249,9 @@ func PlanAddColumn(s *Schema, table string, col cinch.Column) (Plan, error) {
 
 // PlanDropColumn plans DROP_COLUMN (a rebuild that keeps everything else).
 func PlanDropColumn(s *Schema, table, column string) (Plan, error) {
-	t, err := s.table(table)
+	col, err := s.column(table, column)
 	if err != nil {
 		return Plan{}, err
-	}
-	if err := cinch.ValidateColumnName(column); err != nil {
-		return Plan{}, err
-	}
-	col := t.Column(column)
-	if col == nil {
-		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "")
 	}
 	for _, name := range s.IndexNames() {
 		if idx := s.Indexes[name]; idx.Table == table && slices.Contains(idx.Columns, column) {
@@ -320,16 +313,9 @@ func PlanRenameColumn(s *Schema, table, oldName, newName string) (Plan, error) {
 // anywhere), so it is prepared on every tenant first and undone if one
 // tenant has NULLs.
 func PlanAlterNullable(s *Schema, table, column string, nullable bool, fill *string) (Plan, error) {
-	t, err := s.table(table)
+	col, err := s.column(table, column)
 	if err != nil {
 		return Plan{}, err
-	}
-	if err := cinch.ValidateColumnName(column); err != nil {
-		return Plan{}, err
-	}
-	col := t.Column(column)
-	if col == nil {
-		return Plan{}, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "")
 	}
 	if col.Nullable == nullable {
 		state := "NOT NULL"
@@ -439,4 +425,20 @@ func PlanDropIndex(s *Schema, name string) (Plan, error) {
 		return Plan{}, cinch.NotFound(cinch.ErrIndexNotFound, "index", name, "")
 	}
 	return newPlan(s, cinch.ChangeDropIndex, name, cinch.DetailsIndex{Index: name, Table: idx.Table}, []string{"DROP INDEX " + Quote(name)})
+}
+
+// column finds an existing column of an existing table.
+func (s *Schema) column(table, column string) (*cinch.Column, error) {
+	t, err := s.table(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := cinch.ValidateColumnName(column); err != nil {
+		return nil, err
+	}
+	col := t.Column(column)
+	if col == nil {
+		return nil, cinch.NotFound(cinch.ErrColumnNotFound, "column", table+"."+column, "")
+	}
+	return col, nil
 }
