@@ -195,7 +195,9 @@ export class UnsendableValueError extends Error {}
 
 /**
  * Writes v as JSON like JSON.stringify, except that a bigint is written as
- * an integer literal, ±Infinity as ±9e999 (how cinch writes infinities), a
+ * an integer literal, an integral number beyond ±(2^53 - 1) as the exact
+ * integer it holds (beyond 64 bits, with an exponent: a real), ±Infinity
+ * as ±9e999 (how cinch writes infinities), a
  * Date as its ISO 8601 UTC text (the format cinch stores timestamps in),
  * and that NaN, an invalid Date and binary data (ArrayBuffer, typed arrays)
  * are refused with UnsendableValueError instead of becoming null.
@@ -214,6 +216,12 @@ function encode(v: unknown, where: string): string | undefined {
     case "bigint":
       return v.toString();
     case "number":
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
+        // JSON.stringify(2 ** 60) is "1152921504606847000", the shortest
+        // text that reads back as the same float, not the integer the
+        // number holds; write that integer, or beyond int64 a real.
+        return v >= -(2 ** 63) && v < 2 ** 63 ? BigInt(v).toString() : v.toExponential();
+      }
       if (Number.isFinite(v)) {
         return JSON.stringify(v);
       }

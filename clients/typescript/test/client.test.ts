@@ -130,6 +130,8 @@ test("9223372036854775807 round-trips exactly; integers beyond 2^53 are bigints"
   const res = await db.query("SELECT ?, ?, ?, ? + 0, 9223372036854775807", [max, min, 9007199254740993n, 9007199254740991]);
   assert.deepEqual(res.rows[0], [max, min, 9007199254740993n, 9007199254740991, max]);
   assert.equal(typeof res.rows[0]![3], "number");
+  // A number beyond 2^53 is sent as the integer it holds.
+  assert.deepEqual((await db.query("SELECT ?, typeof(?)", [2 ** 60, 2 ** 60])).rows, [[1152921504606846976n, "integer"]]);
 
   // Stored in an INTEGER column and read back through every route that returns rows.
   const row = await db.insert("users", { name: "Big", score: max });

@@ -56,6 +56,9 @@ test("stringifyJSON writes bigints exactly, infinities as ±9e999, Dates as ISO 
     '{"sql":"SELECT ?","params":[9223372036854775807,-9223372036854775808,9e999,-9e999,1.5,2,"2025-01-31T12:30:00.005Z",null,"é\\n",true]}',
   );
   assert.equal(stringifyJSON({ a: undefined, b: 1 }), '{"b":1}');
+  // An integral number beyond 2^53 is sent as the integer it holds (JSON.stringify
+  // would write 1152921504606847000), beyond 64 bits as a real.
+  assert.equal(stringifyJSON([2 ** 60, -(2 ** 63), 2 ** 63, 1e20, 2 ** 53]), "[1152921504606846976,-9223372036854775808,9.223372036854776e+18,1e+20,9007199254740992]");
   assert.deepEqual(parseJSON(stringifyJSON([9223372036854775807n])), [9223372036854775807n]);
 });
 
