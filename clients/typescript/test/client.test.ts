@@ -11,6 +11,7 @@ import {
   CanceledError,
   CinchDB,
   CinchError,
+  ConflictError,
   ConstraintFailedError,
   EncryptionKeyError,
   InvalidInputError,
@@ -325,6 +326,15 @@ test("branches: create, switch, merge, delete", async () => {
   assert.equal((await db.branches.changes("feature.payments")).at(-1)!.entity, "payments");
   await db.branches.deleteBranch("feature.payments");
   await rejects(db.branches.getBranch("feature.payments"), BranchNotFoundError);
+
+  // A conflicting merge is refused with its plan in details.
+  await db.branches.createBranch("feature.notes");
+  await db.switchBranch("feature.notes").columns.addColumn("users", { name: "note", type: "TEXT" });
+  await db.columns.addColumn("users", { name: "note", type: "INTEGER" });
+  const conflict = await rejects(db.branches.merge("feature.notes"), ConflictError);
+  assert.equal(conflict.status, 409);
+  const refused = conflict.details as { conflicts?: { entity: string }[] };
+  assert.ok(refused.conflicts?.some((c) => c.entity.includes("users")), JSON.stringify(conflict.details));
 });
 
 test("an encrypted tenant needs its key", async () => {
