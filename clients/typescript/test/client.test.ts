@@ -178,7 +178,16 @@ test("a query that fails after rows were streamed throws the body's error", asyn
   const sql =
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) " +
     "SELECT x, CASE WHEN x < 2999 THEN printf('%.100c', 'a') ELSE abs(-9223372036854775807 - 1) END FROM c";
-  const err = await rejects(db.query(sql), InvalidInputError);
+  const statuses: number[] = [];
+  const watched = connect(srv.url, srv.key, {
+    fetch: async (input, init) => {
+      const resp = await fetch(input, init);
+      statuses.push(resp.status);
+      return resp;
+    },
+  });
+  const err = await rejects(watched.query(sql), InvalidInputError);
+  assert.deepEqual(statuses, [200]); // the error came in the body, not as the status
   assert.equal(err.code, "invalid_input");
   assert.equal(err.status, 400);
   assert.match(err.message, /integer overflow/);
