@@ -7,7 +7,7 @@ PKGS        := ./...
 .PHONY: test lint unit fuzz bench build tidy-check torture
 
 ## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once.
-test: lint unit fuzz bench
+test: lint unit fuzz bench test-typescript
 
 ## lint: gofmt, go vet, staticcheck, go.mod tidy.
 lint: tidy-check
@@ -19,6 +19,11 @@ tidy-check:
 	@cp go.mod /tmp/cinch.go.mod.bak; cp go.sum /tmp/cinch.go.sum.bak; \
 	$(GO) mod tidy; \
 	if ! git diff --quiet -- go.mod go.sum; then echo "go.mod/go.sum are not tidy: run go mod tidy"; git diff -- go.mod go.sum | head -20; exit 1; fi
+
+## test-typescript: the TypeScript client (clients/typescript) against a cinch serve its tests start.
+.PHONY: test-typescript
+test-typescript:
+	cd clients/typescript && npm ci && npm run build && npm test
 
 ## unit: all tests with the race detector (integration tests build and run the real binary).
 unit:

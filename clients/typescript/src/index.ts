@@ -1,0 +1,5 @@
+// @cinchdb/cinch: the TypeScript client of cinch serve. See README.md.
+export * from "./client.js";
+export * from "./errors.js";
+export { parseJSON, stringifyJSON } from "./json.js";
+export type { components, operations, paths } from "./generated/openapi.js";
