@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -229,6 +230,19 @@ func wireValue(v any) (any, error) {
 		return v.UTC().Format(cinch.TimeFormat), nil
 	case json.Number:
 		return v, nil
+	case float64:
+		// JSON has no infinity; the server reads ±9e999 as ±Inf (and
+		// writes infinities that way).
+		if math.IsInf(v, 1) {
+			return json.Number("9e999"), nil
+		}
+		if math.IsInf(v, -1) {
+			return json.Number("-9e999"), nil
+		}
+		if math.IsNaN(v) {
+			return nil, cinch.Errorf(cinch.ErrInvalidInput, "NaN cannot be stored (SQLite turns it into NULL)").
+				WithHint("send nil for NULL")
+		}
 	}
 	return v, nil
 }

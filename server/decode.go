@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -322,9 +321,12 @@ func scalar(v any) (any, error) {
 			}
 			return nil, fmt.Errorf("integer %s does not fit in 64 bits", s)
 		}
+		// Past float64's range a number reads as ±Inf (or 0), as SQLite
+		// reads 1e999: the server writes infinities as ±9e999, so they
+		// come back in as they went out.
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("number %s is out of range", s)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return nil, fmt.Errorf("bad number %s", s)
 		}
 		return f, nil
 	case map[string]any:

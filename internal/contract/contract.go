@@ -275,6 +275,11 @@ func testLossless(t *testing.T, ctx context.Context, db cinch.DB) {
 	if diff := cmp.Diff([][]any{want}, res.Rows); diff != "" {
 		t.Errorf("extreme values (-want +got):\n%s", diff)
 	}
+	// Infinities go in as parameters and come back out.
+	res = must[*cinch.Result](t)(db.Query(ctx, "SELECT ? AS p, ? AS n", math.Inf(1), math.Inf(-1)))
+	if diff := cmp.Diff([][]any{{math.Inf(1), math.Inf(-1)}}, res.Rows); diff != "" {
+		t.Errorf("infinite parameters (-want +got):\n%s", diff)
+	}
 	join := "SELECT * FROM users a JOIN users b ON a.id = b.id ORDER BY a.name"
 	res = must[*cinch.Result](t)(db.Query(ctx, join))
 	half := len(res.Columns) / 2
