@@ -1,8 +1,8 @@
-"""The README's five lines, runnable: connect, create, insert, query, switch.
+"""The README's five lines (section "Python client"), runnable.
 
     CINCH_URL=http://127.0.0.1:8080 CINCH_KEY=cinch_... CINCH_DATABASE=quickstart python3 quickstart.py
 
-Run it on a fresh database: it makes its own tables and tenants.
+Run it on a fresh database: it makes its own table and tenants.
 """
 
 import os
@@ -10,20 +10,28 @@ import os
 import cinch
 
 URL = os.environ.get("CINCH_URL", "http://127.0.0.1:8080")
-KEY = os.environ["CINCH_KEY"]
+key = os.environ["CINCH_KEY"]
 DATABASE = os.environ.get("CINCH_DATABASE", "main")
 
-admin = cinch.connect(URL, KEY, database=DATABASE)
-admin.tables.create("users", [cinch.Column(name="name", type="TEXT"), cinch.Column(name="email", type="TEXT")])
+admin = cinch.connect(URL, key, database=DATABASE)
+admin.tables.create("users", [cinch.Column(name="name", type="TEXT")])
 admin.tenants.create("acme_corp")
+admin.tenants.create("wayne_ent")
 
-# The README's lines:
-db = cinch.connect(URL, KEY, database=DATABASE, tenant="acme_corp")
-db.insert("users", {"name": "Alice", "email": "alice@acme.com"})
-res = db.query("SELECT name, email FROM users WHERE name = ?", ["Alice"])
-print(res.columns, res[0], res[0]["email"])
-print(db.switch_tenant("main").query("SELECT COUNT(*) AS n FROM users")[0]["n"])  # tenants are isolated
+# The README's lines (tests/test_examples.py checks that they are the same):
+db = cinch.connect(URL, key, database=DATABASE, tenant="acme_corp")
+db.insert("users", {"name": "Alice"})          # the stored row: id, created_at, updated_at
+res = db.query("SELECT id, name FROM users")   # res.columns; rows are tuples, row["name"] works too
+wayne = db.switch_tenant("wayne_ent")          # no I/O; errors are classes: cinch.TenantNotFound, ...
+
+print(res.columns, res[0]["name"], res[0][1], len(res[0][0]) > 0)
+print("wayne_ent users:", len(wayne.query("SELECT id, name FROM users")))  # tenants are isolated
+try:
+    db.switch_tenant("nope").query("SELECT 1")
+except cinch.TenantNotFound as e:
+    print(type(e).__name__, e.code, e.status)
 
 # Output:
-# ['name', 'email'] ('Alice', 'alice@acme.com') alice@acme.com
-# 0
+# ['id', 'name'] Alice Alice True
+# wayne_ent users: 0
+# TenantNotFound tenant_not_found 404

@@ -64,6 +64,23 @@ class ExamplesTest(unittest.TestCase):
         listed = set(re.findall(r"\[([a-z_]+)\.py\]\(", readme))
         self.assertEqual(listed, set(example_names()))
 
+    def test_readme_lines_are_the_quickstart(self):
+        """The README's Python lines are those of examples/quickstart.py (but
+        for the server's address and the database)."""
+        with open(os.path.join(support.REPO, "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        m = re.search(r"\n## Python client\n+```python\n(.*?)```", readme, re.S)
+        self.assertIsNotNone(m, "README.md has no '## Python client' section with a python block")
+        with open(os.path.join(EXAMPLES, "quickstart.py"), encoding="utf-8") as f:
+            quickstart = f.read()
+        lines = [line for line in m.group(1).splitlines() if line.strip()]
+        self.assertGreaterEqual(len(lines), 4)
+        for line in lines:
+            if line.startswith("import cinch"):
+                continue
+            line = line.replace('"http://127.0.0.1:8080", key,', "URL, key, database=DATABASE,")
+            self.assertIn(line, quickstart)
+
     def test_examples_found(self):
         self.assertGreaterEqual(len(example_names()), 15)
 
