@@ -14,7 +14,8 @@ import zlib
 from typing import Any, Optional
 
 from ._version import __version__
-from .errors import CinchConnectionError, CinchError, InvalidInput, RateLimited, from_status, make_error
+from .errors import (CinchConnectionError, CinchError, InvalidInput, InvalidName, RateLimited, from_status,
+                     make_error)
 
 TENANT_KEY_HEADER = "X-Cinch-Tenant-Key"
 
@@ -75,8 +76,7 @@ def segment(name: Any, kind: str) -> str:
     if not isinstance(name, str):
         raise InvalidInput(f"{kind} name must be a str, not {type(name).__name__}")
     if name in ("", ".", ".."):
-        from .errors import InvalidName
-        raise InvalidName(f"invalid {kind} name {name!r}")
+        raise InvalidName(f"invalid {kind} {name!r}")
     return urllib.parse.quote(name, safe="")
 
 
@@ -103,12 +103,12 @@ class Transport:
         t.tenant_key = key
         return t
 
-    def request(self, method: str, path: str, body: Any = None, *, has_body: bool = False) -> Any:
+    def request(self, method: str, path: str, body: Any = None) -> Any:
         """Sends one request; returns the decoded JSON answer (None for 204).
         An error answer raises its exception."""
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": self.user_agent}
         data = None
-        if has_body or body is not None:
+        if body is not None:
             try:
                 data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
             except (TypeError, ValueError) as e:

@@ -6,9 +6,9 @@ import datetime as _dt
 from typing import Any, Iterable, List, Optional, Sequence, Union
 
 from ._transport import Transport, segment, wire_params, wire_record, wire_value
-from .errors import CinchError, InvalidInput, make_error
+from .errors import CinchConnectionError, CinchError, InvalidInput, make_error
 from .models import (BranchInfo, Change, ColumnInfo, Group, IndexInfo, MaintenanceResult, MergeResult,
-                     TableInfo, TenantCheck, TenantInfo, TenantStats, ViewInfo, _column_json)
+                     TableInfo, TenantCheck, TenantInfo, TenantStats, ViewInfo, _column_json, _default_text)
 from .results import Result, TenantResult
 
 DEFAULT = "main"
@@ -131,8 +131,8 @@ class DB:
         if read_only:
             body["read_only"] = True
         out = self._t.request("POST", self._tenant_path() + "/query", body)
-        if not isinstance(out, dict) or "columns" not in out and "error" not in out:
-            raise InvalidInput("unexpected answer to a query: " + repr(out)[:200])
+        if not isinstance(out, dict) or ("columns" not in out and "error" not in out):
+            raise CinchConnectionError("unexpected answer to a query: " + repr(out)[:200])
         if "error" in out:
             # The server failed after it had started streaming the rows: the
             # body ends with the error instead of the summary.
@@ -400,8 +400,7 @@ class Columns(_Service):
         NULLs become when forbidding them."""
         body: dict = {"nullable": bool(nullable)}
         if fill_value is not None:
-            v = wire_value(fill_value, "fill_value")
-            body["fill_value"] = v if isinstance(v, str) else ("true" if v is True else "false" if v is False else str(v))
+            body["fill_value"] = _default_text(wire_value(fill_value, "fill_value"))
         return Change._from_json(self._t.request("PATCH", self._base(table) + "/" + segment(column, "column"), body))
 
     list_columns = list

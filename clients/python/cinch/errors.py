@@ -57,8 +57,19 @@ class CinchError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self):
+        # Keeps code, status and the rest through pickle (multiprocessing).
+        return (_rebuild, (type(self), self.message, self.__dict__))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, message={self.message!r})"
+
+
+def _rebuild(cls: type, message: str, state: dict) -> "CinchError":
+    e = cls.__new__(cls, message)
+    CinchError.__init__(e, message)
+    e.__dict__.update(state)
+    return e
 
 
 class NotFound(CinchError):
@@ -344,5 +355,4 @@ def from_status(status: int, reason: str, request_id: Optional[str] = None) -> C
     return make_error(code, f"server answered {status} {reason}".strip(), status=status, request_id=request_id)
 
 
-__all__ = ["CinchError", "NotFound", "AlreadyExists", "CinchConnectionError", "CODES", "error_class",
-           "make_error"] + [name for _, name, _ in _TABLE]
+__all__ = ["CinchError", "NotFound", "AlreadyExists", "CinchConnectionError", "CODES", "error_class"] + [name for _, name, _ in _TABLE]

@@ -92,6 +92,14 @@ class TableTest(unittest.TestCase):
         self.assertTrue(issubclass(cinch.InvalidName, ValueError))
         self.assertTrue(issubclass(cinch.CinchConnectionError, ConnectionError))
 
+    def test_pickle_keeps_everything(self):
+        import pickle
+        for e in (errors.make_error("tenant_not_found", "gone", request_id="r1"),
+                  errors.make_error("brand_new_code", "new", status=418), cinch.CinchConnectionError("down")):
+            e2 = pickle.loads(pickle.dumps(e))
+            self.assertIs(type(e2), type(e))
+            self.assertEqual((e2.code, e2.status, e2.message, e2.request_id), (e.code, e.status, e.message, e.request_id))
+
     def test_unknown_code(self):
         e = errors.make_error("brand_new_code", "something new", status=418)
         self.assertIs(type(e), cinch.CinchError)
