@@ -3,6 +3,7 @@ started on a free loopback port in a fresh project, stopped at the end."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -33,6 +34,7 @@ def cinch_bin() -> str:
     with _lock:
         if _built is None:
             out = tempfile.mkdtemp(prefix="cinch-py-bin-")
+            atexit.register(shutil.rmtree, out, True)
             path = os.path.join(out, "cinch")
             subprocess.run(["go", "build", "-o", path, "./cmd/cinch"], cwd=REPO, check=True)
             _built = path
