@@ -6,8 +6,9 @@ PKGS        := ./...
 
 .PHONY: test lint unit fuzz bench build tidy-check torture
 
-## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once.
-test: lint unit fuzz bench test-typescript
+## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once,
+## and the Python and TypeScript clients against a real cinch serve.
+test: lint unit fuzz bench test-python test-typescript
 
 ## lint: gofmt, go vet, staticcheck, go.mod tidy.
 lint: tidy-check
@@ -43,6 +44,19 @@ fuzz:
 ## bench: run every benchmark once so they keep compiling and working.
 bench:
 	$(GO) test -run XXX -bench . -benchtime 1x -short $(PKGS)
+
+## test-python: the Python client's unittest suite (clients/python), against cinch serve processes it
+## starts itself from a freshly built binary (CINCH_BIN). Python 3.11+, standard library only. Fails
+## when a test fails, and when no test ran.
+PYTHON ?= python3
+.PHONY: test-python
+test-python:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GO) build -o "$$tmp/cinch" ./cmd/cinch && \
+	{ CINCH_BIN="$$tmp/cinch" $(PYTHON) -m unittest discover -s clients/python/tests -t clients/python -v 2>&1; \
+	  echo $$? > "$$tmp/rc"; } | tee "$$tmp/log" && \
+	rc=$$(cat "$$tmp/rc") && if [ "$$rc" != 0 ]; then echo "test-python: FAILED (exit $$rc)"; exit "$$rc"; fi && \
+	if ! grep -Eq '^Ran [1-9][0-9]* tests? in ' "$$tmp/log"; then echo "test-python: no tests ran"; exit 1; fi
 
 build:
 	$(GO) build -o bin/cinch ./cmd/cinch
