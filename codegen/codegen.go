@@ -119,6 +119,16 @@ func literal(v string) string {
 	return quoteJSON(v)
 }
 
+// plainType is a declared type shown as it is in comments; others are quoted.
+var plainType = regexp.MustCompile(`^[A-Za-z0-9_ (),]+$`)
+
+func typeText(t string) string {
+	if t = strings.ToUpper(t); plainType.MatchString(t) {
+		return t
+	}
+	return quoteJSON(t)
+}
+
 var goPackageName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // Generate returns the source of the models of s in lang.
@@ -262,7 +272,7 @@ func viewField(c ViewColumn) field {
 		// a table's timestamp passed through.
 		f.kind, f.doc = kTime, "view column, TEXT (taken as an RFC 3339 timestamp for its name)"
 	default:
-		f.doc = "view column, " + strings.ToUpper(c.Type)
+		f.doc = "view column, " + typeText(c.Type)
 	}
 	return f
 }
