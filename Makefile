@@ -4,7 +4,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 1000x
 PKGS        := ./...
 
-.PHONY: test lint unit fuzz bench build tidy-check torture
+.PHONY: test lint unit fuzz bench build tidy-check torture test-codegen
 
 ## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once,
 ## and the Python and TypeScript clients against a real cinch serve.
@@ -29,6 +29,11 @@ test-typescript:
 ## unit: all tests with the race detector (integration tests build and run the real binary).
 unit:
 	$(GO) test -race -count=1 $(PKGS)
+
+## test-codegen: the codegen suites alone (unit runs them too): golden files, and the generated
+## models compiled and run (go vet/run, tsc from npm, python3), scanned through SQLDB, over HTTP and the CLI.
+test-codegen:
+	$(GO) test -count=1 ./codegen/... && $(GO) test -count=1 -run 'Codegen' ./cli ./server
 
 ## fuzz: run every fuzz target briefly (FUZZTIME each). A count budget, not a duration:
 ## Go 1.26 fails duration-bounded fuzzing at random with "context deadline exceeded"

@@ -164,6 +164,7 @@ Commands find the project by walking up from the current folder (like git);
 		a.keyCommand(),
 		a.serveCommand(),
 		a.groupCommand(),
+		a.codegenCommand(),
 	)
 	return root
 }

@@ -199,6 +199,7 @@ var tagDescriptions = map[string]string{
 	"service":  "Health, this document and metrics.",
 	"branches": "Branches of a database: create, describe, delete, merge.",
 	"changes":  "A branch's schema change records.",
+	"codegen":  "Typed models of a branch's tables and views (cinch codegen).",
 	"tenants":  "Tenants of a branch, and SQL on one tenant.",
 	"rows":     "Rows of one tenant's table.",
 	"tables":   "Tables of the branch schema (every tenant has them).",
@@ -230,6 +231,10 @@ var opDescriptions = map[string]string{
 	"checkTenants":  "Catches each tenant up to the branch's schema (as opening it would) and runs PRAGMA integrity_check; a read-only key may run it.",
 	"archiveTenant": "An archived tenant is not served (409 tenant_archived) and fan-out skips it.",
 	"restoreTenant": "A corrupt archive is refused (400) and the tenant stays archived.",
+	"generateModels": "The same source as cinch codegen LANG: one Go struct (db and json tags), TypeScript interface or Python dataclass per table and view, " +
+		"with nullable columns optional, BOOLEAN as a boolean and created_at/updated_at as the language's time type; " +
+		"TypeScript and Python also get a function that builds each model from a record, checking types. " +
+		"View columns are read on tenant main (PRAGMA table_info) and are all nullable. See docs/clients.md, \"Code generation\".",
 }
 
 func tagOf(path string) string {

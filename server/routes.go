@@ -91,6 +91,9 @@ func routeTable() []route {
 			access: database, write: true, status: 204, handle: deleteBranch},
 		{method: "GET", path: branchPath + "/changes", op: "listChanges", summary: "The branch's change records, oldest first",
 			access: branchRead, resp: []cinch.Change{}, status: 200, handle: listChanges},
+		{method: "GET", path: branchPath + "/codegen", op: "generateModels", summary: "Typed models of the branch's tables and views: Go, TypeScript or Python source",
+			access: branchRead, resp: GeneratedModels{}, status: 200, handle: generateModels,
+			query: []param{{name: "lang", desc: "go, typescript or python", required: true}, {name: "package", desc: "the Go package name (default models)"}}},
 		{method: "POST", path: dbPath + "/branches/{source}/merge", op: "mergeBranch", summary: "Merge a branch's schema changes into target (dry_run only plans)",
 			access: branchAdmin, write: true, body: MergeRequest{}, resp: cinch.MergeResult{}, status: 200, handle: mergeBranch},
 
