@@ -16,9 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/codegen"
 	"github.com/cinchdb/cinch/codegen/internal/modelstest"
-	"github.com/cinchdb/cinch/apikey"
 	"github.com/cinchdb/cinch/local"
 	"github.com/cinchdb/cinch/server"
 )
