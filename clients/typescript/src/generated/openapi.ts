@@ -92,6 +92,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/databases/{db}/branches/{branch}/codegen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Typed models of the branch's tables and views: Go, TypeScript or Python source
+         * @description Key scope needed: branch (read). The same source as cinch codegen LANG: one Go struct (db and json tags), TypeScript interface or Python dataclass per table and view, with nullable columns optional, BOOLEAN as a boolean and created_at/updated_at as the language's time type; TypeScript and Python also get a function that builds each model from a record, checking types. View columns are read on tenant main (PRAGMA table_info) and are all nullable. See docs/clients.md, "Code generation".
+         */
+        get: operations["generateModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/databases/{db}/branches/{branch}/fleet/analyze": {
         parameters: {
             query?: never;
@@ -848,6 +868,11 @@ export interface components {
             on_delete?: string;
             table: string;
         };
+        GeneratedModels: {
+            filename: string;
+            language: string;
+            source: string;
+        };
         Group: {
             max_concurrent: number;
             /** Format: int64 */
@@ -1341,6 +1366,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Change"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    generateModels: {
+        parameters: {
+            query: {
+                /** @description go, typescript or python */
+                lang: string;
+                /** @description the Go package name (default models) */
+                package?: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratedModels"];
                 };
             };
             400: components["responses"]["BadRequest"];
