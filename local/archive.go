@@ -12,14 +12,10 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// archiveDir holds archived tenants of a branch: <tenant>.db.zst, a zstd
-// stream of the tenant's database file (checkpointed, so one file holds
-// everything).
-const archiveDir = "archive"
-
-func (b *branch) archivePath(name string) string {
-	return filepath.Join(b.dir, archiveDir, name+".db.zst")
-}
+// archivePath is an archived tenant of the branch: archive/<tenant>.db.zst,
+// a zstd stream of the tenant's database file (checkpointed, so one file
+// holds everything).
+func (b *branch) archivePath(name string) string { return archiveFile(b.dir, name) }
 
 // Archive moves a tenant out of the serving set: its file is checkpointed,
 // compressed into archive/<tenant>.db.zst (temporary file, fsync, rename),
@@ -40,7 +36,7 @@ func (f fleet) Archive(ctx context.Context, name string) error {
 	}
 	d.p.pool.forget(b, name, true)
 	path := b.tenantPath(name)
-	if err := os.MkdirAll(filepath.Join(b.dir, archiveDir), 0o755); err != nil {
+	if err := os.MkdirAll(archiveDir(b.dir), 0o755); err != nil {
 		return err
 	}
 	if exists(path) {
@@ -84,7 +80,7 @@ func (f fleet) Restore(ctx context.Context, name string) error {
 	}
 	path, arc := b.tenantPath(name), b.archivePath(name)
 	if exists(arc) {
-		tmp := path + ".tmp"
+		tmp := tempFile(path)
 		sqlite.RemoveDB(tmp)
 		if err := decompressFile(arc, tmp); err != nil {
 			sqlite.RemoveDB(tmp)
@@ -149,7 +145,7 @@ func compressFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	tmp := dst + ".tmp"
+	tmp := tempFile(dst)
 	out, err := os.Create(tmp)
 	if err != nil {
 		return err

@@ -17,16 +17,6 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// Files inside a branch folder (SPEC §2 plus cinch's internal ones).
-const (
-	changesFile  = "changes.json"
-	metadataFile = "metadata.json"
-	registryFile = "registry.db"
-	journalFile  = "journal.json"
-	lockFile     = ".lock"
-	tenantsDir   = "tenants"
-)
-
 // Metadata is metadata.json: facts about a branch.
 type Metadata struct {
 	Name         string    `json:"name"`
@@ -78,7 +68,7 @@ func statSig(path string) (fileSig, error) {
 }
 
 func (b *branch) tenantPath(name string) string {
-	return filepath.Join(b.dir, tenantsDir, name+".db")
+	return tenantFile(b.dir, name)
 }
 
 // lock takes the branch lock: in-process mutex, then the file lock. All
@@ -153,7 +143,7 @@ func (b *branch) cachedSchema() *schema.Schema {
 
 // refresh reloads changes.json when its signature changed.
 func (b *branch) refresh(ctx context.Context) error {
-	path := filepath.Join(b.dir, changesFile)
+	path := changesFile(b.dir)
 	sig, err := statSig(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -233,7 +223,7 @@ func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSi
 	if _, err := tmpl.Migrate(ctx, changes); err != nil {
 		tmpl.Close()
 		b.template = nil
-		return &replayError{fmt.Errorf("%w: replaying %s: %v", cinch.ErrInternal, filepath.Join(b.dir, changesFile), err)}
+		return &replayError{fmt.Errorf("%w: replaying %s: %v", cinch.ErrInternal, changesFile(b.dir), err)}
 	}
 	b.template, b.changes, b.schema, b.sig = tmpl, changes, model, sig
 	return nil
@@ -242,7 +232,7 @@ func (b *branch) install(ctx context.Context, changes []cinch.Change, sig fileSi
 // commit appends a change to changes.json (the commit point of a schema
 // change) and to the cache. Caller holds the branch lock.
 func (b *branch) commit(ctx context.Context, changes []cinch.Change) error {
-	path := filepath.Join(b.dir, changesFile)
+	path := changesFile(b.dir)
 	if err := writeJSON(path, changes); err != nil {
 		return diskFull(err, "", fmt.Sprintf("branch %q", b.name))
 	}
@@ -288,7 +278,7 @@ func (b *branch) close() {
 // schema and no rows: VACUUM INTO from the template to a temporary file,
 // then Publish. Caller holds the branch lock.
 func (b *branch) createTenantFile(ctx context.Context, path string) error {
-	tmp := path + ".tmp"
+	tmp := tempFile(path)
 	sqlite.RemoveDB(tmp)
 	err := b.withTemplate(func(c *sqlite.Conn) error {
 		return c.VacuumInto(tmp)
@@ -303,7 +293,7 @@ func (b *branch) createTenantFile(ctx context.Context, path string) error {
 // readMetadata reads metadata.json.
 func (b *branch) metadata() (Metadata, error) {
 	var m Metadata
-	path := filepath.Join(b.dir, metadataFile)
+	path := metadataFile(b.dir)
 	if err := readJSON(path, &m); err != nil {
 		return m, b.broken(path, err)
 	}

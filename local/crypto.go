@@ -137,7 +137,7 @@ func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 		return err
 	}
 	newDK := d.p.keys.derive(salt, newKey)
-	tmp := path + ".rotate"
+	tmp := rotateFile(path)
 	if err := src.BackupToTemp(ctx, tmp, newDK); err != nil {
 		sqlite.RemoveDB(tmp)
 		return err
@@ -166,7 +166,7 @@ func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
 // not yet renamed into place, it is discarded (the old key stays valid);
 // if it was, the registry takes the new salt (the new key is valid).
 func (b *branch) recoverRotate(ctx context.Context, j journal) error {
-	tmp := b.tenantPath(j.Tenant) + ".rotate"
+	tmp := rotateFile(b.tenantPath(j.Tenant))
 	if exists(tmp) {
 		return sqlite.RemoveDB(tmp)
 	}

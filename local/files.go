@@ -14,7 +14,7 @@ import (
 // rename, then fsyncs the directory: readers see the old or the new file,
 // never a torn one.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), atomicTempPattern(path))
 	if err != nil {
 		return err
 	}

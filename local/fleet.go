@@ -280,12 +280,12 @@ func (f fleet) Stats(ctx context.Context, opts cinch.FleetOptions) ([]cinch.Tena
 		var err error
 		st := cinch.TenantStats{TenantInfo: b.info(r, version)}
 		path := b.tenantPath(r.Name)
-		for _, p := range []string{path, path + "-wal"} {
+		for _, p := range []string{path, walFile(path)} {
 			if fi, err := os.Stat(p); err == nil && fi.ModTime().After(st.LastWrite) {
 				st.LastWrite = fi.ModTime().UTC()
 			}
 		}
-		if fi, err := os.Stat(path + "-wal"); err == nil {
+		if fi, err := os.Stat(walFile(path)); err == nil {
 			st.WALBytes = fi.Size()
 		}
 		st.Pending = st.State == cinch.TenantMaterialized && st.SchemaVersion < version
@@ -369,7 +369,7 @@ func (d *DB) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sql
 // diskSize is the size of a tenant's db and wal files.
 func diskSize(path string) int64 {
 	var n int64
-	for _, p := range []string{path, path + "-wal"} {
+	for _, p := range []string{path, walFile(path)} {
 		if fi, err := os.Stat(p); err == nil {
 			n += fi.Size()
 		}
@@ -391,7 +391,7 @@ func (f fleet) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.Ten
 		path := b.tenantPath(r.Name)
 		if fi, err := os.Stat(path); err == nil {
 			last = fi.ModTime()
-			if wal, err := os.Stat(path + "-wal"); err == nil && wal.ModTime().After(last) {
+			if wal, err := os.Stat(walFile(path)); err == nil && wal.ModTime().After(last) {
 				last = wal.ModTime()
 			}
 		}

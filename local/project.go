@@ -33,9 +33,6 @@ const (
 	DefaultBusyTimeout      = 10 * time.Second
 )
 
-// ProjectDirName is the folder that marks a project.
-const ProjectDirName = ".cinchdb"
-
 // Config configures Open. Only Dir is required.
 type Config struct {
 	Dir              string        // the project folder (holding .cinchdb)
@@ -52,8 +49,6 @@ type Settings struct {
 	ActiveBranch   string `toml:"active_branch"`
 }
 
-const configFile = "config.toml"
-
 // Init creates a project in dir (creating dir if needed) with one database
 // (name, or "main" when empty) holding branch main and tenant main.
 // ErrProjectExists if dir already holds a project.
@@ -64,13 +59,13 @@ func Init(ctx context.Context, dir, database string) error {
 	if err := cinch.ValidateDatabaseName(database); err != nil {
 		return err
 	}
-	root := filepath.Join(dir, ProjectDirName)
+	root := stateDir(dir)
 	if exists(root) {
 		abs, _ := filepath.Abs(dir)
 		return &cinch.Error{Err: cinch.ErrProjectExists, Message: fmt.Sprintf("a cinch project already exists in %s", abs),
 			Hint: "use it as it is, or remove its .cinchdb folder to start over"}
 	}
-	if err := os.MkdirAll(filepath.Join(root, "databases"), 0o755); err != nil {
+	if err := os.MkdirAll(databasesDir(root), 0o755); err != nil {
 		return err
 	}
 	if err := writeSettings(root, Settings{ActiveDatabase: database, ActiveBranch: cinch.DefaultBranch}); err != nil {
@@ -90,7 +85,7 @@ func writeSettings(root string, s Settings) error {
 		return err
 	}
 	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
-	return writeFileAtomic(filepath.Join(root, configFile), append([]byte(head), data...))
+	return writeFileAtomic(configFile(root), append([]byte(head), data...))
 }
 
 // FindProject walks up from start to the first folder holding .cinchdb.
@@ -101,7 +96,7 @@ func FindProject(start string) (string, error) {
 		return "", err
 	}
 	for {
-		if fi, err := os.Stat(filepath.Join(dir, ProjectDirName)); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(stateDir(dir)); err == nil && fi.IsDir() {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
@@ -140,7 +135,7 @@ type Project struct {
 
 // Open opens the project at cfg.Dir.
 func Open(ctx context.Context, cfg Config) (*Project, error) {
-	root := filepath.Join(cfg.Dir, ProjectDirName)
+	root := stateDir(cfg.Dir)
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		return nil, &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found", Hint: "create a project there first"}
 	}
@@ -159,12 +154,12 @@ func Open(ctx context.Context, cfg Config) (*Project, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	gen, err := openGeneration(filepath.Join(root, "generation"))
+	gen, err := openGeneration(generationFile(root))
 	if err != nil {
 		return nil, err
 	}
 	p := &Project{dir: cfg.Dir, root: root, cfg: cfg, log: cfg.Logger, now: cfg.Now, gen: gen,
-		lock: flock.New(filepath.Join(root, lockFile)), branches: map[[2]string]*branch{}}
+		lock: flock.New(projectLockFile(root)), branches: map[[2]string]*branch{}}
 	p.pool = newPool(p, cfg.MaxOpenTenants, cfg.ReadersPerTenant)
 	p.pool.seenGen = gen.load()
 	return p, nil
@@ -216,7 +211,7 @@ func (p *Project) connOptions() sqlite.Options {
 // Settings returns the active database and branch from config.toml.
 func (p *Project) Settings() (Settings, error) {
 	s := Settings{ActiveDatabase: cinch.DefaultDatabase, ActiveBranch: cinch.DefaultBranch}
-	data, err := os.ReadFile(filepath.Join(p.root, configFile))
+	data, err := os.ReadFile(configFile(p.root))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return s, nil
@@ -224,7 +219,7 @@ func (p *Project) Settings() (Settings, error) {
 		return s, err
 	}
 	if err := toml.Unmarshal(data, &s); err != nil {
-		return s, &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("%s: %v", filepath.Join(p.root, configFile), err),
+		return s, &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("%s: %v", configFile(p.root), err),
 			Hint: "fix the file, or set the active database and branch again"}
 	}
 	return s, nil
@@ -252,9 +247,9 @@ func (p *Project) SetActive(database, branch string) error {
 	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
 }
 
-func (p *Project) dbDir(database string) string { return filepath.Join(p.root, "databases", database) }
+func (p *Project) dbDir(database string) string { return databaseDir(p.root, database) }
 func (p *Project) branchDir(database, branch string) string {
-	return filepath.Join(p.dbDir(database), "branches", branch)
+	return branchDir(p.dbDir(database), branch)
 }
 
 func notFoundDatabase(name string) error {
@@ -285,11 +280,11 @@ func (p *Project) branch(ctx context.Context, database, name string) (*branch, e
 		}
 		return nil, notFoundBranch(name)
 	}
-	reg, err := openRegistry(ctx, filepath.Join(dir, registryFile), p.cfg.BusyTimeout)
+	reg, err := openRegistry(ctx, registryFile(dir), p.cfg.BusyTimeout)
 	if err != nil {
 		return nil, err
 	}
-	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(filepath.Join(dir, lockFile))}
+	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(branchLockFile(dir))}
 	if err := nb.refresh(ctx); err != nil {
 		nb.close()
 		return nil, err
@@ -321,7 +316,7 @@ func (p *Project) dropStaleBranches() {
 	p.mu.Lock()
 	var stale []*branch
 	for k, b := range p.branches {
-		sig, err := statSig(filepath.Join(b.dir, registryFile))
+		sig, err := statSig(registryFile(b.dir))
 		if err != nil || sig.ino != b.reg.sig.ino {
 			stale = append(stale, b)
 			delete(p.branches, k)
@@ -346,7 +341,7 @@ func (p *Project) dropBranches() {
 
 // Databases lists the databases.
 func (p *Project) Databases(ctx context.Context) ([]cinch.DatabaseInfo, error) {
-	entries, err := os.ReadDir(filepath.Join(p.root, "databases"))
+	entries, err := os.ReadDir(databasesDir(p.root))
 	if err != nil {
 		return nil, err
 	}
@@ -398,18 +393,18 @@ func (p *Project) CreateDatabase(ctx context.Context, name string) (err error) {
 // buildDatabase lays out a new database in dir: branch main with an empty
 // history, a registry holding tenant main, and tenant main's file.
 func (p *Project) buildDatabase(ctx context.Context, dir, name string) error {
-	dir = filepath.Join(dir, "branches", cinch.DefaultBranch)
-	if err := os.MkdirAll(filepath.Join(dir, tenantsDir), 0o755); err != nil {
+	dir = branchDir(dir, cinch.DefaultBranch)
+	if err := os.MkdirAll(tenantsDir(dir), 0o755); err != nil {
 		return err
 	}
 	meta := Metadata{Name: cinch.DefaultBranch, Database: name, CreatedAt: p.now().UTC().Truncate(time.Millisecond)}
-	if err := writeJSON(filepath.Join(dir, metadataFile), meta); err != nil {
+	if err := writeJSON(metadataFile(dir), meta); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, changesFile), []cinch.Change{}); err != nil {
+	if err := writeJSON(changesFile(dir), []cinch.Change{}); err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, filepath.Join(dir, registryFile), p.cfg.BusyTimeout)
+	reg, err := openRegistry(ctx, registryFile(dir), p.cfg.BusyTimeout)
 	if err != nil {
 		return err
 	}
@@ -419,7 +414,7 @@ func (p *Project) buildDatabase(ctx context.Context, dir, name string) error {
 		return err
 	}
 	// Tenant main gets its (empty) file right away, as the seed shows.
-	mainDB, err := sqlite.Open(ctx, filepath.Join(dir, tenantsDir, cinch.DefaultTenant+".db"), p.connOptions())
+	mainDB, err := sqlite.Open(ctx, tenantFile(dir, cinch.DefaultTenant), p.connOptions())
 	if err != nil {
 		return err
 	}
@@ -431,7 +426,7 @@ func (p *Project) DatabaseInfo(ctx context.Context, name string) (cinch.Database
 	if err := cinch.ValidateDatabaseName(name); err != nil {
 		return cinch.DatabaseInfo{}, err
 	}
-	entries, err := os.ReadDir(filepath.Join(p.dbDir(name), "branches"))
+	entries, err := os.ReadDir(branchesDir(p.dbDir(name)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return cinch.DatabaseInfo{}, notFoundDatabase(name)
@@ -522,7 +517,7 @@ func (p *Project) Branches(ctx context.Context, database string) ([]cinch.Branch
 func (p *Project) unreadableBranch(database, name string, err error) cinch.BranchInfo {
 	bi := cinch.BranchInfo{Name: name, Database: database, Error: err.Error()}
 	var m Metadata
-	if readJSON(filepath.Join(p.branchDir(database, name), metadataFile), &m) == nil {
+	if readJSON(metadataFile(p.branchDir(database, name)), &m) == nil {
 		bi.Parent, bi.CreatedAt = m.Parent, m.CreatedAt
 	}
 	return bi
@@ -603,5 +598,5 @@ func (p *Project) RolloutInProgress(database, branch string) bool {
 	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
 		return false
 	}
-	return exists(filepath.Join(p.branchDir(database, branch), journalFile))
+	return exists(journalFile(p.branchDir(database, branch)))
 }

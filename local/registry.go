@@ -148,8 +148,8 @@ func (r *registry) rename(ctx context.Context, oldName, newName string) error {
 func (r *registry) backup(ctx context.Context, path string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.conn.BackupToTemp(ctx, path+".tmp", nil); err != nil {
+	if err := r.conn.BackupToTemp(ctx, tempFile(path), nil); err != nil {
 		return err
 	}
-	return sqlite.Publish(path+".tmp", path)
+	return sqlite.Publish(tempFile(path), path)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -35,7 +34,7 @@ type journal struct {
 	Salt []byte `json:"salt,omitempty"`
 }
 
-func (b *branch) journalPath() string { return filepath.Join(b.dir, journalFile) }
+func (b *branch) journalPath() string { return journalFile(b.dir) }
 
 func (b *branch) writeJournal(j journal) error {
 	return diskFull(writeJSON(b.journalPath(), j), "", fmt.Sprintf("branch %q", b.name))

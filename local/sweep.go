@@ -60,21 +60,21 @@ func (b *branch) converge(ctx context.Context) error {
 // It reads every folder and the registry, so it runs where convergence is
 // asked for (tenant check, recovery), not on every structural call.
 func (b *branch) sweep(ctx context.Context) error {
-	for _, parent := range []string{filepath.Dir(b.dir), filepath.Join(b.p.root, "databases")} {
+	for _, parent := range []string{filepath.Dir(b.dir), databasesDir(b.p.root)} {
 		if err := sweepStaging(parent); err != nil {
 			return err
 		}
 	}
-	for _, dir := range []string{b.dir, filepath.Join(b.dir, tenantsDir), filepath.Join(b.dir, archiveDir)} {
+	for _, dir := range []string{b.dir, tenantsDir(b.dir), archiveDir(b.dir)} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue
 		}
 		for _, e := range entries {
 			n := e.Name()
-			leftover := strings.Contains(n, ".tmp") || strings.Contains(n, ".rotate")
+			leftover := isTempName(n)
 			if dir == b.dir {
-				leftover = strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")
+				leftover = isAtomicTemp(n)
 			}
 			if leftover && !e.IsDir() {
 				if err := os.Remove(filepath.Join(dir, n)); err != nil && !os.IsNotExist(err) {
@@ -91,12 +91,12 @@ func (b *branch) sweep(ctx context.Context) error {
 	// file and inserting its row. Never served; removed here.
 	registered := make(map[string]bool, len(rows))
 	for _, r := range rows {
-		registered[r.Name+".db"] = true
+		registered[tenantFileName(r.Name)] = true
 	}
-	if entries, err := os.ReadDir(filepath.Join(b.dir, tenantsDir)); err == nil {
+	if entries, err := os.ReadDir(tenantsDir(b.dir)); err == nil {
 		for _, e := range entries {
-			if n := e.Name(); strings.HasSuffix(n, ".db") && !registered[n] {
-				if err := sqlite.RemoveDB(filepath.Join(b.dir, tenantsDir, n)); err != nil {
+			if n := e.Name(); strings.HasSuffix(n, tenantExt) && !registered[n] {
+				if err := sqlite.RemoveDB(filepath.Join(tenantsDir(b.dir), n)); err != nil {
 					return err
 				}
 			}

@@ -30,7 +30,7 @@ func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
 	if fi, err := os.Stat(path); err == nil {
 		info.State = cinch.TenantMaterialized
 		info.SizeBytes = fi.Size()
-		if wal, err := os.Stat(path + "-wal"); err == nil {
+		if wal, err := os.Stat(walFile(path)); err == nil {
 			info.SizeBytes += wal.Size()
 		}
 		info.SchemaVersion = fileVersion(path)
@@ -194,7 +194,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 		dk = b.p.keys.derive(row.Salt, nt.key)
 	}
 	path := b.tenantPath(nt.name)
-	tmp := path + ".tmp"
+	tmp := tempFile(path)
 	if !nt.lazy {
 		sqlite.RemoveDB(tmp)
 		var err error
@@ -349,8 +349,8 @@ func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
 		return fmt.Errorf("checkpoint %s: %w", oldPath, err)
 	}
 	sqlite.RemoveDB(newPath)
-	os.Remove(oldPath + "-wal")
-	os.Remove(oldPath + "-shm")
+	os.Remove(walFile(oldPath))
+	os.Remove(shmFile(oldPath))
 	if err := os.Rename(oldPath, newPath); err != nil {
 		return err
 	}
