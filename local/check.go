@@ -44,7 +44,7 @@ func (f fleet) Check(ctx context.Context, opts cinch.FleetOptions) ([]cinch.Tena
 		} else if !found {
 			return nil, notFoundTenant(name)
 		}
-		out = append(out, d.checkTenant(ctx, b, row))
+		out = append(out, f.checkTenant(ctx, b, row))
 		if opts.Progress != nil {
 			opts.Progress(len(out), len(names))
 		}

@@ -27,8 +27,8 @@ func (d *DB) Fleet() cinch.FleetService { return fleet{d} }
 // fleetTenants resolves the tenants a fleet operation covers: the named
 // ones (all must exist), or every served (not archived) tenant, narrowed
 // to a group.
-func (d *DB) fleetTenants(ctx context.Context, names []string, group string) (*branch, []tenantRow, error) {
-	b, err := d.branch(ctx)
+func (f fleet) fleetTenants(ctx context.Context, names []string, group string) (*branch, []tenantRow, error) {
+	b, err := f.d.branch(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,7 +114,7 @@ func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, p
 // damaged file) is reported as "could not read: <reason>", with the
 // version its file header shows (the registry's for an encrypted one),
 // and not as drift: nothing is known about its schema.
-func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.TenantCheck {
+func (f fleet) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.TenantCheck {
 	tc := cinch.TenantCheck{Tenant: row.Name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
 	path := b.tenantPath(row.Name)
 	if !exists(path) {
@@ -124,7 +124,7 @@ func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.Te
 	tc.State = string(cinch.TenantMaterialized)
 	read := false
 	what := fmt.Sprintf("tenant %q", row.Name)
-	err := b.p.pool.withWriter(ctx, b, row.Name, d.key, func(c *sqlite.Conn) error {
+	err := b.p.pool.withWriter(ctx, b, row.Name, f.d.key, func(c *sqlite.Conn) error {
 		if err := b.catchUp(ctx, c); err != nil {
 			tc.Integrity = append(tc.Integrity, "schema: "+diskFull(err, path, what).Error())
 		}
@@ -164,15 +164,14 @@ func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.Te
 // and stay lazy; archived tenants are skipped. Writes are refused
 // (ErrReadOnly) by SQLite's read-only statement check.
 func (f fleet) Query(ctx context.Context, opts cinch.FanOutOptions, sql string, params ...any) ([]cinch.TenantResult, error) {
-	d := f.d
-	b, rows, err := d.fleetTenants(ctx, opts.Tenants, opts.Group)
+	b, rows, err := f.fleetTenants(ctx, opts.Tenants, opts.Group)
 	if err != nil {
 		return nil, err
 	}
 	qo := cinch.QueryOptions{ReadOnly: true, Limit: opts.Limit}
 	total := &budget{maxRows: int64(opts.TotalRows), maxBytes: opts.TotalBytes}
 	return eachTenant(ctx, rows, opts.Concurrency, opts.Progress, func(r tenantRow) cinch.TenantResult {
-		res, err := d.readTenant(ctx, b, r, qo, total, sql, params)
+		res, err := f.readTenant(ctx, b, r, qo, total, sql, params)
 		return cinch.TenantResult{Tenant: r.Name, Result: res, Err: err}
 	}), nil
 }
@@ -230,7 +229,8 @@ func rowSize(values []any) int64 {
 //
 // The rows are kept while they fit in the fan-out's budget; the first that
 // does not stops the query, and the result says Truncated.
-func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
+func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
+	d := f.d
 	tenant := r.Name
 	res := &cinch.Result{Rows: [][]any{}}
 	w := budgetWriter{res: res, b: total}
@@ -271,7 +271,7 @@ func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.
 // none is named). Row counts come from COUNT(*) on each table.
 func (f fleet) Stats(ctx context.Context, opts cinch.FleetOptions) ([]cinch.TenantStats, error) {
 	d := f.d
-	b, rows, err := d.fleetTenants(ctx, opts.Tenants, "")
+	b, rows, err := f.fleetTenants(ctx, opts.Tenants, "")
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +330,7 @@ func countRows(ctx context.Context, c *sqlite.Conn) (tables int, rows int64) {
 // Vacuum runs VACUUM (then truncates the WAL) on the named tenants, or
 // every served materialized tenant, and reports the bytes before and after.
 func (f fleet) Vacuum(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
-	return f.d.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
+	return f.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
 		if err := c.Exec("VACUUM"); err != nil {
 			return err
 		}
@@ -340,13 +340,14 @@ func (f fleet) Vacuum(ctx context.Context, opts cinch.FleetOptions) ([]cinch.Mai
 
 // Analyze runs ANALYZE on the named tenants, or every served one.
 func (f fleet) Analyze(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
-	return f.d.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
+	return f.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
 		return c.Exec("ANALYZE")
 	})
 }
 
-func (d *DB) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sqlite.Conn, *cinch.MaintenanceResult) error) ([]cinch.MaintenanceResult, error) {
-	b, rows, err := d.fleetTenants(ctx, opts.Tenants, "")
+func (f fleet) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sqlite.Conn, *cinch.MaintenanceResult) error) ([]cinch.MaintenanceResult, error) {
+	d := f.d
+	b, rows, err := f.fleetTenants(ctx, opts.Tenants, "")
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +381,7 @@ func diskSize(path string) int64 {
 // InactiveSince returns the served tenants whose files were last written
 // before cutoff (lazy tenants count from their creation time).
 func (f fleet) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.TenantInfo, error) {
-	b, rows, err := f.d.fleetTenants(ctx, nil, "")
+	b, rows, err := f.fleetTenants(ctx, nil, "")
 	if err != nil {
 		return nil, err
 	}
