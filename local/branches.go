@@ -14,9 +14,6 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
-// Branches manages the branches of the handle's database.
-func (d *DB) Branches() cinch.BranchService { return branches{d} }
-
 type branches struct{ d *DB }
 
 var _ cinch.BranchService = branches{}

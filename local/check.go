@@ -2,10 +2,8 @@ package local
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/sqlite"
 )
 
 // Check converges and checks tenants: each named tenant (every tenant of
@@ -50,35 +48,4 @@ func (f fleet) Check(ctx context.Context, opts cinch.FleetOptions) ([]cinch.Tena
 		}
 	}
 	return out, nil
-}
-
-// SQLDB returns a database/sql handle on this tenant for sqlc/sqlx users,
-// with the query guard installed on every connection: DDL, ATTACH and the
-// rest of SPEC §5's refusals apply, with the errors Query gives, and
-// transactions (BEGIN/COMMIT, read-only ones too) work. Its connections are
-// opened like the engine's (an encrypted tenant with the handle's key; see
-// sqlite.OpenDB). The tenant's file is created first if it is lazy. Close
-// the *sql.DB when done; it does not count against the handle pool.
-func (d *DB) SQLDB(ctx context.Context) (*sql.DB, error) {
-	var (
-		path string
-		opts sqlite.Options
-	)
-	err := d.use(ctx, func(h *handle) error {
-		if h.lazy {
-			return errMaterialize
-		}
-		path, opts = h.path, h.connOptions()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return sqlite.OpenDB(path, opts)
-}
-
-// IsQueryRejected reports whether err is the guard refusing a statement
-// (from Query or from the *sql.DB of SQLDB).
-func IsQueryRejected(err error) bool {
-	return sqlite.IsQueryRejected(err)
 }

@@ -21,9 +21,6 @@ type fleet struct{ d *DB }
 
 var _ cinch.FleetService = fleet{}
 
-// Fleet works on many tenants of the handle's branch at once.
-func (d *DB) Fleet() cinch.FleetService { return fleet{d} }
-
 // fleetTenants resolves the tenants a fleet operation covers: the named
 // ones (all must exist), or every served (not archived) tenant, narrowed
 // to a group.

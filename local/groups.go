@@ -47,9 +47,6 @@ type groups struct{ d *DB }
 
 var _ cinch.GroupService = groups{}
 
-// Groups manages the tenant groups of the handle's branch.
-func (d *DB) Groups() cinch.GroupService { return groups{d} }
-
 // List lists the tenant groups of the handle's branch.
 func (s groups) List(ctx context.Context) ([]cinch.Group, error) {
 	b, err := s.d.branch(ctx)

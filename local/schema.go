@@ -12,24 +12,6 @@ import (
 
 func dirOf(path string) string { return filepath.Dir(path) }
 
-// change plans and rolls out one change on the handle's branch.
-func (d *DB) change(ctx context.Context, plan func(*schema.Schema) (schema.Plan, error)) (cinch.Change, error) {
-	b, err := d.branch(ctx)
-	if err != nil {
-		return cinch.Change{}, err
-	}
-	return b.change(ctx, plan)
-}
-
-func (d *DB) schema(ctx context.Context) (*branch, *schema.Schema, error) {
-	b, err := d.branch(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	_, s, err := b.state(ctx)
-	return b, s, err
-}
-
 type tables struct{ d *DB }
 
 var _ cinch.TableService = tables{}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
@@ -15,8 +14,6 @@ import (
 type tenants struct{ d *DB }
 
 var _ cinch.TenantService = tenants{}
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }
 
@@ -382,28 +379,4 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	return b.clearJournal()
-}
-
-// lockedTenant validates name, takes the branch lock and reads the
-// tenant's registry row: the common start of every structural operation
-// on one tenant. Call unlock when done (it is nil on error).
-func (d *DB) lockedTenant(ctx context.Context, name string) (b *branch, row tenantRow, unlock func(), err error) {
-	if err := cinch.ValidateTenantName(name); err != nil {
-		return nil, row, nil, err
-	}
-	if b, err = d.branch(ctx); err != nil {
-		return nil, row, nil, err
-	}
-	if unlock, err = b.lock(ctx); err != nil {
-		return nil, row, nil, err
-	}
-	row, found, err := b.reg.get(ctx, name)
-	if err == nil && !found {
-		err = notFoundTenant(name)
-	}
-	if err != nil {
-		unlock()
-		return nil, row, nil, err
-	}
-	return b, row, unlock, nil
 }
