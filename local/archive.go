@@ -12,11 +12,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// archivePath is an archived tenant of the branch: archive/<tenant>.db.zst,
-// a zstd stream of the tenant's database file (checkpointed, so one file
-// holds everything).
-func (b *branch) archivePath(name string) string { return archiveFile(b.dir, name) }
-
 // Archive moves a tenant out of the serving set: its file is checkpointed,
 // compressed into archive/<tenant>.db.zst (temporary file, fsync, rename),
 // marked archived in the registry, and only then removed. An archived
@@ -110,33 +105,6 @@ func (f fleet) Restore(ctx context.Context, name string) error {
 		return err
 	}
 	return nil
-}
-
-// checkFile opens a database file (with key, if encrypted), requires
-// integrity_check to say "ok", runs then (when given, e.g. a schema
-// catch-up), and checkpoints, so one file holds everything before it is
-// renamed into place. Restore and key rotation use it on their new files.
-func (b *branch) checkFile(ctx context.Context, path string, key []byte, then func(*sqlite.Conn) error) error {
-	opts := b.p.connOptions()
-	opts.Key = key
-	c, err := sqlite.Open(ctx, path, opts)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	msgs, err := c.IntegrityCheck(ctx)
-	if err != nil {
-		return err
-	}
-	if len(msgs) != 1 || msgs[0] != "ok" {
-		return fmt.Errorf("%w: integrity check of %s: %v", cinch.ErrInternal, filepath.Base(path), msgs)
-	}
-	if then != nil {
-		if err := then(c); err != nil {
-			return err
-		}
-	}
-	return c.Checkpoint()
 }
 
 func compressFile(src, dst string) error {

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/sqlite"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -71,34 +69,3 @@ func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
 
 // sameKey compares derived keys in constant time.
 func sameKey(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
-
-// createEncrypted writes a new encrypted tenant file at tmp with the
-// branch's current schema.
-func (b *branch) createEncrypted(ctx context.Context, tmp string, dk []byte) error {
-	sqlite.RemoveDB(tmp)
-	c, err := sqlite.Open(ctx, tmp, sqlite.Options{BusyTimeout: b.p.cfg.BusyTimeout, Key: dk})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	changes, _, err := b.state(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Migrate(ctx, changes); err != nil {
-		return err
-	}
-	return c.Checkpoint()
-}
-
-// recoverRotate finishes an interrupted key rotation: if the new file was
-// not yet renamed into place, it is discarded (the old key stays valid);
-// if it was, the registry takes the new salt (the new key is valid).
-func (b *branch) recoverRotate(ctx context.Context, j journal) error {
-	tmp := rotateFile(b.tenantPath(j.Tenant))
-	if exists(tmp) {
-		return sqlite.RemoveDB(tmp)
-	}
-	_, err := b.reg.exec(ctx, "UPDATE tenants SET salt = ? WHERE name = ?", j.Salt, j.Tenant)
-	return err
-}

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cinchdb/cinch"
 )
@@ -24,21 +23,6 @@ func validateLimits(g cinch.Group) error {
 		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
 	}
 	return nil
-}
-
-func (b *branch) group(ctx context.Context, name string) (cinch.Group, error) {
-	if err := cinch.ValidateGroupName(name); err != nil {
-		return cinch.Group{}, err
-	}
-	res, err := b.reg.exec(ctx, "SELECT * FROM groups WHERE name = ?", name)
-	if err != nil {
-		return cinch.Group{}, err
-	}
-	if len(res.Rows) == 0 {
-		return cinch.Group{}, cinch.NotFound(cinch.ErrGroupNotFound, "group", name, "")
-	}
-	r := res.Record(0)
-	return cinch.Group{Name: name, MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))}, nil
 }
 
 // groups is the handle's cinch.GroupService: the tenant groups of its
@@ -143,16 +127,4 @@ func (s groups) SetTenant(ctx context.Context, tenant, group string) error {
 	}
 	d.p.pool.forget(b, tenant, true)
 	return nil
-}
-
-// limitsFor returns the limits that apply to a tenant row.
-func (b *branch) limitsFor(ctx context.Context, r tenantRow) (cinch.Group, error) {
-	if r.Group == "" {
-		return cinch.Group{}, nil
-	}
-	g, err := b.group(ctx, r.Group)
-	if err != nil {
-		return cinch.Group{}, fmt.Errorf("tenant %q: %w", r.Name, err)
-	}
-	return g, nil
 }

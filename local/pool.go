@@ -309,20 +309,6 @@ func (h *handle) init(ctx context.Context, key string) error {
 	return nil
 }
 
-// catchUp migrates a tenant connection to the branch version. A file that
-// is ahead (a data-dependent change being prepared by another process) is
-// left alone.
-func (b *branch) catchUp(ctx context.Context, c *sqlite.Conn) error {
-	changes, _, err := b.state(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Migrate(ctx, changes); err != nil && !errors.Is(err, sqlite.ErrAhead) {
-		return err
-	}
-	return nil
-}
-
 // reader borrows a reader connection, opening one if fewer than the limit
 // exist, else waiting for one.
 func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
@@ -505,20 +491,4 @@ func (p *Project) do(c *sqlite.Conn, tenant string, fn func() error) error {
 			"tenant", tenant, "panic", fmt.Sprint(dp.Value), "stack", string(dp.Stack))
 	}
 	return err
-}
-
-// useTemplate runs fn on the branch's template connection, as withTemplate
-// does. A driver panic is fn's error (see Project.do), and the template it
-// broke is rebuilt from the branch's changes.
-func (b *branch) useTemplate(fn func(c *sqlite.Conn) error) error {
-	return b.withTemplate(func(c *sqlite.Conn) error {
-		err := b.p.do(c, "", func() error { return fn(c) })
-		if c.Broken() { // b.mu is held
-			b.template = nil
-			if ierr := b.install(context.Background(), b.changes, b.sig); ierr != nil {
-				b.p.cfg.Logger.Error("rebuilding a branch's schema template", "branch", b.name, "err", ierr)
-			}
-		}
-		return err
-	})
 }

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -16,27 +15,6 @@ type tenants struct{ d *DB }
 var _ cinch.TenantService = tenants{}
 
 func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }
-
-func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
-	info := cinch.TenantInfo{Name: r.Name, State: cinch.TenantLazy, CreatedAt: r.CreatedAt, SchemaVersion: version,
-		Encrypted: r.Encrypted, Group: r.Group}
-	if r.Archived {
-		info.State = cinch.TenantArchived
-	}
-	path := b.tenantPath(r.Name)
-	if fi, err := os.Stat(path); err == nil {
-		info.State = cinch.TenantMaterialized
-		info.SizeBytes = fi.Size()
-		if wal, err := os.Stat(walFile(path)); err == nil {
-			info.SizeBytes += wal.Size()
-		}
-		info.SchemaVersion = fileVersion(path)
-		if r.Encrypted { // the header is encrypted: the version last seen
-			info.SchemaVersion = r.Version
-		}
-	}
-	return info
-}
 
 // fileVersion reads user_version from the database header (bytes 60-63)
 // without opening a connection; -1 if unreadable. A WAL may hold a newer
@@ -147,89 +125,6 @@ type newTenant struct {
 	sourceKey string // the source's key, if it is encrypted
 	encrypt   bool   // encrypt the new tenant under key
 	key       string
-}
-
-// createTenant does Create under the branch lock. A copy of an encrypted
-// tenant stays encrypted under the same key (and salt).
-func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.TenantInfo, err error) {
-	defer func() { err = diskFull(err, b.tenantPath(nt.name), fmt.Sprintf("tenant %q", nt.name)) }()
-	// A lazy create is one registry insert: its primary key says whether
-	// the name is taken. Others check first, before writing a file.
-	if !nt.lazy {
-		if _, found, err := b.reg.get(ctx, nt.name); err != nil {
-			return cinch.TenantInfo{}, err
-		} else if found {
-			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
-		}
-	}
-	row := tenantRow{Name: nt.name, CreatedAt: b.p.now(), Version: b.version()}
-	var dk []byte
-	if nt.source != "" {
-		src, found, err := b.reg.get(ctx, nt.source)
-		if err != nil {
-			return cinch.TenantInfo{}, err
-		}
-		if !found {
-			return cinch.TenantInfo{}, notFoundTenant(nt.source)
-		}
-		if src.Encrypted && !nt.encrypt {
-			nt.encrypt, nt.key, row.Salt = true, nt.sourceKey, src.Salt
-		}
-	}
-	if nt.encrypt {
-		row.Encrypted = true
-		if row.Salt == nil {
-			salt, err := newSalt()
-			if err != nil {
-				return cinch.TenantInfo{}, err
-			}
-			row.Salt = salt
-		}
-		if nt.key == "" {
-			return cinch.TenantInfo{}, errNoKey(nt.source)
-		}
-		dk = b.p.keys.derive(row.Salt, nt.key)
-	}
-	path := b.tenantPath(nt.name)
-	tmp := tempFile(path)
-	if !nt.lazy {
-		sqlite.RemoveDB(tmp)
-		var err error
-		switch {
-		case nt.source != "" && exists(b.tenantPath(nt.source)):
-			err = b.p.pool.withWriter(ctx, b, nt.source, nt.sourceKey, func(c *sqlite.Conn) error { return c.BackupToTemp(ctx, tmp, dk) })
-		case dk != nil:
-			err = b.createEncrypted(ctx, tmp, dk)
-		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.VacuumInto(tmp) })
-		}
-		if err != nil {
-			sqlite.RemoveDB(tmp)
-			return cinch.TenantInfo{}, err
-		}
-	}
-	// The file is in place before the registry row: a crash between the two
-	// leaves an unregistered file, which is never served and which the
-	// sweep removes, rather than a registered tenant missing its data.
-	if !nt.lazy {
-		if err := sqlite.Publish(tmp, path); err != nil {
-			sqlite.RemoveDB(tmp)
-			return cinch.TenantInfo{}, err
-		}
-	}
-	if err := b.reg.insert(ctx, row); err != nil {
-		if !nt.lazy {
-			sqlite.RemoveDB(path)
-		}
-		if errors.Is(err, cinch.ErrConstraint) {
-			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
-		}
-		return cinch.TenantInfo{}, err
-	}
-	if nt.lazy {
-		return cinch.TenantInfo{Name: row.Name, State: cinch.TenantLazy, CreatedAt: row.CreatedAt, SchemaVersion: row.Version}, nil
-	}
-	return b.info(row, b.version()), nil
 }
 
 // Copy makes target a consistent copy of source through the backup API
