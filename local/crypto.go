@@ -54,18 +54,5 @@ var errNoKey = func(tenant string) error {
 		Hint: "give the tenant's key; in Go, DB.WithKey"}
 }
 
-// tenantKey returns the derived key for an encrypted tenant row, or nil
-// for a plain one. A key given for a plain tenant is ignored, so
-// CINCHDB_TENANT_KEY can stay set across a mixed fleet.
-func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
-	if !r.Encrypted {
-		return nil, nil
-	}
-	if key == "" {
-		return nil, errNoKey(r.Name)
-	}
-	return p.keys.derive(r.Salt, key), nil
-}
-
 // sameKey compares derived keys in constant time.
 func sameKey(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

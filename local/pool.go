@@ -3,7 +3,6 @@ package local
 import (
 	"container/list"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -479,16 +478,4 @@ func (h *handle) connOptions() sqlite.Options {
 	o := h.b.p.connOptions()
 	o.Key = h.dk
 	return o
-}
-
-// do runs fn, which uses c, with sqlite.Conn.Do: a driver panic becomes
-// fn's error (wrapping ErrInvalidInput) and closes c, and is logged.
-func (p *Project) do(c *sqlite.Conn, tenant string, fn func() error) error {
-	err := c.Do(fn)
-	var dp *sqlite.DriverPanic
-	if errors.As(err, &dp) {
-		p.cfg.Logger.Warn("the SQLite driver panicked on a statement; its connection is closed",
-			"tenant", tenant, "panic", fmt.Sprint(dp.Value), "stack", string(dp.Stack))
-	}
-	return err
 }

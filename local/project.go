@@ -79,15 +79,6 @@ func Init(ctx context.Context, dir, database string) error {
 	return p.CreateDatabase(ctx, database)
 }
 
-func writeSettings(root string, s Settings) error {
-	data, err := toml.Marshal(s)
-	if err != nil {
-		return err
-	}
-	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
-	return writeFileAtomic(configFile(root), append([]byte(head), data...))
-}
-
 // FindProject walks up from start to the first folder holding .cinchdb.
 // ErrNoProject if there is none.
 func FindProject(start string) (string, error) {
@@ -179,17 +170,32 @@ func (p *Project) Close(ctx context.Context) error {
 	return p.gen.close()
 }
 
-// lockProject takes the project lock, in this process and across processes.
-func (p *Project) lockProject() (unlock func(), err error) {
-	p.lockMu.Lock()
-	if err := p.lock.Lock(); err != nil {
-		p.lockMu.Unlock()
-		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, p.lock.Path(), err)
+// Connect returns a handle on target. Names are validated here; existence
+// is checked on first use.
+func (p *Project) Connect(target cinch.Target) (*DB, error) {
+	if target.Database == "" {
+		target.Database = cinch.DefaultDatabase
 	}
-	return func() {
-		p.lock.Unlock()
-		p.lockMu.Unlock()
-	}, nil
+	if target.Branch == "" {
+		target.Branch = cinch.DefaultBranch
+	}
+	if target.Tenant == "" {
+		target.Tenant = cinch.DefaultTenant
+	}
+	if err := target.Validate(); err != nil {
+		return nil, err
+	}
+	return &DB{p: p, target: target}, nil
+}
+
+// Handle is Connect for code that works on any cinch.DB (a server): a
+// handle on target that opens encrypted tenants with key ("" for none).
+func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
+	d, err := p.Connect(target)
+	if err != nil {
+		return nil, err
+	}
+	return d.WithKey(key), nil
 }
 
 // Dir returns the project folder.
@@ -204,8 +210,16 @@ func (p *Project) Now() time.Time { return p.now() }
 // BusyTimeout is how long the project waits for other writers.
 func (p *Project) BusyTimeout() time.Duration { return p.cfg.BusyTimeout }
 
-func (p *Project) connOptions() sqlite.Options {
-	return sqlite.Options{BusyTimeout: p.cfg.BusyTimeout}
+// OpenTenantHandles is the number of tenant handles open in this process.
+func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
+
+// RolloutInProgress reports whether a branch has a multi-step operation in
+// flight (its journal exists), in this process or another.
+func (p *Project) RolloutInProgress(database, branch string) bool {
+	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
+		return false
+	}
+	return exists(journalFile(p.branchDir(database, branch)))
 }
 
 // Settings returns the active database and branch from config.toml.
@@ -247,96 +261,13 @@ func (p *Project) SetActive(database, branch string) error {
 	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
 }
 
-func (p *Project) dbDir(database string) string { return databaseDir(p.root, database) }
-func (p *Project) branchDir(database, branch string) string {
-	return branchDir(p.dbDir(database), branch)
-}
-
-func notFoundDatabase(name string) error {
-	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "")
-}
-
-func notFoundBranch(name string) error {
-	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "")
-}
-
-// branch returns the loaded state of a branch.
-func (p *Project) branch(ctx context.Context, database, name string) (*branch, error) {
-	key := [2]string{database, name}
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, cinch.Errorf(cinch.ErrInternal, "project is closed")
-	}
-	b := p.branches[key]
-	p.mu.Unlock()
-	if b != nil {
-		return b, nil
-	}
-	dir := p.branchDir(database, name)
-	if !exists(dir) {
-		if !exists(p.dbDir(database)) {
-			return nil, notFoundDatabase(database)
-		}
-		return nil, notFoundBranch(name)
-	}
-	reg, err := openRegistry(ctx, registryFile(dir), p.cfg.BusyTimeout)
+func writeSettings(root string, s Settings) error {
+	data, err := toml.Marshal(s)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(branchLockFile(dir))}
-	if err := nb.refresh(ctx); err != nil {
-		nb.close()
-		return nil, err
-	}
-	// A process that crashed mid-operation left a journal: finish it now,
-	// before this process serves anything from the branch, unless another
-	// process holds the lock (it is doing that work, or will on its next
-	// structural call).
-	if exists(nb.journalPath()) {
-		if unlock, err := nb.tryLock(ctx); err == nil {
-			unlock()
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if b := p.branches[key]; b != nil { // lost a race: use the first
-		nb.close()
-		return b, nil
-	}
-	p.branches[key] = nb
-	return nb, nil
-}
-
-// dropStaleBranches forgets branches whose registry file is no longer the
-// one this process opened (the database or branch was deleted, maybe
-// recreated, by another process). Users of a dropped branch in flight get
-// a clear error, never a closed connection.
-func (p *Project) dropStaleBranches() {
-	p.mu.Lock()
-	var stale []*branch
-	for k, b := range p.branches {
-		sig, err := statSig(registryFile(b.dir))
-		if err != nil || sig.ino != b.reg.sig.ino {
-			stale = append(stale, b)
-			delete(p.branches, k)
-		}
-	}
-	p.mu.Unlock()
-	for _, b := range stale {
-		b.close()
-	}
-}
-
-// dropBranches forgets all cached branch state.
-func (p *Project) dropBranches() {
-	p.mu.Lock()
-	old := p.branches
-	p.branches = map[[2]string]*branch{}
-	p.mu.Unlock()
-	for _, b := range old {
-		b.close()
-	}
+	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
+	return writeFileAtomic(configFile(root), append([]byte(head), data...))
 }
 
 // Databases lists the databases.
@@ -550,32 +481,91 @@ func (p *Project) BranchInfo(ctx context.Context, database, name string) (cinch.
 	return cinch.BranchInfo{Name: name, Database: database, Parent: m.Parent, CreatedAt: m.CreatedAt, Changes: len(changes), Tenants: n}, nil
 }
 
-// Connect returns a handle on target. Names are validated here; existence
-// is checked on first use.
-func (p *Project) Connect(target cinch.Target) (*DB, error) {
-	if target.Database == "" {
-		target.Database = cinch.DefaultDatabase
-	}
-	if target.Branch == "" {
-		target.Branch = cinch.DefaultBranch
-	}
-	if target.Tenant == "" {
-		target.Tenant = cinch.DefaultTenant
-	}
-	if err := target.Validate(); err != nil {
-		return nil, err
-	}
-	return &DB{p: p, target: target}, nil
+func notFoundDatabase(name string) error {
+	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "")
 }
 
-// Handle is Connect for code that works on any cinch.DB (a server): a
-// handle on target that opens encrypted tenants with key ("" for none).
-func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
-	d, err := p.Connect(target)
+func notFoundBranch(name string) error {
+	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "")
+}
+
+// branch returns the loaded state of a branch.
+func (p *Project) branch(ctx context.Context, database, name string) (*branch, error) {
+	key := [2]string{database, name}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, cinch.Errorf(cinch.ErrInternal, "project is closed")
+	}
+	b := p.branches[key]
+	p.mu.Unlock()
+	if b != nil {
+		return b, nil
+	}
+	dir := p.branchDir(database, name)
+	if !exists(dir) {
+		if !exists(p.dbDir(database)) {
+			return nil, notFoundDatabase(database)
+		}
+		return nil, notFoundBranch(name)
+	}
+	reg, err := openRegistry(ctx, registryFile(dir), p.cfg.BusyTimeout)
 	if err != nil {
 		return nil, err
 	}
-	return d.WithKey(key), nil
+	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(branchLockFile(dir))}
+	if err := nb.refresh(ctx); err != nil {
+		nb.close()
+		return nil, err
+	}
+	// A process that crashed mid-operation left a journal: finish it now,
+	// before this process serves anything from the branch, unless another
+	// process holds the lock (it is doing that work, or will on its next
+	// structural call).
+	if exists(nb.journalPath()) {
+		if unlock, err := nb.tryLock(ctx); err == nil {
+			unlock()
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.branches[key]; b != nil { // lost a race: use the first
+		nb.close()
+		return b, nil
+	}
+	p.branches[key] = nb
+	return nb, nil
+}
+
+// dropStaleBranches forgets branches whose registry file is no longer the
+// one this process opened (the database or branch was deleted, maybe
+// recreated, by another process). Users of a dropped branch in flight get
+// a clear error, never a closed connection.
+func (p *Project) dropStaleBranches() {
+	p.mu.Lock()
+	var stale []*branch
+	for k, b := range p.branches {
+		sig, err := statSig(registryFile(b.dir))
+		if err != nil || sig.ino != b.reg.sig.ino {
+			stale = append(stale, b)
+			delete(p.branches, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, b := range stale {
+		b.close()
+	}
+}
+
+// dropBranches forgets all cached branch state.
+func (p *Project) dropBranches() {
+	p.mu.Lock()
+	old := p.branches
+	p.branches = map[[2]string]*branch{}
+	p.mu.Unlock()
+	for _, b := range old {
+		b.close()
+	}
 }
 
 // forgetBranch drops one branch's cached state (branch delete).
@@ -589,14 +579,50 @@ func (p *Project) forgetBranch(database, name string) {
 	}
 }
 
-// OpenTenantHandles is the number of tenant handles open in this process.
-func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
-
-// RolloutInProgress reports whether a branch has a multi-step operation in
-// flight (its journal exists), in this process or another.
-func (p *Project) RolloutInProgress(database, branch string) bool {
-	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
-		return false
+// lockProject takes the project lock, in this process and across processes.
+func (p *Project) lockProject() (unlock func(), err error) {
+	p.lockMu.Lock()
+	if err := p.lock.Lock(); err != nil {
+		p.lockMu.Unlock()
+		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, p.lock.Path(), err)
 	}
-	return exists(journalFile(p.branchDir(database, branch)))
+	return func() {
+		p.lock.Unlock()
+		p.lockMu.Unlock()
+	}, nil
+}
+
+func (p *Project) connOptions() sqlite.Options {
+	return sqlite.Options{BusyTimeout: p.cfg.BusyTimeout}
+}
+
+// tenantKey returns the derived key for an encrypted tenant row, or nil
+// for a plain one. A key given for a plain tenant is ignored, so
+// CINCHDB_TENANT_KEY can stay set across a mixed fleet.
+func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
+	if !r.Encrypted {
+		return nil, nil
+	}
+	if key == "" {
+		return nil, errNoKey(r.Name)
+	}
+	return p.keys.derive(r.Salt, key), nil
+}
+
+// do runs fn, which uses c, with sqlite.Conn.Do: a driver panic becomes
+// fn's error (wrapping ErrInvalidInput) and closes c, and is logged.
+func (p *Project) do(c *sqlite.Conn, tenant string, fn func() error) error {
+	err := c.Do(fn)
+	var dp *sqlite.DriverPanic
+	if errors.As(err, &dp) {
+		p.cfg.Logger.Warn("the SQLite driver panicked on a statement; its connection is closed",
+			"tenant", tenant, "panic", fmt.Sprint(dp.Value), "stack", string(dp.Stack))
+	}
+	return err
+}
+
+func (p *Project) dbDir(database string) string { return databaseDir(p.root, database) }
+
+func (p *Project) branchDir(database, branch string) string {
+	return branchDir(p.dbDir(database), branch)
 }
