@@ -6,25 +6,6 @@ import (
 	"github.com/cinchdb/cinch"
 )
 
-// Groups live in the branch registry (table groups), so branch creation
-// copies them with the tenants. A tenant's group is registry column grp.
-const groupsSchema = `CREATE TABLE IF NOT EXISTS groups (
-  name           TEXT PRIMARY KEY NOT NULL,
-  max_db_bytes   INTEGER NOT NULL DEFAULT 0,
-  max_concurrent INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID`
-
-func validateLimits(g cinch.Group) error {
-	if g.MaxDBBytes < 0 || g.MaxConcurrent < 0 {
-		return cinch.Errorf(cinch.ErrInvalidInput, "group limits must be zero (no limit) or positive, got max_db_bytes=%d max_concurrent=%d", g.MaxDBBytes, g.MaxConcurrent).
-			WithHint("give 0 for no limit")
-	}
-	if g.MaxDBBytes > 0 && g.MaxDBBytes < 64<<10 {
-		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
-	}
-	return nil
-}
-
 // groups is the handle's cinch.GroupService: the tenant groups of its
 // branch.
 type groups struct{ d *DB }
@@ -126,5 +107,16 @@ func (s groups) SetTenant(ctx context.Context, tenant, group string) error {
 		return err
 	}
 	d.p.pool.forget(b, tenant, true)
+	return nil
+}
+
+func validateLimits(g cinch.Group) error {
+	if g.MaxDBBytes < 0 || g.MaxConcurrent < 0 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "group limits must be zero (no limit) or positive, got max_db_bytes=%d max_concurrent=%d", g.MaxDBBytes, g.MaxConcurrent).
+			WithHint("give 0 for no limit")
+	}
+	if g.MaxDBBytes > 0 && g.MaxDBBytes < 64<<10 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
+	}
 	return nil
 }

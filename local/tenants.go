@@ -14,24 +14,6 @@ type tenants struct{ d *DB }
 
 var _ cinch.TenantService = tenants{}
 
-func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }
-
-// fileVersion reads user_version from the database header (bytes 60-63)
-// without opening a connection; -1 if unreadable. A WAL may hold a newer
-// header, so callers that need certainty open the file instead.
-func fileVersion(path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	var hdr [64]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return 0 // an empty file: nothing applied yet
-	}
-	return int(hdr[60])<<24 | int(hdr[61])<<16 | int(hdr[62])<<8 | int(hdr[63])
-}
-
 func (t tenants) List(ctx context.Context) ([]cinch.TenantInfo, error) {
 	b, err := t.branch(ctx)
 	if err != nil {
@@ -65,10 +47,6 @@ func (t tenants) Info(ctx context.Context, name string) (cinch.TenantInfo, error
 		return cinch.TenantInfo{}, notFoundTenant(name)
 	}
 	return b.info(r, b.version()), nil
-}
-
-func notFoundTenant(name string) error {
-	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "")
 }
 
 // Create registers a tenant and, unless lazy, writes its file: from the
@@ -228,27 +206,6 @@ func (t tenants) Rename(ctx context.Context, oldName, newName string) error {
 	return b.clearJournal()
 }
 
-// renameTenantFile checkpoints the WAL into the file (so one file holds
-// everything), then renames it.
-func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
-	c, err := sqlite.Open(ctx, oldPath, sqlite.Options{})
-	if err != nil {
-		return err
-	}
-	err = c.Checkpoint()
-	c.Close()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", oldPath, err)
-	}
-	sqlite.RemoveDB(newPath)
-	os.Remove(walFile(oldPath))
-	os.Remove(shmFile(oldPath))
-	if err := os.Rename(oldPath, newPath); err != nil {
-		return err
-	}
-	return sqlite.SyncDir(dirOf(newPath))
-}
-
 // Delete removes a tenant: its file, -wal and -shm, and its registry row.
 // main cannot be deleted.
 func (t tenants) Delete(ctx context.Context, name string) error {
@@ -274,4 +231,10 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	return b.clearJournal()
+}
+
+func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }
+
+func notFoundTenant(name string) error {
+	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "")
 }
