@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/cinchdb/cinch"
@@ -298,25 +297,6 @@ func (b *branch) close() {
 	if b.reg != nil {
 		b.reg.close()
 	}
-}
-
-// fileSig identifies one version of changes.json without reading it.
-type fileSig struct {
-	size  int64
-	mtime time.Time
-	ino   uint64
-}
-
-func statSig(path string) (fileSig, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileSig{}, err
-	}
-	s := fileSig{size: fi.Size(), mtime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = uint64(st.Ino)
-	}
-	return s, nil
 }
 
 // --- Rollout: a change reaching every tenant, the journal, recovery ---
@@ -722,6 +702,16 @@ func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
 		}
 	}
 	return info
+}
+
+// newTenant describes a tenant to create.
+type newTenant struct {
+	name      string
+	lazy      bool
+	source    string // copy this tenant's data ("" : the empty template)
+	sourceKey string // the source's key, if it is encrypted
+	encrypt   bool   // encrypt the new tenant under key
+	key       string
 }
 
 // createTenant does Create under the branch lock. A copy of an encrypted

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
@@ -78,6 +80,25 @@ func (e *invalidJSON) Unwrap() error { return cinch.ErrInternal }
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// fileSig identifies one version of changes.json without reading it.
+type fileSig struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+}
+
+func statSig(path string) (fileSig, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileSig{}, err
+	}
+	s := fileSig{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = uint64(st.Ino)
+	}
+	return s, nil
 }
 
 func dirOf(path string) string { return filepath.Dir(path) }

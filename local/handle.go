@@ -37,6 +37,8 @@ type handle struct {
 	rfree    chan struct{} // signals a returned reader
 }
 
+type poolKey struct{ database, branch, tenant string }
+
 // init opens the handle: a lazy one if the tenant has no file, else the
 // writer connection, catching the file up to the branch's schema.
 func (h *handle) init(ctx context.Context, key string) error {

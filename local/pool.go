@@ -23,8 +23,6 @@ type pool struct {
 	seenGen uint64
 }
 
-type poolKey struct{ database, branch, tenant string }
-
 func newPool(p *Project, max, readers int) *pool {
 	return &pool{p: p, max: max, readers: readers, m: map[poolKey]*handle{}, lru: list.New()}
 }

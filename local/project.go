@@ -1,6 +1,3 @@
-// Package local is cinch's engine on local files: a project folder holding
-// databases, branches, tenants (one SQLite file each), change histories and
-// the rollout journal. It implements the interfaces of package cinch.
 package local
 
 import (
@@ -479,14 +476,6 @@ func (p *Project) BranchInfo(ctx context.Context, database, name string) (cinch.
 		return cinch.BranchInfo{}, err
 	}
 	return cinch.BranchInfo{Name: name, Database: database, Parent: m.Parent, CreatedAt: m.CreatedAt, Changes: len(changes), Tenants: n}, nil
-}
-
-func notFoundDatabase(name string) error {
-	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "")
-}
-
-func notFoundBranch(name string) error {
-	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "")
 }
 
 // branch returns the loaded state of a branch.

@@ -95,16 +95,6 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 	return b.createTenant(ctx, spec)
 }
 
-// newTenant describes a tenant to create.
-type newTenant struct {
-	name      string
-	lazy      bool
-	source    string // copy this tenant's data ("" : the empty template)
-	sourceKey string // the source's key, if it is encrypted
-	encrypt   bool   // encrypt the new tenant under key
-	key       string
-}
-
 // Copy makes target a consistent copy of source through the backup API
 // (the source may be written meanwhile), or, with noData, an empty tenant.
 // An encrypted source needs its key (WithKey); the copy is encrypted too.
@@ -234,7 +224,3 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 }
 
 func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }
-
-func notFoundTenant(name string) error {
-	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "")
-}
