@@ -14,6 +14,8 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
+// branches is the handle's cinch.BranchService: the branches of its
+// database.
 type branches struct{ d *DB }
 
 var _ cinch.BranchService = branches{}

@@ -7,6 +7,8 @@ import (
 	"github.com/cinchdb/cinch/schema"
 )
 
+// columns is the handle's cinch.ColumnService: the columns of its
+// branch's tables, changed through tracked changes (DB.change).
 type columns struct{ d *DB }
 
 var _ cinch.ColumnService = columns{}

@@ -8,6 +8,8 @@ import (
 	"github.com/cinchdb/cinch/schema"
 )
 
+// indexes is the handle's cinch.IndexService: the indexes of its branch,
+// changed through tracked changes (DB.change).
 type indexes struct{ d *DB }
 
 var _ cinch.IndexService = indexes{}

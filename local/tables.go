@@ -8,6 +8,8 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
+// tables is the handle's cinch.TableService: the tables of its branch,
+// changed through tracked changes (DB.change).
 type tables struct{ d *DB }
 
 var _ cinch.TableService = tables{}

@@ -8,6 +8,8 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
+// views is the handle's cinch.ViewService: the views of its branch,
+// changed through tracked changes (DB.change).
 type views struct{ d *DB }
 
 var _ cinch.ViewService = views{}
