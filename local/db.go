@@ -22,6 +22,7 @@ type DB struct {
 	p      *Project
 	target cinch.Target
 	key    string // encryption key for encrypted tenants (WithKey); never stored
+	strict string // not "": no tenant was named and one is required (strict.go); why
 }
 
 var _ cinch.DB = (*DB)(nil)
@@ -39,7 +40,7 @@ func (d *DB) SwitchTenant(name string) cinch.DB { return d.WithTenant(name) }
 func (d *DB) SwitchBranch(name string) cinch.DB {
 	t := d.target
 	t.Branch = name
-	return &DB{p: d.p, target: t, key: d.key}
+	return &DB{p: d.p, target: t, key: d.key, strict: d.strict}
 }
 
 // WithTenant is SwitchTenant returning the concrete type.
@@ -160,6 +161,9 @@ var errMaterialize = fmt.Errorf("materialize")
 // A write that fails for want of space (also a lazy tenant's file that
 // cannot be created) is the one disk-full error naming the tenant.
 func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
+	if d.strict != "" {
+		return d.errTenantRequired()
+	}
 	b, err := d.branch(ctx)
 	if err != nil {
 		return err

@@ -44,12 +44,14 @@ type Config struct {
 	BusyTimeout      time.Duration // wait for other writers; DefaultBusyTimeout if 0
 	Logger           *slog.Logger  // nil: discard
 	Now              func() time.Time
+	StrictTenant     StrictTenant // data operations without a tenant: see StrictTenant (default: config.toml's strict_tenant)
 }
 
 // Settings is what config.toml holds.
 type Settings struct {
 	ActiveDatabase string `toml:"active_database"`
 	ActiveBranch   string `toml:"active_branch"`
+	StrictTenant   bool   `toml:"strict_tenant"` // data operations need an explicit tenant (see Config.StrictTenant)
 }
 
 const configFile = "config.toml"
@@ -89,7 +91,7 @@ func writeSettings(root string, s Settings) error {
 	if err != nil {
 		return err
 	}
-	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
+	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch), strict_tenant (cinch config set).\n"
 	return writeFileAtomic(filepath.Join(root, configFile), append([]byte(head), data...))
 }
 
@@ -249,7 +251,7 @@ func (p *Project) SetActive(database, branch string) error {
 		return err
 	}
 	defer unlock()
-	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
+	return p.rewriteSettings(func(s *Settings) { s.ActiveDatabase, s.ActiveBranch = database, branch })
 }
 
 func (p *Project) dbDir(database string) string { return filepath.Join(p.root, "databases", database) }
@@ -556,7 +558,8 @@ func (p *Project) BranchInfo(ctx context.Context, database, name string) (cinch.
 }
 
 // Connect returns a handle on target. Names are validated here; existence
-// is checked on first use.
+// is checked on first use. An empty tenant is main, unless the project is
+// strict (StrictTenant): then the handle serves branch-level work only.
 func (p *Project) Connect(target cinch.Target) (*DB, error) {
 	if target.Database == "" {
 		target.Database = cinch.DefaultDatabase
@@ -564,13 +567,14 @@ func (p *Project) Connect(target cinch.Target) (*DB, error) {
 	if target.Branch == "" {
 		target.Branch = cinch.DefaultBranch
 	}
-	if target.Tenant == "" {
+	implicitTenant := target.Tenant == ""
+	if implicitTenant {
 		target.Tenant = cinch.DefaultTenant
 	}
 	if err := target.Validate(); err != nil {
 		return nil, err
 	}
-	return &DB{p: p, target: target}, nil
+	return p.connected(&DB{p: p, target: target}, implicitTenant)
 }
 
 // Handle is Connect for code that works on any cinch.DB (a server): a
