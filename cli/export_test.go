@@ -9,15 +9,16 @@ import (
 
 // Internal helpers exported to the external test package cli_test.
 var (
-	ParseParam    = parseParam
-	DecodeRecords = decodeRecords
-	WriteResult   = writeResult
-	FormatValue   = formatValue
-	JSONKeys      = jsonKeys
-	ErrorMessage  = errorMessage
-	ParseSize     = parseSize
-	ParseAge      = parseAge
-	CommandHints  = commandHints
+	ParseParam     = parseParam
+	DecodeRecords  = decodeRecords
+	WriteResult    = writeResult
+	FormatValue    = formatValue
+	JSONKeys       = jsonKeys
+	ErrorMessage   = errorMessage
+	ParseSize      = parseSize
+	ParseAge       = parseAge
+	CommandHints   = commandHints
+	ArgCompletions = argCompletions
 )
 
 // Progress returns the progress callback and finish function of a run in
