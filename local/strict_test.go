@@ -30,8 +30,11 @@ func strictFixture(t *testing.T, strict bool) *engFixture {
 // dataOps are the data operations of a handle, each run once.
 func dataOps(db *local.DB) map[string]func(ctx context.Context) error {
 	return map[string]func(ctx context.Context) error{
-		"Query":  func(ctx context.Context) error { _, err := db.Query(ctx, "SELECT name FROM users"); return err },
-		"Insert": func(ctx context.Context) error { _, err := db.Insert(ctx, "users", cinch.Record{"name": "x"}); return err },
+		"Query": func(ctx context.Context) error { _, err := db.Query(ctx, "SELECT name FROM users"); return err },
+		"Insert": func(ctx context.Context) error {
+			_, err := db.Insert(ctx, "users", cinch.Record{"name": "x"})
+			return err
+		},
 		"InsertMany": func(ctx context.Context) error {
 			_, err := db.InsertMany(ctx, "users", []cinch.Record{{"name": "x"}})
 			return err
