@@ -9,16 +9,15 @@ import (
 
 // Internal helpers exported to the external test package cli_test.
 var (
-	ParseParam     = parseParam
-	DecodeRecords  = decodeRecords
-	WriteResult    = writeResult
-	FormatValue    = formatValue
-	JSONKeys       = jsonKeys
-	ErrorMessage   = errorMessage
-	ParseSize      = parseSize
-	ParseAge       = parseAge
-	CommandHints   = commandHints
-	ArgCompletions = argCompletions
+	ParseParam    = parseParam
+	DecodeRecords = decodeRecords
+	WriteResult   = writeResult
+	FormatValue   = formatValue
+	JSONKeys      = jsonKeys
+	ErrorMessage  = errorMessage
+	ParseSize     = parseSize
+	ParseAge      = parseAge
+	CommandHints  = commandHints
 )
 
 // Progress returns the progress callback and finish function of a run in
@@ -39,3 +38,6 @@ func HasErrorCode(code string) bool {
 	_, ok := errorTable[code]
 	return ok
 }
+
+// ArgCompletions is the table of positional-argument completions.
+var ArgCompletions = argCompletions
