@@ -31,6 +31,7 @@ var (
 	ErrIndexExists        = errors.New("index already exists")
 	ErrRowNotFound        = errors.New("row not found")
 	ErrTenantArchived     = errors.New("tenant archived")
+	ErrTenantRequired     = errors.New("tenant required")
 	ErrGroupNotFound      = errors.New("group not found")
 	ErrGroupExists        = errors.New("group already exists")
 	ErrLimitExceeded      = errors.New("limit exceeded")
@@ -81,6 +82,7 @@ var Codes = []struct {
 	{ErrIndexExists, "index_exists"},
 	{ErrRowNotFound, "row_not_found"},
 	{ErrTenantArchived, "tenant_archived"},
+	{ErrTenantRequired, "tenant_required"},
 	{ErrGroupNotFound, "group_not_found"},
 	{ErrGroupExists, "group_exists"},
 	{ErrLimitExceeded, "limit_exceeded"},

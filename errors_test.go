@@ -41,7 +41,7 @@ func TestCodesUnique(t *testing.T) {
 		cinch.ErrQueryRejected, cinch.ErrReadOnly, cinch.ErrConstraint, cinch.ErrRolloutFailed,
 		cinch.ErrSchemaDrift, cinch.ErrConflict, cinch.ErrBusy, cinch.ErrUnauthorized, cinch.ErrForbidden,
 		cinch.ErrTooLarge, cinch.ErrRateLimited, cinch.ErrNotImplemented, cinch.ErrInternal,
-		cinch.ErrCanceled, cinch.ErrConfirmationNeeded,
+		cinch.ErrCanceled, cinch.ErrConfirmationNeeded, cinch.ErrTenantRequired,
 	} {
 		if _, ok := sentinels[e]; !ok {
 			t.Errorf("sentinel %v has no code in cinch.Codes", e)

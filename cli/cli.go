@@ -138,7 +138,6 @@ Commands find the project by walking up from the current folder (like git);
 			return usageErrorf("invalid --format %q: use table, json or csv", a.format)
 		},
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 
 	pf := root.PersistentFlags()
@@ -165,7 +164,9 @@ Commands find the project by walking up from the current folder (like git);
 		a.serveCommand(),
 		a.groupCommand(),
 		a.codegenCommand(),
+		a.configCommand(),
 	)
+	a.addCompletion(root)
 	return root
 }
 

@@ -14,16 +14,19 @@ import (
 )
 
 func (a *app) initCommand() *cobra.Command {
-	return &cobra.Command{
+	var strict bool
+	c := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Create a project (database main, branch main, tenant main)",
 		Long: `init creates a CinchDB project in DIR (default: --project, CINCHDB_PROJECT_DIR
 or the current folder): a .cinchdb folder with one database (main, or
 --database NAME) holding branch main and tenant main. Running it again on the
-same folder fails.`,
+same folder fails. --strict turns strict_tenant on: data commands then need
+--tenant (see cinch config set).`,
 		Example: `  cinch init
   cinch init myproject
-  cinch init --database myapp`,
+  cinch init --database myapp
+  cinch init --strict`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := a.flagOrEnv(a.projectDir, EnvProjectDir)
@@ -51,10 +54,19 @@ same folder fails.`,
 			if err := local.Init(cmd.Context(), abs, database); err != nil {
 				return err
 			}
-			return a.done(map[string]string{"project": abs, "database": database, "branch": cinch.DefaultBranch},
-				"Initialized CinchDB project in %s (database %s, branch %s)", abs, database, cinch.DefaultBranch)
+			mode := ""
+			if strict {
+				if err := a.initStrict(cmd.Context(), abs); err != nil {
+					return err
+				}
+				mode = "; strict_tenant on: data commands need --tenant"
+			}
+			return a.done(map[string]any{"project": abs, "database": database, "branch": cinch.DefaultBranch, "strict_tenant": strict},
+				"Initialized CinchDB project in %s (database %s, branch %s%s)", abs, database, cinch.DefaultBranch, mode)
 		},
 	}
+	c.Flags().BoolVar(&strict, "strict", false, "turn strict_tenant on: data commands need --tenant")
+	return c
 }
 
 func (a *app) statusCommand() *cobra.Command {

@@ -22,7 +22,8 @@ func (a *app) queryCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "query SQL",
 		Short: "Run one SQL statement on one tenant, or a read on many at once",
-		Long: `query runs one statement on one tenant (--tenant, default main).
+		Long: `query runs one statement on one tenant (--tenant, default main; required when
+strict_tenant is on, see cinch config set).
 
 Allowed: SELECT / WITH / EXPLAIN, INSERT / UPDATE / DELETE, VACUUM, ANALYZE,
 PRAGMA integrity_check / quick_check and read-only pragmas. Schema changes
@@ -78,6 +79,11 @@ on one tenant does not hide the others; the command then exits 1.`,
 			}
 			if grp != "" {
 				if err := cinch.ValidateGroupName(grp); err != nil {
+					return err
+				}
+			}
+			if !fleet {
+				if err := a.requireTenant(ctx, cmd); err != nil {
 					return err
 				}
 			}

@@ -59,7 +59,7 @@ func names(kinds ...string) []string { return kinds }
 type call struct {
 	names  []string                  // the kind of each argument (see checkNames)
 	check  func(args []string) error // other input, checked before anything is opened
-	tenant *string                   // connect to this tenant (--tenant); main when nil
+	tenant *string                   // connect to this tenant (--tenant; required under strict_tenant); main when nil
 
 	// Exactly one of these calls the engine and prints: on a handle of
 	// the active branch, or on the project itself.
@@ -73,6 +73,11 @@ func (a *app) runE(c call) func(*cobra.Command, []string) error {
 		ctx := cmd.Context()
 		if len(c.names) > 0 {
 			if err := checkNames(c.names, args); err != nil {
+				return err
+			}
+		}
+		if c.tenant != nil {
+			if err := a.requireTenant(ctx, cmd); err != nil {
 				return err
 			}
 		}

@@ -43,6 +43,7 @@ var errorTable = map[string]errorInfo{
 	"index_exists":        {1, "choose another name with --name"},
 	"row_not_found":       {1, `check the id with: cinch query "SELECT id FROM {table}"`},
 	"tenant_archived":     {1, "restore it with: cinch tenant restore {name}"},
+	"tenant_required":     {1, "pass --tenant NAME (strict_tenant is on: cinch config get strict_tenant)"},
 	"group_not_found":     {1, "run `cinch group list` to see the groups"},
 	"group_exists":        {1, "choose another name"},
 	"limit_exceeded":      {1, ""},

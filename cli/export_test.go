@@ -38,3 +38,6 @@ func HasErrorCode(code string) bool {
 	_, ok := errorTable[code]
 	return ok
 }
+
+// ArgCompletions is the table of positional-argument completions.
+var ArgCompletions = argCompletions

@@ -20,6 +20,7 @@ type DB struct {
 	p      *Project
 	target cinch.Target
 	key    string // encryption key for encrypted tenants (WithKey); never stored
+	strict string // not "": no tenant was named and one is required (strict.go); why
 }
 
 var _ cinch.DB = (*DB)(nil)
@@ -37,7 +38,7 @@ func (d *DB) SwitchTenant(name string) cinch.DB { return d.WithTenant(name) }
 func (d *DB) SwitchBranch(name string) cinch.DB {
 	t := d.target
 	t.Branch = name
-	return &DB{p: d.p, target: t, key: d.key}
+	return &DB{p: d.p, target: t, key: d.key, strict: d.strict}
 }
 
 // WithTenant is SwitchTenant returning the concrete type.
@@ -461,6 +462,9 @@ func (d *DB) lockedTenant(ctx context.Context, name string) (b *branch, row tena
 // A write that fails for want of space (also a lazy tenant's file that
 // cannot be created) is the one disk-full error naming the tenant.
 func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
+	if d.strict != "" {
+		return d.errTenantRequired()
+	}
 	b, err := d.branch(ctx)
 	if err != nil {
 		return err
@@ -536,3 +540,11 @@ func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, model *schema.Sc
 }
 
 func (d *DB) now() string { return d.p.now().UTC().Format(cinch.TimeFormat) }
+
+// errTenantRequired is what a data operation of a handle without a tenant
+// returns on a strict project.
+func (d *DB) errTenantRequired() error {
+	return &cinch.Error{Err: cinch.ErrTenantRequired, Entity: fmt.Sprintf("branch %q", d.target.Branch),
+		Message: fmt.Sprintf("no tenant given: this project requires one for every data operation (%s)", d.strict),
+		Hint:    "name the tenant (cinch.Target.Tenant, or DB.WithTenant)"}
+}

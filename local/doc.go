@@ -12,6 +12,8 @@
 //
 //	project.go     Project: Init, Open, Close, Connect; settings, databases, branch info; the cache of loaded branches
 //	db.go          DB, the handle on one tenant (cinch.DB): queries, the data API, SQLDB, WithKey and RotateKey
+//	strict.go      StrictTenant: whether data operations must name their tenant (config.toml strict_tenant)
+//	catalog.go     Catalog: the names in a project, read without loading a branch (shell completion)
 //
 // The services of a DB, one type each:
 //

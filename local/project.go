@@ -38,12 +38,14 @@ type Config struct {
 	BusyTimeout      time.Duration // wait for other writers; DefaultBusyTimeout if 0
 	Logger           *slog.Logger  // nil: discard
 	Now              func() time.Time
+	StrictTenant     StrictTenant // data operations without a tenant: see StrictTenant (default: config.toml's strict_tenant)
 }
 
 // Settings is what config.toml holds.
 type Settings struct {
 	ActiveDatabase string `toml:"active_database"`
 	ActiveBranch   string `toml:"active_branch"`
+	StrictTenant   bool   `toml:"strict_tenant"` // data operations need an explicit tenant (see Config.StrictTenant)
 }
 
 // Init creates a project in dir (creating dir if needed) with one database
@@ -168,7 +170,8 @@ func (p *Project) Close(ctx context.Context) error {
 }
 
 // Connect returns a handle on target. Names are validated here; existence
-// is checked on first use.
+// is checked on first use. An empty tenant is main, unless the project is
+// strict (StrictTenant): then the handle serves branch-level work only.
 func (p *Project) Connect(target cinch.Target) (*DB, error) {
 	if target.Database == "" {
 		target.Database = cinch.DefaultDatabase
@@ -176,13 +179,14 @@ func (p *Project) Connect(target cinch.Target) (*DB, error) {
 	if target.Branch == "" {
 		target.Branch = cinch.DefaultBranch
 	}
-	if target.Tenant == "" {
+	implicitTenant := target.Tenant == ""
+	if implicitTenant {
 		target.Tenant = cinch.DefaultTenant
 	}
 	if err := target.Validate(); err != nil {
 		return nil, err
 	}
-	return &DB{p: p, target: target}, nil
+	return p.connected(&DB{p: p, target: target}, implicitTenant)
 }
 
 // Handle is Connect for code that works on any cinch.DB (a server): a
@@ -255,7 +259,7 @@ func (p *Project) SetActive(database, branch string) error {
 		return err
 	}
 	defer unlock()
-	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
+	return p.rewriteSettings(func(s *Settings) { s.ActiveDatabase, s.ActiveBranch = database, branch })
 }
 
 func writeSettings(root string, s Settings) error {
@@ -263,7 +267,7 @@ func writeSettings(root string, s Settings) error {
 	if err != nil {
 		return err
 	}
-	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
+	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch), strict_tenant (cinch config set).\n"
 	return writeFileAtomic(configFile(root), append([]byte(head), data...))
 }
 
@@ -615,3 +619,62 @@ func (p *Project) dbDir(database string) string { return databaseDir(p.root, dat
 func (p *Project) branchDir(database, branch string) string {
 	return branchDir(p.dbDir(database), branch)
 }
+
+// connected finishes Connect: on a strict project, a handle connected
+// without a tenant remembers why it may not run data operations.
+func (p *Project) connected(d *DB, implicitTenant bool) (*DB, error) {
+	if !implicitTenant {
+		return d, nil
+	}
+	switch p.cfg.StrictTenant {
+	case StrictTenantOn:
+		d.strict = "Config.StrictTenant"
+	case StrictTenantOff:
+	default:
+		s, err := p.Settings()
+		if err != nil {
+			return nil, err
+		}
+		if s.StrictTenant {
+			d.strict = "strict_tenant in " + configName
+		}
+	}
+	return d, nil
+}
+
+// SetStrictTenant records strict_tenant in config.toml. When on, handles
+// connected without a tenant refuse data operations (unless
+// Config.StrictTenant overrides the setting), and the CLI's data commands
+// need --tenant.
+func (p *Project) SetStrictTenant(on bool) error {
+	unlock, err := p.lockProject()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// A file that does not parse is reported, not replaced: it may hold an
+	// active database this call knows nothing about.
+	if _, err := p.Settings(); err != nil {
+		return err
+	}
+	return p.rewriteSettings(func(s *Settings) { s.StrictTenant = on })
+}
+
+// rewriteSettings changes config.toml through fn; the caller holds the
+// project lock. Settings fn does not touch are kept. A file that does not
+// parse is rewritten from the defaults, which is the documented way out of
+// it (set the active database and branch again).
+func (p *Project) rewriteSettings(fn func(*Settings)) error {
+	s, err := p.Settings()
+	if errors.Is(err, cinch.ErrInvalidInput) {
+		s, err = Settings{ActiveDatabase: cinch.DefaultDatabase, ActiveBranch: cinch.DefaultBranch}, nil
+	}
+	if err != nil {
+		return err
+	}
+	fn(&s)
+	return writeSettings(p.root, s)
+}
+
+// Catalog returns the project's read-only catalog.
+func (p *Project) Catalog() Catalog { return Catalog{p} }

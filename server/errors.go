@@ -40,6 +40,7 @@ var statusByCode = map[string]int{
 	"query_rejected":         http.StatusBadRequest,
 	"limit_exceeded":         http.StatusBadRequest,
 	"confirmation_needed":    http.StatusBadRequest,
+	"tenant_required":        http.StatusBadRequest,
 	"unauthorized":           http.StatusUnauthorized,
 	"forbidden":              http.StatusForbidden,
 	"read_only":              http.StatusForbidden,

@@ -26,6 +26,7 @@ const (
 type Options struct {
 	BusyTimeout time.Duration // how long to wait for another writer; DefaultBusyTimeout if zero
 	ReadOnly    bool          // open the file read-only
+	Immutable   bool          // with ReadOnly: no locks, no -wal or -shm created (immutable=1); only for a file no one writes meanwhile
 	Memory      bool          // path is ignored: a private in-memory database (the schema template)
 	StmtCache   int           // prepared statements kept per connection; DefaultStmtCache if zero
 	// Key, when set, opens the file encrypted at rest with the adiantum
@@ -79,10 +80,14 @@ func open(path string, opts Options) (*sqlite3.Conn, error) {
 		return sqlite3.OpenFlags(":memory:", sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
 	}
 	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	var query []string
 	if opts.ReadOnly {
 		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+		if opts.Immutable {
+			query = append(query, "immutable=1")
+		}
 	}
-	return sqlite3.OpenFlags(fileName(path, len(opts.Key) > 0), flags)
+	return sqlite3.OpenFlags(fileName(path, len(opts.Key) > 0, query...), flags)
 }
 
 // fileName is the URI by which every file of this package is opened: by

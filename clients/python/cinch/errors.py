@@ -93,6 +93,7 @@ _TABLE = [
     ("query_rejected", "QueryRejected", 400),
     ("limit_exceeded", "LimitExceeded", 400),
     ("confirmation_needed", "ConfirmationNeeded", 400),
+    ("tenant_required", "TenantRequired", 400),
     ("unauthorized", "Unauthorized", 401),
     ("forbidden", "Forbidden", 403),
     ("read_only", "ReadOnly", 403),
@@ -157,6 +158,10 @@ class LimitExceeded(CinchError):
 
 class ConfirmationNeeded(CinchError):
     """The operation needs an explicit confirmation."""
+
+
+class TenantRequired(CinchError):
+    """No tenant named where the project requires one (strict_tenant)."""
 
 
 class Unauthorized(CinchError):

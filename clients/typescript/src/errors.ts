@@ -80,6 +80,11 @@ export class ConfirmationNeededError extends CinchError {
   static override readonly code: string = "confirmation_needed";
   static override readonly status: number = 400;
 }
+/** tenant_required (400): tenant required. */
+export class TenantRequiredError extends CinchError {
+  static override readonly code: string = "tenant_required";
+  static override readonly status: number = 400;
+}
 /** unauthorized (401): unauthorized. */
 export class UnauthorizedError extends CinchError {
   static override readonly code: string = "unauthorized";
@@ -283,6 +288,7 @@ export const ERROR_CLASSES = {
   query_rejected: QueryRejectedError,
   limit_exceeded: LimitExceededError,
   confirmation_needed: ConfirmationNeededError,
+  tenant_required: TenantRequiredError,
   unauthorized: UnauthorizedError,
   forbidden: ForbiddenError,
   read_only: ReadOnlyError,

@@ -1093,7 +1093,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Bad Request: code confirmation_needed, invalid_input, invalid_name, limit_exceeded, query_rejected */
+        /** @description Bad Request: code confirmation_needed, invalid_input, invalid_name, limit_exceeded, query_rejected, tenant_required */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
