@@ -26,8 +26,8 @@ var (
 	allParam     = param{name: "all", desc: "true: with no where, every row is meant (without it an empty filter is refused)"}
 	selectParams = []param{whereParam,
 		{name: "order_by", list: true, desc: "sort by a column, COLUMN or COLUMN:desc, repeatable (then by insertion order)"},
-		{name: "limit", desc: "at most this many rows (the server's --max-rows caps it too)"},
-		{name: "offset", desc: "skip this many rows first"}}
+		{name: "limit", count: true, desc: "at most this many rows (the server's --max-rows caps it too)"},
+		{name: "offset", count: true, desc: "skip this many rows first"}}
 	writeWhereParams = []param{whereParam, allParam}
 )
 

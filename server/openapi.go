@@ -49,6 +49,9 @@ func (s *Server) openAPI() map[string]any {
 				p["schema"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
 				p["style"], p["explode"] = "form", true
 			}
+			if q.count {
+				p["schema"] = map[string]any{"type": "integer", "minimum": 0}
+			}
 			params = append(params, p)
 		}
 		if params != nil {

@@ -61,6 +61,7 @@ type param struct {
 	name, desc string
 	required   bool
 	list       bool // may be repeated: ?tenant=a&tenant=b
+	count      bool // a whole number, 0 or more
 }
 
 const (
