@@ -362,7 +362,7 @@ func BenchmarkBulkInsert(b *testing.B) {
 // full suite: 1,000 and 10,000).
 var addColumnCounts = []int{100, 1000}
 
-// fanOutWorkers is the parallelism of cinch's rollout (local/rollout.go
+// fanOutWorkers is the parallelism of cinch's rollout (local/branch.go
 // forEachTenant), used by the raw-parallel variant.
 func fanOutWorkers() int { return min(max(runtime.GOMAXPROCS(0), 2), 8) }
 

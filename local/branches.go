@@ -14,9 +14,8 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
-// Branches manages the branches of the handle's database.
-func (d *DB) Branches() cinch.BranchService { return branches{d} }
-
+// branches is the handle's cinch.BranchService: the branches of its
+// database.
 type branches struct{ d *DB }
 
 var _ cinch.BranchService = branches{}
@@ -85,20 +84,20 @@ func (s branches) Create(ctx context.Context, name, from string) (_ cinch.Branch
 		return cinch.BranchInfo{}, err
 	}
 	tmp := st.dir
-	if err := os.Mkdir(filepath.Join(tmp, tenantsDir), 0o755); err != nil {
+	if err := os.Mkdir(tenantsDir(tmp), 0o755); err != nil {
 		return fail(err)
 	}
 	meta := Metadata{Name: name, Database: s.db(), Parent: from, CreatedAt: p.now().UTC().Truncate(1e6)}
 	if len(changes) > 0 {
 		meta.ParentChange = changes[len(changes)-1].ID
 	}
-	if err := writeJSON(filepath.Join(tmp, metadataFile), meta); err != nil {
+	if err := writeJSON(metadataFile(tmp), meta); err != nil {
 		return fail(err)
 	}
-	if err := writeJSON(filepath.Join(tmp, changesFile), changes); err != nil {
+	if err := writeJSON(changesFile(tmp), changes); err != nil {
 		return fail(err)
 	}
-	if err := src.reg.backup(ctx, filepath.Join(tmp, registryFile)); err != nil {
+	if err := src.reg.backup(ctx, registryFile(tmp)); err != nil {
 		return fail(err)
 	}
 	names, err := src.materialized(ctx, true)
@@ -119,11 +118,11 @@ func (s branches) Create(ctx context.Context, name, from string) (_ cinch.Branch
 			return err
 		}
 		defer c.Close()
-		dst := filepath.Join(tmp, tenantsDir, name+".db")
-		if err := c.BackupToTemp(ctx, dst+".tmp", opts.Key); err != nil {
+		dst := tenantFile(tmp, name)
+		if err := c.BackupToTemp(ctx, tempFile(dst), opts.Key); err != nil {
 			return err
 		}
-		return sqlite.Publish(dst+".tmp", dst)
+		return sqlite.Publish(tempFile(dst), dst)
 	})
 	if len(errs) > 0 {
 		return fail(firstTenantError(errs, "copy"))

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/sqlite"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -56,120 +54,5 @@ var errNoKey = func(tenant string) error {
 		Hint: "give the tenant's key; in Go, DB.WithKey"}
 }
 
-// tenantKey returns the derived key for an encrypted tenant row, or nil
-// for a plain one. A key given for a plain tenant is ignored, so
-// CINCHDB_TENANT_KEY can stay set across a mixed fleet.
-func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
-	if !r.Encrypted {
-		return nil, nil
-	}
-	if key == "" {
-		return nil, errNoKey(r.Name)
-	}
-	return p.keys.derive(r.Salt, key), nil
-}
-
 // sameKey compares derived keys in constant time.
 func sameKey(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
-
-// WithKey returns a handle that opens encrypted tenants with key.
-func (d *DB) WithKey(key string) *DB {
-	c := *d
-	c.key = key
-	return &c
-}
-
-// createEncrypted writes a new encrypted tenant file at tmp with the
-// branch's current schema.
-func (b *branch) createEncrypted(ctx context.Context, tmp string, dk []byte) error {
-	sqlite.RemoveDB(tmp)
-	c, err := sqlite.Open(ctx, tmp, sqlite.Options{BusyTimeout: b.p.cfg.BusyTimeout, Key: dk})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	changes, _, err := b.state(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Migrate(ctx, changes); err != nil {
-		return err
-	}
-	return c.Checkpoint()
-}
-
-// RotateKey re-encrypts an encrypted tenant under newKey; d's key (WithKey)
-// must be the current one. The new file is written beside the old one
-// through the backup API and checked; then journal "rotate" (the new salt)
-// is written, the file renamed over the old one (the commit point) and the
-// registry takes the new salt. The next command finishes or discards an
-// interrupted rotation, so exactly one of the two keys opens the tenant.
-func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
-	if newKey == "" {
-		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the key to re-encrypt the tenant with")
-	}
-	b, row, unlock, err := d.lockedTenant(ctx, name)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if !row.Encrypted {
-		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not encrypted", name).WithHint("only encrypted tenants have a key to rotate")
-	}
-	oldKey, err := d.p.tenantKey(row, d.key)
-	if err != nil {
-		return err
-	}
-	path := b.tenantPath(name)
-	if !exists(path) {
-		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q has no file to re-encrypt", name)
-	}
-	d.p.pool.forget(b, name, true)
-	opts := d.p.connOptions()
-	opts.Key = oldKey
-	src, err := sqlite.Open(ctx, path, opts)
-	if err != nil {
-		return err // a wrong current key stops here
-	}
-	defer src.Close()
-	salt, err := newSalt()
-	if err != nil {
-		return err
-	}
-	newDK := d.p.keys.derive(salt, newKey)
-	tmp := path + ".rotate"
-	if err := src.BackupToTemp(ctx, tmp, newDK); err != nil {
-		sqlite.RemoveDB(tmp)
-		return err
-	}
-	if err := b.checkFile(ctx, tmp, newDK, nil); err != nil {
-		sqlite.RemoveDB(tmp)
-		return err
-	}
-	// Only now, with the new file complete, the journal: from here on the
-	// presence of the .rotate file says whether the rename happened.
-	if err := b.writeJournal(journal{Op: "rotate", Tenant: name, Salt: salt}); err != nil {
-		sqlite.RemoveDB(tmp)
-		return err
-	}
-	src.Close()
-	if err := sqlite.Publish(tmp, path); err != nil {
-		return err // journal stays: the next command decides from the files
-	}
-	if _, err := b.reg.exec(ctx, "UPDATE tenants SET salt = ? WHERE name = ?", salt, name); err != nil {
-		return err
-	}
-	return b.clearJournal()
-}
-
-// recoverRotate finishes an interrupted key rotation: if the new file was
-// not yet renamed into place, it is discarded (the old key stays valid);
-// if it was, the registry takes the new salt (the new key is valid).
-func (b *branch) recoverRotate(ctx context.Context, j journal) error {
-	tmp := b.tenantPath(j.Tenant) + ".rotate"
-	if exists(tmp) {
-		return sqlite.RemoveDB(tmp)
-	}
-	_, err := b.reg.exec(ctx, "UPDATE tenants SET salt = ? WHERE name = ?", j.Salt, j.Tenant)
-	return err
-}

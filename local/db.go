@@ -2,12 +2,10 @@ package local
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cinchdb/cinch"
@@ -49,6 +47,13 @@ func (d *DB) WithTenant(name string) *DB {
 	return &DB{p: d.p, target: t, key: d.key}
 }
 
+// WithKey returns a handle that opens encrypted tenants with key.
+func (d *DB) WithKey(key string) *DB {
+	c := *d
+	c.key = key
+	return &c
+}
+
 // Tenants manages the tenants of the handle's branch.
 func (d *DB) Tenants() cinch.TenantService { return tenants{d} }
 
@@ -64,6 +69,15 @@ func (d *DB) Views() cinch.ViewService { return views{d} }
 // Indexes changes the indexes of the handle's branch.
 func (d *DB) Indexes() cinch.IndexService { return indexes{d} }
 
+// Branches manages the branches of the handle's database.
+func (d *DB) Branches() cinch.BranchService { return branches{d} }
+
+// Groups manages the tenant groups of the handle's branch.
+func (d *DB) Groups() cinch.GroupService { return groups{d} }
+
+// Fleet works on many tenants of the handle's branch at once.
+func (d *DB) Fleet() cinch.FleetService { return fleet{d} }
+
 // Changes returns the branch's change records, oldest first.
 func (d *DB) Changes(ctx context.Context) ([]cinch.Change, error) {
 	b, err := d.branch(ctx)
@@ -72,14 +86,6 @@ func (d *DB) Changes(ctx context.Context) ([]cinch.Change, error) {
 	}
 	changes, _, err := b.state(ctx)
 	return append([]cinch.Change{}, changes...), err
-}
-
-// branch validates the target and returns its branch state.
-func (d *DB) branch(ctx context.Context) (*branch, error) {
-	if err := d.target.Validate(); err != nil {
-		return nil, err
-	}
-	return d.p.branch(ctx, d.target.Database, d.target.Branch)
 }
 
 // Query runs one statement on the tenant (SPEC §5).
@@ -150,248 +156,6 @@ func (d *DB) QueryTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWr
 
 // errWritesRefused answers a writing statement under QueryOptions.ReadOnly.
 var errWritesRefused = &cinch.Error{Err: cinch.ErrReadOnly, Message: "query rejected: this statement writes, and only reads are allowed here"}
-
-// errMaterialize asks use to create the lazy tenant's file and retry.
-var errMaterialize = fmt.Errorf("materialize")
-
-// use runs fn on the tenant's handle, creating a lazy tenant's file when
-// fn asks for it.
-//
-// A write that fails for want of space (also a lazy tenant's file that
-// cannot be created) is the one disk-full error naming the tenant.
-func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
-	b, err := d.branch(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant)) }()
-	for range 3 {
-		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant, d.key)
-		if err != nil {
-			return err
-		}
-		err = func() error {
-			defer d.p.pool.release(h)
-			return h.run(d.target.Tenant, func() error { return fn(h) })
-		}()
-		if err != errMaterialize {
-			return err
-		}
-		if err := d.materialize(ctx, b, h); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("%w: tenant %q could not be materialized", cinch.ErrInternal, d.target.Tenant)
-}
-
-// materialize creates a lazy tenant's file under the branch lock, so a
-// concurrent schema change either sees the file or finished before it.
-func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
-	unlock, err := b.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, found, err := b.reg.get(ctx, d.target.Tenant); err != nil {
-		return err
-	} else if !found {
-		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", d.target.Tenant, "it was deleted meanwhile")
-	}
-	if !exists(h.path) {
-		if err := b.createTenantFile(ctx, h.path); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// write runs fn on the writer connection of a materialized tenant.
-//
-// The schema model used to check table and column names is the cached one
-// (no stat of changes.json on the hot path); if a name is unknown to it, the
-// history is reloaded from disk and fn runs once more, so a table or column
-// another process just added is found.
-func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, model *schema.Schema) error) error {
-	return d.use(ctx, func(h *handle) error {
-		if h.lazy {
-			return errMaterialize
-		}
-		run := func(model *schema.Schema) error {
-			return h.useWriter(func(w *sqlite.Conn) error { return fn(w, model) })
-		}
-		err := run(h.b.cachedSchema())
-		if errors.Is(err, cinch.ErrTableNotFound) || errors.Is(err, cinch.ErrColumnNotFound) {
-			_, model, rerr := h.b.state(ctx)
-			if rerr != nil {
-				return rerr
-			}
-			err = run(model)
-		}
-		return err
-	})
-}
-
-func (d *DB) now() string { return d.p.now().UTC().Format(cinch.TimeFormat) }
-
-// tableFor checks that table exists and returns it.
-func tableFor(model *schema.Schema, table string) (*schema.Table, error) {
-	if err := cinch.ValidateIdentifier(cinch.KindTable, table); err != nil {
-		return nil, err
-	}
-	t, ok := model.Tables[table]
-	if !ok {
-		return nil, cinch.NotFound(cinch.ErrTableNotFound, "table", table, "")
-	}
-	return t, nil
-}
-
-// recordArgs checks a record's columns against the table and returns the
-// column names (sorted, unquoted) and values to bind.
-func recordArgs(t *schema.Table, rec cinch.Record, allowID bool) ([]string, []any, error) {
-	cols := make([]string, 0, len(rec))
-	for k := range rec {
-		cols = append(cols, k)
-	}
-	sortStrings(cols)
-	names := make([]string, 0, len(cols))
-	vals := make([]any, 0, len(cols))
-	for _, k := range cols {
-		switch {
-		case k == "id" && allowID:
-			if s, ok := rec[k].(string); !ok || s == "" {
-				return nil, nil, cinch.Errorf(cinch.ErrInvalidInput, "id must be a non-empty string").WithHint("leave id out to have one generated")
-			}
-		case k == "created_at" || k == "updated_at" || k == "id":
-			return nil, nil, cinch.Errorf(cinch.ErrInvalidInput, "column %q is set automatically", k).WithHint("leave it out of the data")
-		case t.Column(k) == nil:
-			return nil, nil, cinch.NotFound(cinch.ErrColumnNotFound, "column", t.Name+"."+k, "")
-		}
-		v, err := normalizeValue(k, rec[k])
-		if err != nil {
-			return nil, nil, err
-		}
-		names = append(names, k)
-		vals = append(vals, v)
-	}
-	return names, vals, nil
-}
-
-// storedRecord returns the row SQLite stores for rec, when it can be known
-// without reading it back: every given value already has its column's
-// storage type (so no type affinity conversion applies) and every omitted
-// column has no default or a literal one of its type. It reports false
-// otherwise (NUMERIC columns, numbers bound to TEXT columns, times, ...).
-// A test compares it with the row read back for many inputs.
-func storedRecord(t *schema.Table, rec cinch.Record, id, now string) (cinch.Record, bool) {
-	out := make(cinch.Record, len(t.Columns)+3)
-	out["id"], out["created_at"], out["updated_at"] = id, now, now
-	for _, c := range t.Columns {
-		v, given := rec[c.Name]
-		var ok bool
-		if given {
-			v, ok = storedValue(c.Type, v)
-		} else if c.Default == nil {
-			v, ok = nil, true
-		} else {
-			v, ok = defaultValue(c.Type, *c.Default)
-		}
-		if !ok {
-			return nil, false
-		}
-		out[c.Name] = v
-	}
-	return out, true
-}
-
-// storedValue is v as stored in (and read back from) a column of type t,
-// when that needs no conversion SQLite would do differently.
-func storedValue(t cinch.ColumnType, v any) (any, bool) {
-	if v == nil {
-		return nil, true
-	}
-	switch t {
-	case cinch.TypeText:
-		s, ok := v.(string)
-		return s, ok
-	case cinch.TypeInteger:
-		switch n := v.(type) {
-		case int64:
-			return n, true
-		case int:
-			return int64(n), true
-		case json.Number:
-			i, err := n.Int64()
-			return i, err == nil
-		}
-	case cinch.TypeReal:
-		var f float64
-		switch n := v.(type) {
-		case float64:
-			f = n
-		case json.Number:
-			var err error
-			if f, err = n.Float64(); err != nil {
-				return nil, false
-			}
-		default:
-			return nil, false
-		}
-		return f, !math.IsInf(f, 0) && !math.IsNaN(f) // SQLite stores NaN as NULL
-	case cinch.TypeBoolean:
-		b, ok := v.(bool)
-		return b, ok
-	case cinch.TypeBlob:
-		b, ok := v.([]byte)
-		return slices.Clone(b), ok && len(b) > 0 // an empty blob may read back as nil
-	}
-	return nil, false
-}
-
-// defaultValue is a literal column default as stored, for the types whose
-// literal form is unambiguous.
-func defaultValue(t cinch.ColumnType, lit string) (any, bool) {
-	switch t {
-	case cinch.TypeText:
-		return lit, true
-	case cinch.TypeInteger:
-		i, err := strconv.ParseInt(lit, 10, 64)
-		return i, err == nil
-	case cinch.TypeReal:
-		f, err := strconv.ParseFloat(lit, 64)
-		return f, err == nil && !strings.ContainsAny(lit, "xXpP_") && !math.IsInf(f, 0) && !math.IsNaN(f)
-	case cinch.TypeBoolean:
-		switch strings.ToLower(lit) {
-		case "true", "1":
-			return true, true
-		case "false", "0":
-			return false, true
-		}
-	}
-	return nil, false
-}
-
-// normalizeValue accepts the scalar values a record may hold.
-func normalizeValue(col string, v any) (any, error) {
-	switch v.(type) {
-	case map[string]any, []any:
-		return nil, cinch.Errorf(cinch.ErrInvalidInput, "value of column %q is an object or array", col).WithHint("store nested data as a JSON string in a TEXT column")
-	}
-	return v, nil
-}
-
-// fixBools turns 0/1 of BOOLEAN columns into bools in rows from RETURNING.
-func fixBools(t *schema.Table, rows []cinch.Record) {
-	for _, c := range t.Columns {
-		if c.Type != cinch.TypeBoolean {
-			continue
-		}
-		for _, r := range rows {
-			if v, ok := r[c.Name].(int64); ok {
-				r[c.Name] = v != 0
-			}
-		}
-	}
-}
 
 // Insert stores one record and returns it as stored.
 func (d *DB) Insert(ctx context.Context, table string, rec cinch.Record) (cinch.Record, error) {
@@ -545,3 +309,230 @@ func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, er
 	})
 	return n, err
 }
+
+// SQLDB returns a database/sql handle on this tenant for sqlc/sqlx users,
+// with the query guard installed on every connection: DDL, ATTACH and the
+// rest of SPEC §5's refusals apply, with the errors Query gives, and
+// transactions (BEGIN/COMMIT, read-only ones too) work. Its connections are
+// opened like the engine's (an encrypted tenant with the handle's key; see
+// sqlite.OpenDB). The tenant's file is created first if it is lazy. Close
+// the *sql.DB when done; it does not count against the handle pool.
+func (d *DB) SQLDB(ctx context.Context) (*sql.DB, error) {
+	var (
+		path string
+		opts sqlite.Options
+	)
+	err := d.use(ctx, func(h *handle) error {
+		if h.lazy {
+			return errMaterialize
+		}
+		path, opts = h.path, h.connOptions()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.OpenDB(path, opts)
+}
+
+// IsQueryRejected reports whether err is the guard refusing a statement
+// (from Query or from the *sql.DB of SQLDB).
+func IsQueryRejected(err error) bool {
+	return sqlite.IsQueryRejected(err)
+}
+
+// RotateKey re-encrypts an encrypted tenant under newKey; d's key (WithKey)
+// must be the current one. The new file is written beside the old one
+// through the backup API and checked; then journal "rotate" (the new salt)
+// is written, the file renamed over the old one (the commit point) and the
+// registry takes the new salt. The next command finishes or discards an
+// interrupted rotation, so exactly one of the two keys opens the tenant.
+func (d *DB) RotateKey(ctx context.Context, name, newKey string) error {
+	if newKey == "" {
+		return cinch.Errorf(cinch.ErrEncryptionKey, "the new key is empty").WithHint("give the key to re-encrypt the tenant with")
+	}
+	b, row, unlock, err := d.lockedTenant(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !row.Encrypted {
+		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not encrypted", name).WithHint("only encrypted tenants have a key to rotate")
+	}
+	oldKey, err := d.p.tenantKey(row, d.key)
+	if err != nil {
+		return err
+	}
+	path := b.tenantPath(name)
+	if !exists(path) {
+		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q has no file to re-encrypt", name)
+	}
+	d.p.pool.forget(b, name, true)
+	opts := d.p.connOptions()
+	opts.Key = oldKey
+	src, err := sqlite.Open(ctx, path, opts)
+	if err != nil {
+		return err // a wrong current key stops here
+	}
+	defer src.Close()
+	salt, err := newSalt()
+	if err != nil {
+		return err
+	}
+	newDK := d.p.keys.derive(salt, newKey)
+	tmp := rotateFile(path)
+	if err := src.BackupToTemp(ctx, tmp, newDK); err != nil {
+		sqlite.RemoveDB(tmp)
+		return err
+	}
+	if err := b.checkFile(ctx, tmp, newDK, nil); err != nil {
+		sqlite.RemoveDB(tmp)
+		return err
+	}
+	// Only now, with the new file complete, the journal: from here on the
+	// presence of the .rotate file says whether the rename happened.
+	if err := b.writeJournal(journal{Op: "rotate", Tenant: name, Salt: salt}); err != nil {
+		sqlite.RemoveDB(tmp)
+		return err
+	}
+	src.Close()
+	if err := sqlite.Publish(tmp, path); err != nil {
+		return err // journal stays: the next command decides from the files
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET salt = ? WHERE name = ?", salt, name); err != nil {
+		return err
+	}
+	return b.clearJournal()
+}
+
+// branch validates the target and returns its branch state.
+func (d *DB) branch(ctx context.Context) (*branch, error) {
+	if err := d.target.Validate(); err != nil {
+		return nil, err
+	}
+	return d.p.branch(ctx, d.target.Database, d.target.Branch)
+}
+
+func (d *DB) schema(ctx context.Context) (*branch, *schema.Schema, error) {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, s, err := b.state(ctx)
+	return b, s, err
+}
+
+// change plans and rolls out one change on the handle's branch.
+func (d *DB) change(ctx context.Context, plan func(*schema.Schema) (schema.Plan, error)) (cinch.Change, error) {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return cinch.Change{}, err
+	}
+	return b.change(ctx, plan)
+}
+
+// lockedTenant validates name, takes the branch lock and reads the
+// tenant's registry row: the common start of every structural operation
+// on one tenant. Call unlock when done (it is nil on error).
+func (d *DB) lockedTenant(ctx context.Context, name string) (b *branch, row tenantRow, unlock func(), err error) {
+	if err := cinch.ValidateTenantName(name); err != nil {
+		return nil, row, nil, err
+	}
+	if b, err = d.branch(ctx); err != nil {
+		return nil, row, nil, err
+	}
+	if unlock, err = b.lock(ctx); err != nil {
+		return nil, row, nil, err
+	}
+	row, found, err := b.reg.get(ctx, name)
+	if err == nil && !found {
+		err = notFoundTenant(name)
+	}
+	if err != nil {
+		unlock()
+		return nil, row, nil, err
+	}
+	return b, row, unlock, nil
+}
+
+// use runs fn on the tenant's handle, creating a lazy tenant's file when
+// fn asks for it.
+//
+// A write that fails for want of space (also a lazy tenant's file that
+// cannot be created) is the one disk-full error naming the tenant.
+func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
+	b, err := d.branch(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant)) }()
+	for range 3 {
+		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant, d.key)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer d.p.pool.release(h)
+			return h.run(d.target.Tenant, func() error { return fn(h) })
+		}()
+		if err != errMaterialize {
+			return err
+		}
+		if err := d.materialize(ctx, b, h); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: tenant %q could not be materialized", cinch.ErrInternal, d.target.Tenant)
+}
+
+// errMaterialize asks use to create the lazy tenant's file and retry.
+var errMaterialize = fmt.Errorf("materialize")
+
+// materialize creates a lazy tenant's file under the branch lock, so a
+// concurrent schema change either sees the file or finished before it.
+func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, found, err := b.reg.get(ctx, d.target.Tenant); err != nil {
+		return err
+	} else if !found {
+		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", d.target.Tenant, "it was deleted meanwhile")
+	}
+	if !exists(h.path) {
+		if err := b.createTenantFile(ctx, h.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write runs fn on the writer connection of a materialized tenant.
+//
+// The schema model used to check table and column names is the cached one
+// (no stat of changes.json on the hot path); if a name is unknown to it, the
+// history is reloaded from disk and fn runs once more, so a table or column
+// another process just added is found.
+func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, model *schema.Schema) error) error {
+	return d.use(ctx, func(h *handle) error {
+		if h.lazy {
+			return errMaterialize
+		}
+		run := func(model *schema.Schema) error {
+			return h.useWriter(func(w *sqlite.Conn) error { return fn(w, model) })
+		}
+		err := run(h.b.cachedSchema())
+		if errors.Is(err, cinch.ErrTableNotFound) || errors.Is(err, cinch.ErrColumnNotFound) {
+			_, model, rerr := h.b.state(ctx)
+			if rerr != nil {
+				return rerr
+			}
+			err = run(model)
+		}
+		return err
+	})
+}
+
+func (d *DB) now() string { return d.p.now().UTC().Format(cinch.TimeFormat) }

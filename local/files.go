@@ -1,20 +1,25 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
+	"github.com/klauspost/compress/zstd"
 )
 
 // writeFileAtomic writes data to path through a temporary file, fsync and
 // rename, then fsyncs the directory: readers see the old or the new file,
 // never a torn one.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), atomicTempPattern(path))
 	if err != nil {
 		return err
 	}
@@ -75,4 +80,134 @@ func (e *invalidJSON) Unwrap() error { return cinch.ErrInternal }
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// fileSig identifies one version of changes.json without reading it.
+type fileSig struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+}
+
+func statSig(path string) (fileSig, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileSig{}, err
+	}
+	s := fileSig{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = uint64(st.Ino)
+	}
+	return s, nil
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }
+
+// fileVersion reads user_version from the database header (bytes 60-63)
+// without opening a connection; -1 if unreadable. A WAL may hold a newer
+// header, so callers that need certainty open the file instead.
+func fileVersion(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	var hdr [64]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return 0 // an empty file: nothing applied yet
+	}
+	return int(hdr[60])<<24 | int(hdr[61])<<16 | int(hdr[62])<<8 | int(hdr[63])
+}
+
+// diskSize is the size of a tenant's db and wal files.
+func diskSize(path string) int64 {
+	var n int64
+	for _, p := range []string{path, walFile(path)} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// renameTenantFile checkpoints the WAL into the file (so one file holds
+// everything), then renames it.
+func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
+	c, err := sqlite.Open(ctx, oldPath, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	err = c.Checkpoint()
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", oldPath, err)
+	}
+	sqlite.RemoveDB(newPath)
+	os.Remove(walFile(oldPath))
+	os.Remove(shmFile(oldPath))
+	if err := os.Rename(oldPath, newPath); err != nil {
+		return err
+	}
+	return sqlite.SyncDir(dirOf(newPath))
+}
+
+func compressFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := tempFile(dst)
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	zw, err := zstd.NewWriter(out)
+	if err != nil {
+		out.Close()
+		return err
+	}
+	if _, err := io.Copy(zw, in); err != nil {
+		zw.Close()
+		out.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return sqlite.SyncDir(filepath.Dir(dst))
+}
+
+func decompressFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	zr, err := zstd.NewReader(in)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

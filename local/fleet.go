@@ -21,14 +21,255 @@ type fleet struct{ d *DB }
 
 var _ cinch.FleetService = fleet{}
 
-// Fleet works on many tenants of the handle's branch at once.
-func (d *DB) Fleet() cinch.FleetService { return fleet{d} }
+// Query runs one read-only statement on many tenants in parallel and
+// returns each tenant's rows, in tenant order. A failure on one tenant is
+// reported in its TenantResult without hiding the others; the error
+// return is only for problems that stop the whole fan-out (unknown
+// branch, group or tenant). Lazy tenants answer from the schema template
+// and stay lazy; archived tenants are skipped. Writes are refused
+// (ErrReadOnly) by SQLite's read-only statement check.
+func (f fleet) Query(ctx context.Context, opts cinch.FanOutOptions, sql string, params ...any) ([]cinch.TenantResult, error) {
+	b, rows, err := f.fleetTenants(ctx, opts.Tenants, opts.Group)
+	if err != nil {
+		return nil, err
+	}
+	qo := cinch.QueryOptions{ReadOnly: true, Limit: opts.Limit}
+	total := &budget{maxRows: int64(opts.TotalRows), maxBytes: opts.TotalBytes}
+	return eachTenant(ctx, rows, opts.Concurrency, opts.Progress, func(r tenantRow) cinch.TenantResult {
+		res, err := f.readTenant(ctx, b, r, qo, total, sql, params)
+		return cinch.TenantResult{Tenant: r.Name, Result: res, Err: err}
+	}), nil
+}
+
+// Stats returns the metrics of the named tenants (every served tenant when
+// none is named). Row counts come from COUNT(*) on each table.
+func (f fleet) Stats(ctx context.Context, opts cinch.FleetOptions) ([]cinch.TenantStats, error) {
+	d := f.d
+	b, rows, err := f.fleetTenants(ctx, opts.Tenants, "")
+	if err != nil {
+		return nil, err
+	}
+	version := b.version()
+	out := eachTenant(ctx, rows, 0, opts.Progress, func(r tenantRow) cinch.TenantStats {
+		var err error
+		st := cinch.TenantStats{TenantInfo: b.info(r, version)}
+		path := b.tenantPath(r.Name)
+		for _, p := range []string{path, walFile(path)} {
+			if fi, err := os.Stat(p); err == nil && fi.ModTime().After(st.LastWrite) {
+				st.LastWrite = fi.ModTime().UTC()
+			}
+		}
+		if fi, err := os.Stat(walFile(path)); err == nil {
+			st.WALBytes = fi.Size()
+		}
+		st.Pending = st.State == cinch.TenantMaterialized && st.SchemaVersion < version
+		if st.State != cinch.TenantMaterialized {
+			return st
+		}
+		opts := d.p.connOptions()
+		if opts.Key, err = d.p.tenantKey(r, d.key); err != nil {
+			return st // encrypted, no key: sizes and the version last seen only
+		}
+		c, err := sqlite.Open(ctx, path, opts)
+		if err != nil {
+			return st
+		}
+		defer c.Close()
+		st.SchemaVersion, _ = c.UserVersion()
+		st.Pending = st.SchemaVersion < version
+		st.Tables, st.Rows = countRows(ctx, c)
+		return st
+	})
+	return out, nil
+}
+
+// Vacuum runs VACUUM (then truncates the WAL) on the named tenants, or
+// every served materialized tenant, and reports the bytes before and after.
+func (f fleet) Vacuum(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
+	return f.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
+		if err := c.Exec("VACUUM"); err != nil {
+			return err
+		}
+		return c.Checkpoint()
+	})
+}
+
+// Analyze runs ANALYZE on the named tenants, or every served one.
+func (f fleet) Analyze(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
+	return f.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
+		return c.Exec("ANALYZE")
+	})
+}
+
+// Check converges and checks tenants: each named tenant (every tenant of
+// the branch when none is named) is brought to the branch's schema
+// version, then PRAGMA integrity_check runs on it. A tenant that stays
+// behind or ahead of the branch is reported as drift.
+func (f fleet) Check(ctx context.Context, opts cinch.FleetOptions) ([]cinch.TenantCheck, error) {
+	d, names := f.d, opts.Tenants
+	b, err := d.branch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Taking the branch lock finishes (or undoes) an operation a crashed
+	// process left in the journal, as the rollout error hints promise, and
+	// sweeps leftovers of killed processes that no journal names.
+	if err := b.converge(ctx); err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		rows, err := b.reg.list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+	}
+	out := make([]cinch.TenantCheck, 0, len(names))
+	for _, name := range names {
+		if err := cinch.ValidateTenantName(name); err != nil {
+			return nil, err
+		}
+		row, found, err := b.reg.get(ctx, name)
+		if err != nil {
+			return nil, err
+		} else if !found {
+			return nil, notFoundTenant(name)
+		}
+		out = append(out, f.checkTenant(ctx, b, row))
+		if opts.Progress != nil {
+			opts.Progress(len(out), len(names))
+		}
+	}
+	return out, nil
+}
+
+// Archive moves a tenant out of the serving set: its file is checkpointed,
+// compressed into archive/<tenant>.db.zst (temporary file, fsync, rename),
+// marked archived in the registry, and only then removed. An archived
+// tenant is not served and fan-out skips it. main cannot be archived.
+func (f fleet) Archive(ctx context.Context, name string) error {
+	d := f.d
+	if name == cinch.DefaultTenant {
+		return &cinch.Error{Err: cinch.ErrProtected, Message: "tenant \"main\" cannot be archived", Hint: "archive customer tenants only"}
+	}
+	b, row, unlock, err := d.lockedTenant(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if row.Archived {
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Entity: fmt.Sprintf("tenant %q", name), Message: fmt.Sprintf("tenant %q is already archived", name)}
+	}
+	d.p.pool.forget(b, name, true)
+	path := b.tenantPath(name)
+	if err := os.MkdirAll(archiveDir(b.dir), 0o755); err != nil {
+		return err
+	}
+	if exists(path) {
+		// Checkpoint into the main file; nothing else writes meanwhile in
+		// this process, and other processes dropped the handle (generation).
+		opts := d.p.connOptions()
+		if opts.Key, err = d.p.tenantKey(row, d.key); err != nil {
+			return err
+		}
+		c, err := sqlite.Open(ctx, path, opts)
+		if err != nil {
+			return err
+		}
+		err = c.Checkpoint()
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("%w: checkpoint before archive: %v", cinch.ErrBusy, err)
+		}
+		if err := compressFile(path, b.archivePath(name)); err != nil {
+			return err
+		}
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET archived = 1 WHERE name = ?", name); err != nil {
+		return err
+	}
+	return sqlite.RemoveDB(path)
+}
+
+// Restore brings an archived tenant back: decompress to a temporary file,
+// check its integrity, apply the schema changes made meanwhile, publish it,
+// and mark it served. A corrupt archive is an error and changes nothing.
+func (f fleet) Restore(ctx context.Context, name string) error {
+	d := f.d
+	b, row, unlock, err := d.lockedTenant(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !row.Archived {
+		return cinch.Errorf(cinch.ErrInvalidInput, "tenant %q is not archived", name).WithHint("nothing to restore")
+	}
+	path, arc := b.tenantPath(name), b.archivePath(name)
+	if exists(arc) {
+		tmp := tempFile(path)
+		sqlite.RemoveDB(tmp)
+		if err := decompressFile(arc, tmp); err != nil {
+			sqlite.RemoveDB(tmp)
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
+				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
+		}
+		dk, err := d.p.tenantKey(row, d.key)
+		if err != nil {
+			sqlite.RemoveDB(tmp)
+			return err
+		}
+		if err := b.checkFile(ctx, tmp, dk, func(c *sqlite.Conn) error { return b.catchUp(ctx, c) }); err != nil {
+			sqlite.RemoveDB(tmp)
+			return &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("archive of tenant %q is corrupt: %v", name, err),
+				Hint: "the tenant stays archived; restore " + arc + " from a backup"}
+		}
+		if err := sqlite.Publish(tmp, path); err != nil {
+			return err
+		}
+	}
+	if _, err := b.reg.exec(ctx, "UPDATE tenants SET archived = 0 WHERE name = ?", name); err != nil {
+		return err
+	}
+	d.p.pool.forget(b, name, true)
+	// A lazy tenant was archived without a file, so it has no archive.
+	if err := os.Remove(arc); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// InactiveSince returns the served tenants whose files were last written
+// before cutoff (lazy tenants count from their creation time).
+func (f fleet) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.TenantInfo, error) {
+	b, rows, err := f.fleetTenants(ctx, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []cinch.TenantInfo
+	v := b.version()
+	for _, r := range rows {
+		last := r.CreatedAt // lazy tenants: never written
+		path := b.tenantPath(r.Name)
+		if fi, err := os.Stat(path); err == nil {
+			last = fi.ModTime()
+			if wal, err := os.Stat(walFile(path)); err == nil && wal.ModTime().After(last) {
+				last = wal.ModTime()
+			}
+		}
+		if last.Before(cutoff) {
+			out = append(out, b.info(r, v))
+		}
+	}
+	return out, nil
+}
 
 // fleetTenants resolves the tenants a fleet operation covers: the named
 // ones (all must exist), or every served (not archived) tenant, narrowed
 // to a group.
-func (d *DB) fleetTenants(ctx context.Context, names []string, group string) (*branch, []tenantRow, error) {
-	b, err := d.branch(ctx)
+func (f fleet) fleetTenants(ctx context.Context, names []string, group string) (*branch, []tenantRow, error) {
+	b, err := f.d.branch(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,7 +355,7 @@ func eachTenant[T any](ctx context.Context, rows []tenantRow, concurrency int, p
 // damaged file) is reported as "could not read: <reason>", with the
 // version its file header shows (the registry's for an encrypted one),
 // and not as drift: nothing is known about its schema.
-func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.TenantCheck {
+func (f fleet) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.TenantCheck {
 	tc := cinch.TenantCheck{Tenant: row.Name, BranchVersion: b.version(), State: string(cinch.TenantLazy)}
 	path := b.tenantPath(row.Name)
 	if !exists(path) {
@@ -124,7 +365,7 @@ func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.Te
 	tc.State = string(cinch.TenantMaterialized)
 	read := false
 	what := fmt.Sprintf("tenant %q", row.Name)
-	err := b.p.pool.withWriter(ctx, b, row.Name, d.key, func(c *sqlite.Conn) error {
+	err := b.p.pool.withWriter(ctx, b, row.Name, f.d.key, func(c *sqlite.Conn) error {
 		if err := b.catchUp(ctx, c); err != nil {
 			tc.Integrity = append(tc.Integrity, "schema: "+diskFull(err, path, what).Error())
 		}
@@ -156,25 +397,50 @@ func (d *DB) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.Te
 	return tc
 }
 
-// Query runs one read-only statement on many tenants in parallel and
-// returns each tenant's rows, in tenant order. A failure on one tenant is
-// reported in its TenantResult without hiding the others; the error
-// return is only for problems that stop the whole fan-out (unknown
-// branch, group or tenant). Lazy tenants answer from the schema template
-// and stay lazy; archived tenants are skipped. Writes are refused
-// (ErrReadOnly) by SQLite's read-only statement check.
-func (f fleet) Query(ctx context.Context, opts cinch.FanOutOptions, sql string, params ...any) ([]cinch.TenantResult, error) {
+// readTenant answers a read on one tenant for a fan-out: through the pool
+// when the tenant is open here, from the template when it is lazy, else on
+// a short-lived connection, so a pass over 10,000 tenants does not churn
+// the pool. A file that is behind the branch goes through the pool, which
+// catches it up first.
+//
+// The rows are kept while they fit in the fan-out's budget; the first that
+// does not stops the query, and the result says Truncated.
+func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
 	d := f.d
-	b, rows, err := d.fleetTenants(ctx, opts.Tenants, opts.Group)
+	tenant := r.Name
+	res := &cinch.Result{Rows: [][]any{}}
+	w := budgetWriter{res: res, b: total}
+	finish := func(sum *cinch.Result, err error) (*cinch.Result, error) {
+		switch {
+		case errors.Is(err, errBudgetSpent):
+			res.Truncated = true
+		case err != nil:
+			return nil, err
+		default:
+			res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
+		}
+		return res, nil
+	}
+	one := d.WithTenant(tenant)
+	path := b.tenantPath(tenant)
+	if d.p.pool.isOpen(b, tenant) || !exists(path) || r.Encrypted {
+		return finish(one.QueryTo(ctx, opts, w, sql, params...))
+	}
+	c, err := sqlite.Open(ctx, path, d.p.connOptions())
 	if err != nil {
 		return nil, err
 	}
-	qo := cinch.QueryOptions{ReadOnly: true, Limit: opts.Limit}
-	total := &budget{maxRows: int64(opts.TotalRows), maxBytes: opts.TotalBytes}
-	return eachTenant(ctx, rows, opts.Concurrency, opts.Progress, func(r tenantRow) cinch.TenantResult {
-		res, err := d.readTenant(ctx, b, r, qo, total, sql, params)
-		return cinch.TenantResult{Tenant: r.Name, Result: res, Err: err}
-	}), nil
+	defer c.Close()
+	if v, err := c.UserVersion(); err != nil || v != b.version() {
+		c.Close()
+		return finish(one.QueryTo(ctx, opts, w, sql, params...))
+	}
+	var sum *cinch.Result
+	err = d.p.do(c, tenant, func() error {
+		sum, err = c.QueryTo(ctx, opts, w, sql, params...)
+		return err
+	})
+	return finish(sum, err)
 }
 
 // budget is what a fan-out may still return in all (FanOutOptions
@@ -222,93 +488,6 @@ func rowSize(values []any) int64 {
 	return size
 }
 
-// readTenant answers a read on one tenant for a fan-out: through the pool
-// when the tenant is open here, from the template when it is lazy, else on
-// a short-lived connection, so a pass over 10,000 tenants does not churn
-// the pool. A file that is behind the branch goes through the pool, which
-// catches it up first.
-//
-// The rows are kept while they fit in the fan-out's budget; the first that
-// does not stops the query, and the result says Truncated.
-func (d *DB) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
-	tenant := r.Name
-	res := &cinch.Result{Rows: [][]any{}}
-	w := budgetWriter{res: res, b: total}
-	finish := func(sum *cinch.Result, err error) (*cinch.Result, error) {
-		switch {
-		case errors.Is(err, errBudgetSpent):
-			res.Truncated = true
-		case err != nil:
-			return nil, err
-		default:
-			res.RowsAffected, res.Truncated = sum.RowsAffected, sum.Truncated
-		}
-		return res, nil
-	}
-	one := d.WithTenant(tenant)
-	path := b.tenantPath(tenant)
-	if d.p.pool.isOpen(b, tenant) || !exists(path) || r.Encrypted {
-		return finish(one.QueryTo(ctx, opts, w, sql, params...))
-	}
-	c, err := sqlite.Open(ctx, path, d.p.connOptions())
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	if v, err := c.UserVersion(); err != nil || v != b.version() {
-		c.Close()
-		return finish(one.QueryTo(ctx, opts, w, sql, params...))
-	}
-	var sum *cinch.Result
-	err = d.p.do(c, tenant, func() error {
-		sum, err = c.QueryTo(ctx, opts, w, sql, params...)
-		return err
-	})
-	return finish(sum, err)
-}
-
-// Stats returns the metrics of the named tenants (every served tenant when
-// none is named). Row counts come from COUNT(*) on each table.
-func (f fleet) Stats(ctx context.Context, opts cinch.FleetOptions) ([]cinch.TenantStats, error) {
-	d := f.d
-	b, rows, err := d.fleetTenants(ctx, opts.Tenants, "")
-	if err != nil {
-		return nil, err
-	}
-	version := b.version()
-	out := eachTenant(ctx, rows, 0, opts.Progress, func(r tenantRow) cinch.TenantStats {
-		var err error
-		st := cinch.TenantStats{TenantInfo: b.info(r, version)}
-		path := b.tenantPath(r.Name)
-		for _, p := range []string{path, path + "-wal"} {
-			if fi, err := os.Stat(p); err == nil && fi.ModTime().After(st.LastWrite) {
-				st.LastWrite = fi.ModTime().UTC()
-			}
-		}
-		if fi, err := os.Stat(path + "-wal"); err == nil {
-			st.WALBytes = fi.Size()
-		}
-		st.Pending = st.State == cinch.TenantMaterialized && st.SchemaVersion < version
-		if st.State != cinch.TenantMaterialized {
-			return st
-		}
-		opts := d.p.connOptions()
-		if opts.Key, err = d.p.tenantKey(r, d.key); err != nil {
-			return st // encrypted, no key: sizes and the version last seen only
-		}
-		c, err := sqlite.Open(ctx, path, opts)
-		if err != nil {
-			return st
-		}
-		defer c.Close()
-		st.SchemaVersion, _ = c.UserVersion()
-		st.Pending = st.SchemaVersion < version
-		st.Tables, st.Rows = countRows(ctx, c)
-		return st
-	})
-	return out, nil
-}
-
 // countRows counts the user tables of a tenant file and their rows.
 func countRows(ctx context.Context, c *sqlite.Conn) (tables int, rows int64) {
 	res, err := c.Query(ctx, cinch.QueryOptions{}, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' ORDER BY name")
@@ -327,26 +506,9 @@ func countRows(ctx context.Context, c *sqlite.Conn) (tables int, rows int64) {
 	return tables, rows
 }
 
-// Vacuum runs VACUUM (then truncates the WAL) on the named tenants, or
-// every served materialized tenant, and reports the bytes before and after.
-func (f fleet) Vacuum(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
-	return f.d.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
-		if err := c.Exec("VACUUM"); err != nil {
-			return err
-		}
-		return c.Checkpoint()
-	})
-}
-
-// Analyze runs ANALYZE on the named tenants, or every served one.
-func (f fleet) Analyze(ctx context.Context, opts cinch.FleetOptions) ([]cinch.MaintenanceResult, error) {
-	return f.d.maintain(ctx, opts, func(c *sqlite.Conn, mr *cinch.MaintenanceResult) error {
-		return c.Exec("ANALYZE")
-	})
-}
-
-func (d *DB) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sqlite.Conn, *cinch.MaintenanceResult) error) ([]cinch.MaintenanceResult, error) {
-	b, rows, err := d.fleetTenants(ctx, opts.Tenants, "")
+func (f fleet) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sqlite.Conn, *cinch.MaintenanceResult) error) ([]cinch.MaintenanceResult, error) {
+	d := f.d
+	b, rows, err := f.fleetTenants(ctx, opts.Tenants, "")
 	if err != nil {
 		return nil, err
 	}
@@ -364,40 +526,4 @@ func (d *DB) maintain(ctx context.Context, opts cinch.FleetOptions, fn func(*sql
 		mr.BytesAfter = diskSize(path)
 		return mr
 	}), nil
-}
-
-// diskSize is the size of a tenant's db and wal files.
-func diskSize(path string) int64 {
-	var n int64
-	for _, p := range []string{path, path + "-wal"} {
-		if fi, err := os.Stat(p); err == nil {
-			n += fi.Size()
-		}
-	}
-	return n
-}
-
-// InactiveSince returns the served tenants whose files were last written
-// before cutoff (lazy tenants count from their creation time).
-func (f fleet) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.TenantInfo, error) {
-	b, rows, err := f.d.fleetTenants(ctx, nil, "")
-	if err != nil {
-		return nil, err
-	}
-	var out []cinch.TenantInfo
-	v := b.version()
-	for _, r := range rows {
-		last := r.CreatedAt // lazy tenants: never written
-		path := b.tenantPath(r.Name)
-		if fi, err := os.Stat(path); err == nil {
-			last = fi.ModTime()
-			if wal, err := os.Stat(path + "-wal"); err == nil && wal.ModTime().After(last) {
-				last = wal.ModTime()
-			}
-		}
-		if last.Before(cutoff) {
-			out = append(out, b.info(r, v))
-		}
-	}
-	return out, nil
 }

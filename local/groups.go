@@ -2,53 +2,15 @@ package local
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cinchdb/cinch"
 )
-
-// Groups live in the branch registry (table groups), so branch creation
-// copies them with the tenants. A tenant's group is registry column grp.
-const groupsSchema = `CREATE TABLE IF NOT EXISTS groups (
-  name           TEXT PRIMARY KEY NOT NULL,
-  max_db_bytes   INTEGER NOT NULL DEFAULT 0,
-  max_concurrent INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID`
-
-func validateLimits(g cinch.Group) error {
-	if g.MaxDBBytes < 0 || g.MaxConcurrent < 0 {
-		return cinch.Errorf(cinch.ErrInvalidInput, "group limits must be zero (no limit) or positive, got max_db_bytes=%d max_concurrent=%d", g.MaxDBBytes, g.MaxConcurrent).
-			WithHint("give 0 for no limit")
-	}
-	if g.MaxDBBytes > 0 && g.MaxDBBytes < 64<<10 {
-		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
-	}
-	return nil
-}
-
-func (b *branch) group(ctx context.Context, name string) (cinch.Group, error) {
-	if err := cinch.ValidateGroupName(name); err != nil {
-		return cinch.Group{}, err
-	}
-	res, err := b.reg.exec(ctx, "SELECT * FROM groups WHERE name = ?", name)
-	if err != nil {
-		return cinch.Group{}, err
-	}
-	if len(res.Rows) == 0 {
-		return cinch.Group{}, cinch.NotFound(cinch.ErrGroupNotFound, "group", name, "")
-	}
-	r := res.Record(0)
-	return cinch.Group{Name: name, MaxDBBytes: r["max_db_bytes"].(int64), MaxConcurrent: int(r["max_concurrent"].(int64))}, nil
-}
 
 // groups is the handle's cinch.GroupService: the tenant groups of its
 // branch.
 type groups struct{ d *DB }
 
 var _ cinch.GroupService = groups{}
-
-// Groups manages the tenant groups of the handle's branch.
-func (d *DB) Groups() cinch.GroupService { return groups{d} }
 
 // List lists the tenant groups of the handle's branch.
 func (s groups) List(ctx context.Context) ([]cinch.Group, error) {
@@ -148,14 +110,13 @@ func (s groups) SetTenant(ctx context.Context, tenant, group string) error {
 	return nil
 }
 
-// limitsFor returns the limits that apply to a tenant row.
-func (b *branch) limitsFor(ctx context.Context, r tenantRow) (cinch.Group, error) {
-	if r.Group == "" {
-		return cinch.Group{}, nil
+func validateLimits(g cinch.Group) error {
+	if g.MaxDBBytes < 0 || g.MaxConcurrent < 0 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "group limits must be zero (no limit) or positive, got max_db_bytes=%d max_concurrent=%d", g.MaxDBBytes, g.MaxConcurrent).
+			WithHint("give 0 for no limit")
 	}
-	g, err := b.group(ctx, r.Group)
-	if err != nil {
-		return cinch.Group{}, fmt.Errorf("tenant %q: %w", r.Name, err)
+	if g.MaxDBBytes > 0 && g.MaxDBBytes < 64<<10 {
+		return cinch.Errorf(cinch.ErrInvalidInput, "max database size %d bytes is too small to hold a schema", g.MaxDBBytes).WithHint("use at least 64KiB")
 	}
-	return g, nil
+	return nil
 }

@@ -1,6 +1,3 @@
-// Package local is cinch's engine on local files: a project folder holding
-// databases, branches, tenants (one SQLite file each), change histories and
-// the rollout journal. It implements the interfaces of package cinch.
 package local
 
 import (
@@ -33,9 +30,6 @@ const (
 	DefaultBusyTimeout      = 10 * time.Second
 )
 
-// ProjectDirName is the folder that marks a project.
-const ProjectDirName = ".cinchdb"
-
 // Config configures Open. Only Dir is required.
 type Config struct {
 	Dir              string        // the project folder (holding .cinchdb)
@@ -52,8 +46,6 @@ type Settings struct {
 	ActiveBranch   string `toml:"active_branch"`
 }
 
-const configFile = "config.toml"
-
 // Init creates a project in dir (creating dir if needed) with one database
 // (name, or "main" when empty) holding branch main and tenant main.
 // ErrProjectExists if dir already holds a project.
@@ -64,13 +56,13 @@ func Init(ctx context.Context, dir, database string) error {
 	if err := cinch.ValidateDatabaseName(database); err != nil {
 		return err
 	}
-	root := filepath.Join(dir, ProjectDirName)
+	root := stateDir(dir)
 	if exists(root) {
 		abs, _ := filepath.Abs(dir)
 		return &cinch.Error{Err: cinch.ErrProjectExists, Message: fmt.Sprintf("a cinch project already exists in %s", abs),
 			Hint: "use it as it is, or remove its .cinchdb folder to start over"}
 	}
-	if err := os.MkdirAll(filepath.Join(root, "databases"), 0o755); err != nil {
+	if err := os.MkdirAll(databasesDir(root), 0o755); err != nil {
 		return err
 	}
 	if err := writeSettings(root, Settings{ActiveDatabase: database, ActiveBranch: cinch.DefaultBranch}); err != nil {
@@ -84,15 +76,6 @@ func Init(ctx context.Context, dir, database string) error {
 	return p.CreateDatabase(ctx, database)
 }
 
-func writeSettings(root string, s Settings) error {
-	data, err := toml.Marshal(s)
-	if err != nil {
-		return err
-	}
-	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
-	return writeFileAtomic(filepath.Join(root, configFile), append([]byte(head), data...))
-}
-
 // FindProject walks up from start to the first folder holding .cinchdb.
 // ErrNoProject if there is none.
 func FindProject(start string) (string, error) {
@@ -101,7 +84,7 @@ func FindProject(start string) (string, error) {
 		return "", err
 	}
 	for {
-		if fi, err := os.Stat(filepath.Join(dir, ProjectDirName)); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(stateDir(dir)); err == nil && fi.IsDir() {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
@@ -140,7 +123,7 @@ type Project struct {
 
 // Open opens the project at cfg.Dir.
 func Open(ctx context.Context, cfg Config) (*Project, error) {
-	root := filepath.Join(cfg.Dir, ProjectDirName)
+	root := stateDir(cfg.Dir)
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		return nil, &cinch.Error{Err: cinch.ErrNoProject, Message: "No CinchDB project found", Hint: "create a project there first"}
 	}
@@ -159,12 +142,12 @@ func Open(ctx context.Context, cfg Config) (*Project, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	gen, err := openGeneration(filepath.Join(root, "generation"))
+	gen, err := openGeneration(generationFile(root))
 	if err != nil {
 		return nil, err
 	}
 	p := &Project{dir: cfg.Dir, root: root, cfg: cfg, log: cfg.Logger, now: cfg.Now, gen: gen,
-		lock: flock.New(filepath.Join(root, lockFile)), branches: map[[2]string]*branch{}}
+		lock: flock.New(projectLockFile(root)), branches: map[[2]string]*branch{}}
 	p.pool = newPool(p, cfg.MaxOpenTenants, cfg.ReadersPerTenant)
 	p.pool.seenGen = gen.load()
 	return p, nil
@@ -184,17 +167,32 @@ func (p *Project) Close(ctx context.Context) error {
 	return p.gen.close()
 }
 
-// lockProject takes the project lock, in this process and across processes.
-func (p *Project) lockProject() (unlock func(), err error) {
-	p.lockMu.Lock()
-	if err := p.lock.Lock(); err != nil {
-		p.lockMu.Unlock()
-		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, p.lock.Path(), err)
+// Connect returns a handle on target. Names are validated here; existence
+// is checked on first use.
+func (p *Project) Connect(target cinch.Target) (*DB, error) {
+	if target.Database == "" {
+		target.Database = cinch.DefaultDatabase
 	}
-	return func() {
-		p.lock.Unlock()
-		p.lockMu.Unlock()
-	}, nil
+	if target.Branch == "" {
+		target.Branch = cinch.DefaultBranch
+	}
+	if target.Tenant == "" {
+		target.Tenant = cinch.DefaultTenant
+	}
+	if err := target.Validate(); err != nil {
+		return nil, err
+	}
+	return &DB{p: p, target: target}, nil
+}
+
+// Handle is Connect for code that works on any cinch.DB (a server): a
+// handle on target that opens encrypted tenants with key ("" for none).
+func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
+	d, err := p.Connect(target)
+	if err != nil {
+		return nil, err
+	}
+	return d.WithKey(key), nil
 }
 
 // Dir returns the project folder.
@@ -209,14 +207,22 @@ func (p *Project) Now() time.Time { return p.now() }
 // BusyTimeout is how long the project waits for other writers.
 func (p *Project) BusyTimeout() time.Duration { return p.cfg.BusyTimeout }
 
-func (p *Project) connOptions() sqlite.Options {
-	return sqlite.Options{BusyTimeout: p.cfg.BusyTimeout}
+// OpenTenantHandles is the number of tenant handles open in this process.
+func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
+
+// RolloutInProgress reports whether a branch has a multi-step operation in
+// flight (its journal exists), in this process or another.
+func (p *Project) RolloutInProgress(database, branch string) bool {
+	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
+		return false
+	}
+	return exists(journalFile(p.branchDir(database, branch)))
 }
 
 // Settings returns the active database and branch from config.toml.
 func (p *Project) Settings() (Settings, error) {
 	s := Settings{ActiveDatabase: cinch.DefaultDatabase, ActiveBranch: cinch.DefaultBranch}
-	data, err := os.ReadFile(filepath.Join(p.root, configFile))
+	data, err := os.ReadFile(configFile(p.root))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return s, nil
@@ -224,7 +230,7 @@ func (p *Project) Settings() (Settings, error) {
 		return s, err
 	}
 	if err := toml.Unmarshal(data, &s); err != nil {
-		return s, &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("%s: %v", filepath.Join(p.root, configFile), err),
+		return s, &cinch.Error{Err: cinch.ErrInvalidInput, Message: fmt.Sprintf("%s: %v", configFile(p.root), err),
 			Hint: "fix the file, or set the active database and branch again"}
 	}
 	return s, nil
@@ -252,101 +258,18 @@ func (p *Project) SetActive(database, branch string) error {
 	return writeSettings(p.root, Settings{ActiveDatabase: database, ActiveBranch: branch})
 }
 
-func (p *Project) dbDir(database string) string { return filepath.Join(p.root, "databases", database) }
-func (p *Project) branchDir(database, branch string) string {
-	return filepath.Join(p.dbDir(database), "branches", branch)
-}
-
-func notFoundDatabase(name string) error {
-	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "")
-}
-
-func notFoundBranch(name string) error {
-	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "")
-}
-
-// branch returns the loaded state of a branch.
-func (p *Project) branch(ctx context.Context, database, name string) (*branch, error) {
-	key := [2]string{database, name}
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, cinch.Errorf(cinch.ErrInternal, "project is closed")
-	}
-	b := p.branches[key]
-	p.mu.Unlock()
-	if b != nil {
-		return b, nil
-	}
-	dir := p.branchDir(database, name)
-	if !exists(dir) {
-		if !exists(p.dbDir(database)) {
-			return nil, notFoundDatabase(database)
-		}
-		return nil, notFoundBranch(name)
-	}
-	reg, err := openRegistry(ctx, filepath.Join(dir, registryFile), p.cfg.BusyTimeout)
+func writeSettings(root string, s Settings) error {
+	data, err := toml.Marshal(s)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(filepath.Join(dir, lockFile))}
-	if err := nb.refresh(ctx); err != nil {
-		nb.close()
-		return nil, err
-	}
-	// A process that crashed mid-operation left a journal: finish it now,
-	// before this process serves anything from the branch, unless another
-	// process holds the lock (it is doing that work, or will on its next
-	// structural call).
-	if exists(nb.journalPath()) {
-		if unlock, err := nb.tryLock(ctx); err == nil {
-			unlock()
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if b := p.branches[key]; b != nil { // lost a race: use the first
-		nb.close()
-		return b, nil
-	}
-	p.branches[key] = nb
-	return nb, nil
-}
-
-// dropStaleBranches forgets branches whose registry file is no longer the
-// one this process opened (the database or branch was deleted, maybe
-// recreated, by another process). Users of a dropped branch in flight get
-// a clear error, never a closed connection.
-func (p *Project) dropStaleBranches() {
-	p.mu.Lock()
-	var stale []*branch
-	for k, b := range p.branches {
-		sig, err := statSig(filepath.Join(b.dir, registryFile))
-		if err != nil || sig.ino != b.reg.sig.ino {
-			stale = append(stale, b)
-			delete(p.branches, k)
-		}
-	}
-	p.mu.Unlock()
-	for _, b := range stale {
-		b.close()
-	}
-}
-
-// dropBranches forgets all cached branch state.
-func (p *Project) dropBranches() {
-	p.mu.Lock()
-	old := p.branches
-	p.branches = map[[2]string]*branch{}
-	p.mu.Unlock()
-	for _, b := range old {
-		b.close()
-	}
+	head := "# cinch project settings: the active database and branch (cinch db switch, cinch branch switch).\n"
+	return writeFileAtomic(configFile(root), append([]byte(head), data...))
 }
 
 // Databases lists the databases.
 func (p *Project) Databases(ctx context.Context) ([]cinch.DatabaseInfo, error) {
-	entries, err := os.ReadDir(filepath.Join(p.root, "databases"))
+	entries, err := os.ReadDir(databasesDir(p.root))
 	if err != nil {
 		return nil, err
 	}
@@ -398,18 +321,18 @@ func (p *Project) CreateDatabase(ctx context.Context, name string) (err error) {
 // buildDatabase lays out a new database in dir: branch main with an empty
 // history, a registry holding tenant main, and tenant main's file.
 func (p *Project) buildDatabase(ctx context.Context, dir, name string) error {
-	dir = filepath.Join(dir, "branches", cinch.DefaultBranch)
-	if err := os.MkdirAll(filepath.Join(dir, tenantsDir), 0o755); err != nil {
+	dir = branchDir(dir, cinch.DefaultBranch)
+	if err := os.MkdirAll(tenantsDir(dir), 0o755); err != nil {
 		return err
 	}
 	meta := Metadata{Name: cinch.DefaultBranch, Database: name, CreatedAt: p.now().UTC().Truncate(time.Millisecond)}
-	if err := writeJSON(filepath.Join(dir, metadataFile), meta); err != nil {
+	if err := writeJSON(metadataFile(dir), meta); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(dir, changesFile), []cinch.Change{}); err != nil {
+	if err := writeJSON(changesFile(dir), []cinch.Change{}); err != nil {
 		return err
 	}
-	reg, err := openRegistry(ctx, filepath.Join(dir, registryFile), p.cfg.BusyTimeout)
+	reg, err := openRegistry(ctx, registryFile(dir), p.cfg.BusyTimeout)
 	if err != nil {
 		return err
 	}
@@ -419,7 +342,7 @@ func (p *Project) buildDatabase(ctx context.Context, dir, name string) error {
 		return err
 	}
 	// Tenant main gets its (empty) file right away, as the seed shows.
-	mainDB, err := sqlite.Open(ctx, filepath.Join(dir, tenantsDir, cinch.DefaultTenant+".db"), p.connOptions())
+	mainDB, err := sqlite.Open(ctx, tenantFile(dir, cinch.DefaultTenant), p.connOptions())
 	if err != nil {
 		return err
 	}
@@ -431,7 +354,7 @@ func (p *Project) DatabaseInfo(ctx context.Context, name string) (cinch.Database
 	if err := cinch.ValidateDatabaseName(name); err != nil {
 		return cinch.DatabaseInfo{}, err
 	}
-	entries, err := os.ReadDir(filepath.Join(p.dbDir(name), "branches"))
+	entries, err := os.ReadDir(branchesDir(p.dbDir(name)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return cinch.DatabaseInfo{}, notFoundDatabase(name)
@@ -522,7 +445,7 @@ func (p *Project) Branches(ctx context.Context, database string) ([]cinch.Branch
 func (p *Project) unreadableBranch(database, name string, err error) cinch.BranchInfo {
 	bi := cinch.BranchInfo{Name: name, Database: database, Error: err.Error()}
 	var m Metadata
-	if readJSON(filepath.Join(p.branchDir(database, name), metadataFile), &m) == nil {
+	if readJSON(metadataFile(p.branchDir(database, name)), &m) == nil {
 		bi.Parent, bi.CreatedAt = m.Parent, m.CreatedAt
 	}
 	return bi
@@ -555,32 +478,83 @@ func (p *Project) BranchInfo(ctx context.Context, database, name string) (cinch.
 	return cinch.BranchInfo{Name: name, Database: database, Parent: m.Parent, CreatedAt: m.CreatedAt, Changes: len(changes), Tenants: n}, nil
 }
 
-// Connect returns a handle on target. Names are validated here; existence
-// is checked on first use.
-func (p *Project) Connect(target cinch.Target) (*DB, error) {
-	if target.Database == "" {
-		target.Database = cinch.DefaultDatabase
+// branch returns the loaded state of a branch.
+func (p *Project) branch(ctx context.Context, database, name string) (*branch, error) {
+	key := [2]string{database, name}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, cinch.Errorf(cinch.ErrInternal, "project is closed")
 	}
-	if target.Branch == "" {
-		target.Branch = cinch.DefaultBranch
+	b := p.branches[key]
+	p.mu.Unlock()
+	if b != nil {
+		return b, nil
 	}
-	if target.Tenant == "" {
-		target.Tenant = cinch.DefaultTenant
+	dir := p.branchDir(database, name)
+	if !exists(dir) {
+		if !exists(p.dbDir(database)) {
+			return nil, notFoundDatabase(database)
+		}
+		return nil, notFoundBranch(name)
 	}
-	if err := target.Validate(); err != nil {
-		return nil, err
-	}
-	return &DB{p: p, target: target}, nil
-}
-
-// Handle is Connect for code that works on any cinch.DB (a server): a
-// handle on target that opens encrypted tenants with key ("" for none).
-func (p *Project) Handle(target cinch.Target, key string) (cinch.DB, error) {
-	d, err := p.Connect(target)
+	reg, err := openRegistry(ctx, registryFile(dir), p.cfg.BusyTimeout)
 	if err != nil {
 		return nil, err
 	}
-	return d.WithKey(key), nil
+	nb := &branch{p: p, database: database, name: name, dir: dir, reg: reg, flock: flock.New(branchLockFile(dir))}
+	if err := nb.refresh(ctx); err != nil {
+		nb.close()
+		return nil, err
+	}
+	// A process that crashed mid-operation left a journal: finish it now,
+	// before this process serves anything from the branch, unless another
+	// process holds the lock (it is doing that work, or will on its next
+	// structural call).
+	if exists(nb.journalPath()) {
+		if unlock, err := nb.tryLock(ctx); err == nil {
+			unlock()
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.branches[key]; b != nil { // lost a race: use the first
+		nb.close()
+		return b, nil
+	}
+	p.branches[key] = nb
+	return nb, nil
+}
+
+// dropStaleBranches forgets branches whose registry file is no longer the
+// one this process opened (the database or branch was deleted, maybe
+// recreated, by another process). Users of a dropped branch in flight get
+// a clear error, never a closed connection.
+func (p *Project) dropStaleBranches() {
+	p.mu.Lock()
+	var stale []*branch
+	for k, b := range p.branches {
+		sig, err := statSig(registryFile(b.dir))
+		if err != nil || sig.ino != b.reg.sig.ino {
+			stale = append(stale, b)
+			delete(p.branches, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, b := range stale {
+		b.close()
+	}
+}
+
+// dropBranches forgets all cached branch state.
+func (p *Project) dropBranches() {
+	p.mu.Lock()
+	old := p.branches
+	p.branches = map[[2]string]*branch{}
+	p.mu.Unlock()
+	for _, b := range old {
+		b.close()
+	}
 }
 
 // forgetBranch drops one branch's cached state (branch delete).
@@ -594,14 +568,50 @@ func (p *Project) forgetBranch(database, name string) {
 	}
 }
 
-// OpenTenantHandles is the number of tenant handles open in this process.
-func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
-
-// RolloutInProgress reports whether a branch has a multi-step operation in
-// flight (its journal exists), in this process or another.
-func (p *Project) RolloutInProgress(database, branch string) bool {
-	if cinch.ValidateDatabaseName(database) != nil || cinch.ValidateBranchName(branch) != nil {
-		return false
+// lockProject takes the project lock, in this process and across processes.
+func (p *Project) lockProject() (unlock func(), err error) {
+	p.lockMu.Lock()
+	if err := p.lock.Lock(); err != nil {
+		p.lockMu.Unlock()
+		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, p.lock.Path(), err)
 	}
-	return exists(filepath.Join(p.branchDir(database, branch), journalFile))
+	return func() {
+		p.lock.Unlock()
+		p.lockMu.Unlock()
+	}, nil
+}
+
+func (p *Project) connOptions() sqlite.Options {
+	return sqlite.Options{BusyTimeout: p.cfg.BusyTimeout}
+}
+
+// tenantKey returns the derived key for an encrypted tenant row, or nil
+// for a plain one. A key given for a plain tenant is ignored, so
+// CINCHDB_TENANT_KEY can stay set across a mixed fleet.
+func (p *Project) tenantKey(r tenantRow, key string) ([]byte, error) {
+	if !r.Encrypted {
+		return nil, nil
+	}
+	if key == "" {
+		return nil, errNoKey(r.Name)
+	}
+	return p.keys.derive(r.Salt, key), nil
+}
+
+// do runs fn, which uses c, with sqlite.Conn.Do: a driver panic becomes
+// fn's error (wrapping ErrInvalidInput) and closes c, and is logged.
+func (p *Project) do(c *sqlite.Conn, tenant string, fn func() error) error {
+	err := c.Do(fn)
+	var dp *sqlite.DriverPanic
+	if errors.As(err, &dp) {
+		p.cfg.Logger.Warn("the SQLite driver panicked on a statement; its connection is closed",
+			"tenant", tenant, "panic", fmt.Sprint(dp.Value), "stack", string(dp.Stack))
+	}
+	return err
+}
+
+func (p *Project) dbDir(database string) string { return databaseDir(p.root, database) }
+
+func (p *Project) branchDir(database, branch string) string {
+	return branchDir(p.dbDir(database), branch)
 }

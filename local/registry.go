@@ -29,6 +29,14 @@ const registrySchema = `CREATE TABLE IF NOT EXISTS tenants (
   version    INTEGER NOT NULL DEFAULT 0  -- encrypted tenants: schema version last seen (their header is encrypted)
 ) WITHOUT ROWID`
 
+// Groups live in the branch registry (table groups), so branch creation
+// copies them with the tenants. A tenant's group is registry column grp.
+const groupsSchema = `CREATE TABLE IF NOT EXISTS groups (
+  name           TEXT PRIMARY KEY NOT NULL,
+  max_db_bytes   INTEGER NOT NULL DEFAULT 0,
+  max_concurrent INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID`
+
 func openRegistry(ctx context.Context, path string, busy time.Duration) (*registry, error) {
 	c, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeout: busy})
 	if err != nil {
@@ -148,8 +156,8 @@ func (r *registry) rename(ctx context.Context, oldName, newName string) error {
 func (r *registry) backup(ctx context.Context, path string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.conn.BackupToTemp(ctx, path+".tmp", nil); err != nil {
+	if err := r.conn.BackupToTemp(ctx, tempFile(path), nil); err != nil {
 		return err
 	}
-	return sqlite.Publish(path+".tmp", path)
+	return sqlite.Publish(tempFile(path), path)
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/cinchdb/cinch"
@@ -50,7 +49,8 @@ import (
 //     (each stage opens the lock file anew). Deletes use the same lock for
 //     their ".NAME.deleting.<random>" trash folders. Locks are taken in one
 //     order: a branch lock, then the staging lock, then the project lock.
-const stagingLock = ".staging.lock"
+//
+// The names of these folders and of the lock are built in layout.go.
 
 // staging is one creator's staging folder.
 type staging struct {
@@ -68,7 +68,7 @@ func stage(final string) (*staging, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(parent, "."+name+".creating.")
+	dir, err := os.MkdirTemp(parent, stagingPattern(name))
 	if err != nil {
 		lock.Unlock()
 		return nil, err
@@ -78,7 +78,7 @@ func stage(final string) (*staging, error) {
 
 // holdStaging takes the shared staging lock of parent.
 func holdStaging(parent string) (*flock.Flock, error) {
-	lock := flock.New(filepath.Join(parent, stagingLock))
+	lock := flock.New(stagingLockFile(parent))
 	if err := lock.RLock(); err != nil {
 		return nil, fmt.Errorf("%w: lock %s: %v", cinch.ErrInternal, lock.Path(), err)
 	}
@@ -127,13 +127,7 @@ func trashName(final string) (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	parent, name := filepath.Split(final)
-	return filepath.Join(parent, "."+name+".deleting."+hex.EncodeToString(b[:])), nil
-}
-
-// isStaging reports whether a folder entry is a staging or trash folder.
-func isStaging(name string) bool {
-	return strings.HasPrefix(name, ".") && (strings.Contains(name, ".creating") || strings.Contains(name, ".deleting"))
+	return trashDir(final, hex.EncodeToString(b[:])), nil
 }
 
 // sweepStaging removes the staging and trash folders of parent that no
@@ -153,7 +147,7 @@ func sweepStaging(parent string) error {
 	if len(leftovers) == 0 {
 		return nil
 	}
-	lock := flock.New(filepath.Join(parent, stagingLock))
+	lock := flock.New(stagingLockFile(parent))
 	ok, err := lock.TryLock()
 	if err != nil || !ok {
 		return nil // a create or delete is in flight: a later sweep does it

@@ -2,10 +2,8 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"sort"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
@@ -15,47 +13,6 @@ import (
 type tenants struct{ d *DB }
 
 var _ cinch.TenantService = tenants{}
-
-func sortStrings(s []string) { sort.Strings(s) }
-
-func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }
-
-func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
-	info := cinch.TenantInfo{Name: r.Name, State: cinch.TenantLazy, CreatedAt: r.CreatedAt, SchemaVersion: version,
-		Encrypted: r.Encrypted, Group: r.Group}
-	if r.Archived {
-		info.State = cinch.TenantArchived
-	}
-	path := b.tenantPath(r.Name)
-	if fi, err := os.Stat(path); err == nil {
-		info.State = cinch.TenantMaterialized
-		info.SizeBytes = fi.Size()
-		if wal, err := os.Stat(path + "-wal"); err == nil {
-			info.SizeBytes += wal.Size()
-		}
-		info.SchemaVersion = fileVersion(path)
-		if r.Encrypted { // the header is encrypted: the version last seen
-			info.SchemaVersion = r.Version
-		}
-	}
-	return info
-}
-
-// fileVersion reads user_version from the database header (bytes 60-63)
-// without opening a connection; -1 if unreadable. A WAL may hold a newer
-// header, so callers that need certainty open the file instead.
-func fileVersion(path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	var hdr [64]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return 0 // an empty file: nothing applied yet
-	}
-	return int(hdr[60])<<24 | int(hdr[61])<<16 | int(hdr[62])<<8 | int(hdr[63])
-}
 
 func (t tenants) List(ctx context.Context) ([]cinch.TenantInfo, error) {
 	b, err := t.branch(ctx)
@@ -90,10 +47,6 @@ func (t tenants) Info(ctx context.Context, name string) (cinch.TenantInfo, error
 		return cinch.TenantInfo{}, notFoundTenant(name)
 	}
 	return b.info(r, b.version()), nil
-}
-
-func notFoundTenant(name string) error {
-	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "")
 }
 
 // Create registers a tenant and, unless lazy, writes its file: from the
@@ -140,99 +93,6 @@ func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 	}
 	defer unlock()
 	return b.createTenant(ctx, spec)
-}
-
-// newTenant describes a tenant to create.
-type newTenant struct {
-	name      string
-	lazy      bool
-	source    string // copy this tenant's data ("" : the empty template)
-	sourceKey string // the source's key, if it is encrypted
-	encrypt   bool   // encrypt the new tenant under key
-	key       string
-}
-
-// createTenant does Create under the branch lock. A copy of an encrypted
-// tenant stays encrypted under the same key (and salt).
-func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.TenantInfo, err error) {
-	defer func() { err = diskFull(err, b.tenantPath(nt.name), fmt.Sprintf("tenant %q", nt.name)) }()
-	// A lazy create is one registry insert: its primary key says whether
-	// the name is taken. Others check first, before writing a file.
-	if !nt.lazy {
-		if _, found, err := b.reg.get(ctx, nt.name); err != nil {
-			return cinch.TenantInfo{}, err
-		} else if found {
-			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
-		}
-	}
-	row := tenantRow{Name: nt.name, CreatedAt: b.p.now(), Version: b.version()}
-	var dk []byte
-	if nt.source != "" {
-		src, found, err := b.reg.get(ctx, nt.source)
-		if err != nil {
-			return cinch.TenantInfo{}, err
-		}
-		if !found {
-			return cinch.TenantInfo{}, notFoundTenant(nt.source)
-		}
-		if src.Encrypted && !nt.encrypt {
-			nt.encrypt, nt.key, row.Salt = true, nt.sourceKey, src.Salt
-		}
-	}
-	if nt.encrypt {
-		row.Encrypted = true
-		if row.Salt == nil {
-			salt, err := newSalt()
-			if err != nil {
-				return cinch.TenantInfo{}, err
-			}
-			row.Salt = salt
-		}
-		if nt.key == "" {
-			return cinch.TenantInfo{}, errNoKey(nt.source)
-		}
-		dk = b.p.keys.derive(row.Salt, nt.key)
-	}
-	path := b.tenantPath(nt.name)
-	tmp := path + ".tmp"
-	if !nt.lazy {
-		sqlite.RemoveDB(tmp)
-		var err error
-		switch {
-		case nt.source != "" && exists(b.tenantPath(nt.source)):
-			err = b.p.pool.withWriter(ctx, b, nt.source, nt.sourceKey, func(c *sqlite.Conn) error { return c.BackupToTemp(ctx, tmp, dk) })
-		case dk != nil:
-			err = b.createEncrypted(ctx, tmp, dk)
-		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.VacuumInto(tmp) })
-		}
-		if err != nil {
-			sqlite.RemoveDB(tmp)
-			return cinch.TenantInfo{}, err
-		}
-	}
-	// The file is in place before the registry row: a crash between the two
-	// leaves an unregistered file, which is never served and which the
-	// sweep removes, rather than a registered tenant missing its data.
-	if !nt.lazy {
-		if err := sqlite.Publish(tmp, path); err != nil {
-			sqlite.RemoveDB(tmp)
-			return cinch.TenantInfo{}, err
-		}
-	}
-	if err := b.reg.insert(ctx, row); err != nil {
-		if !nt.lazy {
-			sqlite.RemoveDB(path)
-		}
-		if errors.Is(err, cinch.ErrConstraint) {
-			return cinch.TenantInfo{}, cinch.Exists(cinch.ErrTenantExists, "tenant", nt.name)
-		}
-		return cinch.TenantInfo{}, err
-	}
-	if nt.lazy {
-		return cinch.TenantInfo{Name: row.Name, State: cinch.TenantLazy, CreatedAt: row.CreatedAt, SchemaVersion: row.Version}, nil
-	}
-	return b.info(row, b.version()), nil
 }
 
 // Copy makes target a consistent copy of source through the backup API
@@ -336,27 +196,6 @@ func (t tenants) Rename(ctx context.Context, oldName, newName string) error {
 	return b.clearJournal()
 }
 
-// renameTenantFile checkpoints the WAL into the file (so one file holds
-// everything), then renames it.
-func renameTenantFile(ctx context.Context, oldPath, newPath string) error {
-	c, err := sqlite.Open(ctx, oldPath, sqlite.Options{})
-	if err != nil {
-		return err
-	}
-	err = c.Checkpoint()
-	c.Close()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", oldPath, err)
-	}
-	sqlite.RemoveDB(newPath)
-	os.Remove(oldPath + "-wal")
-	os.Remove(oldPath + "-shm")
-	if err := os.Rename(oldPath, newPath); err != nil {
-		return err
-	}
-	return sqlite.SyncDir(dirOf(newPath))
-}
-
 // Delete removes a tenant: its file, -wal and -shm, and its registry row.
 // main cannot be deleted.
 func (t tenants) Delete(ctx context.Context, name string) error {
@@ -384,26 +223,4 @@ func (t tenants) Delete(ctx context.Context, name string) error {
 	return b.clearJournal()
 }
 
-// lockedTenant validates name, takes the branch lock and reads the
-// tenant's registry row: the common start of every structural operation
-// on one tenant. Call unlock when done (it is nil on error).
-func (d *DB) lockedTenant(ctx context.Context, name string) (b *branch, row tenantRow, unlock func(), err error) {
-	if err := cinch.ValidateTenantName(name); err != nil {
-		return nil, row, nil, err
-	}
-	if b, err = d.branch(ctx); err != nil {
-		return nil, row, nil, err
-	}
-	if unlock, err = b.lock(ctx); err != nil {
-		return nil, row, nil, err
-	}
-	row, found, err := b.reg.get(ctx, name)
-	if err == nil && !found {
-		err = notFoundTenant(name)
-	}
-	if err != nil {
-		unlock()
-		return nil, row, nil, err
-	}
-	return b, row, unlock, nil
-}
+func (t tenants) branch(ctx context.Context) (*branch, error) { return t.d.branch(ctx) }

@@ -9,6 +9,18 @@ import (
 	"github.com/cinchdb/cinch/sqlite"
 )
 
+func notFoundDatabase(name string) error {
+	return cinch.NotFound(cinch.ErrDatabaseNotFound, "database", name, "")
+}
+
+func notFoundBranch(name string) error {
+	return cinch.NotFound(cinch.ErrBranchNotFound, "branch", name, "")
+}
+
+func notFoundTenant(name string) error {
+	return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", name, "")
+}
+
 // diskFull turns a write that failed for want of space into the one
 // disk-full error, naming what could not be written ("tenant \"acme\"",
 // "branch \"main\""): ENOSPC from Go's file operations, cinch.ErrDiskFull

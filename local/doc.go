@@ -1,0 +1,51 @@
+// Package local is cinch's engine on local files: a project folder holding
+// databases, branches, tenants (one SQLite file each), change histories and
+// the rollout journal. It implements the interfaces of package cinch.
+//
+// # Reading order
+//
+// The files read top-down, from the entry points to the files on disk, and
+// each type's methods are in one file (shape_test.go checks both: every
+// file is named below, and no type has methods in two files).
+//
+// Entry points:
+//
+//	project.go     Project: Init, Open, Close, Connect; settings, databases, branch info; the cache of loaded branches
+//	db.go          DB, the handle on one tenant (cinch.DB): queries, the data API, SQLDB, WithKey and RotateKey
+//
+// The services of a DB, one type each:
+//
+//	tenants.go     cinch.TenantService: create (lazy, encrypted, copied), copy, rename, delete
+//	tables.go      cinch.TableService
+//	columns.go     cinch.ColumnService
+//	views.go       cinch.ViewService
+//	indexes.go     cinch.IndexService
+//	branches.go    cinch.BranchService: create, delete, merge
+//	fleet.go       cinch.FleetService: fan-out query, stats, vacuum, analyze, check, archive, restore
+//	groups.go      cinch.GroupService: tenant groups and their limits
+//	records.go     a record checked against its table, and the row as SQLite stores it
+//
+// The engine below the services:
+//
+//	branch.go      branch: the branch lock; the schema state (change history,
+//	               model, template); the rollout of a change, its journal and
+//	               crash recovery; creating tenant files; the sweep
+//
+// The tenant handle pool, and what it reads:
+//
+//	pool.go        pool: the open tenant handles of the process, bounded, least recently used closed first
+//	handle.go      handle: one open tenant (a writer, readers, group limits, its key)
+//	crypto.go      tenant encryption keys: derivation and the cache of derived keys
+//	registry.go    registry: a branch's tenants (registry.db) and groups
+//
+// Files:
+//
+//	staging.go     databases and branches built in staging folders and published complete
+//	files.go       atomic writes, JSON files, tenant file helpers, archive compression
+//	layout.go      every path of a project (SPEC §2), built in one place
+//	gen_unix.go    the generation counter shared by processes (gen_other.go without mmap)
+//	errors.go      the not-found and disk-full errors
+//
+// docs/design.md explains the choices: the on-disk layout, the rollout
+// protocol and its journal, the handle pool, encryption and the fleet.
+package local

@@ -1,0 +1,256 @@
+package local
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+)
+
+// handle is one open tenant.
+type handle struct {
+	key  poolKey
+	b    *branch
+	path string
+	elem *list.Element
+	refs int  // guarded by pool.mu
+	dead bool // guarded by pool.mu: close when refs drop to 0
+
+	initMu sync.Mutex
+	ready  bool
+	limits cinch.Group   // the tenant's group limits
+	salt   []byte        // encrypted tenants: KDF salt
+	dk     []byte        // encrypted tenants: the derived key its connections use
+	sem    chan struct{} // MaxConcurrent slots, nil when unlimited
+	lazy   bool          // registered, no file: reads go to the branch template
+
+	wmu    sync.Mutex
+	writer *sqlite.Conn
+
+	rmu      sync.Mutex
+	closed   bool // guarded by rmu: readers returned after close are closed
+	idle     []*sqlite.Conn
+	nReaders int
+	rfree    chan struct{} // signals a returned reader
+}
+
+type poolKey struct{ database, branch, tenant string }
+
+// init opens the handle: a lazy one if the tenant has no file, else the
+// writer connection, catching the file up to the branch's schema.
+func (h *handle) init(ctx context.Context, key string) error {
+	h.initMu.Lock()
+	defer h.initMu.Unlock()
+	if h.ready && (!h.lazy || !exists(h.path)) {
+		return nil
+	}
+	if h.ready && h.lazy { // another process materialized it
+		h.ready, h.lazy = false, false
+	}
+	row, found, err := h.b.reg.get(ctx, h.key.tenant)
+	if err != nil {
+		return err
+	} else if !found {
+		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant, "check the name, or create the tenant first")
+	}
+	if row.Archived {
+		return &cinch.Error{Err: cinch.ErrTenantArchived, Entity: fmt.Sprintf("tenant %q", h.key.tenant),
+			Message: fmt.Sprintf("tenant %q is archived", h.key.tenant), Hint: "restore it first"}
+	}
+	limits, err := h.b.limitsFor(ctx, row)
+	if err != nil {
+		return err
+	}
+	h.limits = limits
+	if limits.MaxConcurrent > 0 {
+		h.sem = make(chan struct{}, limits.MaxConcurrent)
+	}
+	if !exists(h.path) {
+		h.lazy, h.ready = true, true
+		return nil
+	}
+	dk, err := h.b.p.tenantKey(row, key)
+	if err != nil {
+		return err
+	}
+	h.salt, h.dk = row.Salt, dk
+	w, err := sqlite.Open(ctx, h.path, h.connOptions())
+	if err != nil {
+		return err
+	}
+	if err := h.b.catchUp(ctx, w); err != nil {
+		w.Close()
+		return err
+	}
+	if dk != nil {
+		// Its header is encrypted: remember the version for tenant list.
+		if v, err := w.UserVersion(); err == nil && v != row.Version {
+			h.b.reg.exec(ctx, "UPDATE tenants SET version = ? WHERE name = ?", v, row.Name)
+		}
+	}
+	if limits.MaxDBBytes > 0 {
+		if err := w.SetMaxBytes(limits.MaxDBBytes); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	h.writer, h.lazy, h.ready = w, false, true
+	return nil
+}
+
+// checkKey verifies a caller's key against an open encrypted handle.
+func (h *handle) checkKey(p *Project, key string) error {
+	if h.dk == nil {
+		return nil
+	}
+	if key == "" {
+		return errNoKey(h.key.tenant)
+	}
+	if !sameKey(p.keys.derive(h.salt, key), h.dk) {
+		return &cinch.Error{Err: cinch.ErrEncryptionKey, Message: fmt.Sprintf("wrong encryption key for tenant %q", h.key.tenant),
+			Hint: "give the key the tenant was created (or last rotated) with"}
+	}
+	return nil
+}
+
+// run runs fn within the tenant's concurrency limit, failing fast when the
+// group's MaxConcurrent queries are already running.
+func (h *handle) run(tenant string, fn func() error) error {
+	if h.sem == nil {
+		return fn()
+	}
+	select {
+	case h.sem <- struct{}{}:
+	default:
+		return &cinch.Error{Err: cinch.ErrLimitExceeded,
+			Message: fmt.Sprintf("tenant %q already runs %d queries, the limit of its group %q", tenant, h.limits.MaxConcurrent, h.limits.Name),
+			Hint:    "retry later, or raise the group's limit"}
+	}
+	defer func() { <-h.sem }()
+	return fn()
+}
+
+// reader borrows a reader connection, opening one if fewer than the limit
+// exist, else waiting for one.
+func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
+	for {
+		h.rmu.Lock()
+		if n := len(h.idle); n > 0 {
+			c := h.idle[n-1]
+			h.idle = h.idle[:n-1]
+			h.rmu.Unlock()
+			return c, nil
+		}
+		if h.nReaders < limit {
+			h.nReaders++
+			h.rmu.Unlock()
+			c, err := sqlite.Open(ctx, h.path, h.connOptions())
+			if err != nil {
+				h.rmu.Lock()
+				h.nReaders--
+				h.rmu.Unlock()
+				return nil, err
+			}
+			return c, nil
+		}
+		h.rmu.Unlock()
+		select {
+		case <-h.rfree:
+		case <-ctx.Done():
+			return nil, cinch.Errorf(cinch.ErrCanceled, "canceled while waiting for a connection to tenant %q", h.key.tenant)
+		}
+	}
+}
+
+func (h *handle) putReader(c *sqlite.Conn) {
+	h.rmu.Lock()
+	if c.Broken() {
+		// Closed by Do after a driver panic: free its slot for a new one.
+		h.nReaders--
+		h.rmu.Unlock()
+		h.signalReader()
+		return
+	}
+	if h.closed {
+		h.rmu.Unlock()
+		c.Close()
+		return
+	}
+	h.idle = append(h.idle, c)
+	h.rmu.Unlock()
+	h.signalReader()
+}
+
+// signalReader wakes a caller waiting for a reader.
+func (h *handle) signalReader() {
+	select {
+	case h.rfree <- struct{}{}:
+	default:
+	}
+}
+
+// withReader runs fn on a borrowed reader connection and gives it back on
+// every path. A driver panic is fn's error (see Project.do), and the
+// connection it broke is dropped and its slot freed.
+func (h *handle) withReader(ctx context.Context, limit int, fn func(r *sqlite.Conn) error) error {
+	r, err := h.reader(ctx, limit)
+	if err != nil {
+		return err
+	}
+	defer h.putReader(r)
+	return h.b.p.do(r, h.key.tenant, func() error { return fn(r) })
+}
+
+// useWriter runs fn on the tenant's writer connection, holding its mutex.
+// A driver panic is fn's error (see Project.do), and the writer it broke
+// is replaced by a new connection before the next caller gets it.
+func (h *handle) useWriter(fn func(w *sqlite.Conn) error) error {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	w := h.writer
+	err := h.b.p.do(w, h.key.tenant, func() error { return fn(w) })
+	if w.Broken() {
+		h.replaceWriter()
+	}
+	return err
+}
+
+// replaceWriter opens a new writer in place of one Do closed (h.wmu held).
+// If that fails, the closed one stays: it answers errors, and the next
+// useWriter tries again.
+func (h *handle) replaceWriter() {
+	w, err := sqlite.Open(context.Background(), h.path, h.connOptions())
+	if err == nil && h.limits.MaxDBBytes > 0 {
+		err = w.SetMaxBytes(h.limits.MaxDBBytes)
+	}
+	if err != nil {
+		w.Close()
+		h.b.p.cfg.Logger.Error("reopening a tenant's writer connection", "tenant", h.key.tenant, "err", err)
+		return
+	}
+	h.writer = w
+}
+
+// connOptions are the project's connection options plus the tenant's key.
+func (h *handle) connOptions() sqlite.Options {
+	o := h.b.p.connOptions()
+	o.Key = h.dk
+	return o
+}
+
+func (h *handle) close() {
+	h.wmu.Lock()
+	h.writer.Close()
+	h.writer = nil
+	h.wmu.Unlock()
+	h.rmu.Lock()
+	h.closed = true
+	for _, c := range h.idle {
+		c.Close()
+	}
+	h.idle = nil
+	h.rmu.Unlock()
+}
