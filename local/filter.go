@@ -16,7 +16,11 @@ import (
 // model has are written into the SQL, always quoted, and operators come
 // from a fixed table; every value is a bound parameter.
 
-var _ cinch.FilterQuerier = (*DB)(nil)
+var _ cinch.FilterQuerier = filters{}
+
+// filters is cinch.FilterQuerier on a DB's tenant; DB's methods of the
+// same names call it.
+type filters struct{ d *DB }
 
 // sqlOps is the SQL of each comparison operator.
 var sqlOps = map[cinch.Op]string{
@@ -148,16 +152,17 @@ func notInModel(err error) bool {
 
 // Select returns the rows of table matching every filter (see
 // cinch.FilterQuerier).
-func (d *DB) Select(ctx context.Context, table string, opts ...cinch.SelectOption) (*cinch.Result, error) {
+func (s filters) Select(ctx context.Context, table string, opts ...cinch.SelectOption) (*cinch.Result, error) {
 	sel := cinch.NewSelection(opts...)
 	return cinch.CollectRows(func(w cinch.RowWriter) (*cinch.Result, error) {
-		return d.SelectTo(ctx, cinch.QueryOptions{}, w, table, sel)
+		return s.SelectTo(ctx, cinch.QueryOptions{}, w, table, sel)
 	})
 }
 
 // SelectTo streams the rows of table matching sel to w. It is a read-only
 // query: a lazy tenant answers from the schema and stays lazy.
-func (d *DB) SelectTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWriter, table string, sel cinch.Selection) (*cinch.Result, error) {
+func (s filters) SelectTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWriter, table string, sel cinch.Selection) (*cinch.Result, error) {
+	d := s.d
 	if err := sel.Validate(); err != nil {
 		return nil, err
 	}
@@ -199,7 +204,8 @@ func checkWhere(verb, table string, where []cinch.Filter) error {
 // table (its names and values checked), and it runs on the tenant's
 // writer. A lazy tenant has no rows: it is checked and stays lazy. A name
 // the cached model lacks is looked up again in a reloaded one.
-func (d *DB) writeWhere(ctx context.Context, table string, build func(t *schema.Table) (string, []any, error)) (int64, error) {
+func (s filters) writeWhere(ctx context.Context, table string, build func(t *schema.Table) (string, []any, error)) (int64, error) {
+	d := s.d
 	var n int64
 	err := d.use(ctx, func(h *handle) error {
 		run := func(model *schema.Schema) error {
@@ -234,11 +240,11 @@ func (d *DB) writeWhere(ctx context.Context, table string, build func(t *schema.
 
 // UpdateWhere sets the columns of rec, and updated_at, on every row of
 // table matching all filters, in one statement, and returns how many.
-func (d *DB) UpdateWhere(ctx context.Context, table string, where []cinch.Filter, rec cinch.Record) (int64, error) {
+func (s filters) UpdateWhere(ctx context.Context, table string, where []cinch.Filter, rec cinch.Record) (int64, error) {
 	if err := checkWhere("update", table, where); err != nil {
 		return 0, err
 	}
-	return d.writeWhere(ctx, table, func(t *schema.Table) (string, []any, error) {
+	return s.writeWhere(ctx, table, func(t *schema.Table) (string, []any, error) {
 		names, vals, err := recordArgs(t, rec, false)
 		if err != nil {
 			return "", nil, err
@@ -252,7 +258,7 @@ func (d *DB) UpdateWhere(ctx context.Context, table string, where []cinch.Filter
 			sets = append(sets, schema.Quote(n)+" = ?")
 		}
 		sets = append(sets, `"updated_at" = ?`)
-		vals = append(vals, d.now())
+		vals = append(vals, s.d.now())
 		q := "UPDATE " + schema.Quote(table) + " SET " + strings.Join(sets, ", ")
 		if cond != "" {
 			q += " WHERE " + cond
@@ -263,11 +269,11 @@ func (d *DB) UpdateWhere(ctx context.Context, table string, where []cinch.Filter
 
 // DeleteWhere removes every row of table matching all filters, in one
 // statement, and returns how many.
-func (d *DB) DeleteWhere(ctx context.Context, table string, where []cinch.Filter) (int64, error) {
+func (s filters) DeleteWhere(ctx context.Context, table string, where []cinch.Filter) (int64, error) {
 	if err := checkWhere("delete", table, where); err != nil {
 		return 0, err
 	}
-	return d.writeWhere(ctx, table, func(t *schema.Table) (string, []any, error) {
+	return s.writeWhere(ctx, table, func(t *schema.Table) (string, []any, error) {
 		cond, args, err := whereSQL(t, where)
 		if err != nil {
 			return "", nil, err
