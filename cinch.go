@@ -27,6 +27,29 @@ type Querier interface {
 	Delete(ctx context.Context, table string, ids ...string) (int64, error)
 }
 
+// FilterQuerier reads, changes and deletes the rows of one table of one
+// tenant that match filters (Where, ParseFilter), without writing SQL.
+// Column names are checked against the table (ErrColumnNotFound); values
+// are always bound as parameters.
+type FilterQuerier interface {
+	// Select returns the rows matching every filter, sorted and paged by
+	// the other options: db.Select(ctx, "users", cinch.Where("age", ">",
+	// 30), cinch.OrderBy("name"), cinch.Limit(10)). The Result has the
+	// table's columns in order (its Records are lossless: a table's column
+	// names are unique).
+	Select(ctx context.Context, table string, opts ...SelectOption) (*Result, error)
+	// SelectTo is Select streaming to w, with query options (row and byte
+	// limits; it only ever reads), as QueryTo is to Query.
+	SelectTo(ctx context.Context, opts QueryOptions, w RowWriter, table string, sel Selection) (*Result, error)
+	// UpdateWhere sets the given columns (and updated_at) of every row
+	// matching all filters and returns how many matched. An empty where is
+	// refused (ErrInvalidInput): pass AllRows() to mean every row.
+	UpdateWhere(ctx context.Context, table string, where []Filter, rec Record) (int64, error)
+	// DeleteWhere removes every row matching all filters and returns how
+	// many; an empty where is refused as for UpdateWhere.
+	DeleteWhere(ctx context.Context, table string, where []Filter) (int64, error)
+}
+
 // TenantService manages the tenants of one branch.
 type TenantService interface {
 	List(ctx context.Context) ([]TenantInfo, error)
@@ -146,6 +169,7 @@ type GroupService interface {
 // application switches between them by changing how it connects.
 type DB interface {
 	Querier
+	FilterQuerier
 	// Target names the database, branch and tenant this handle works on.
 	Target() Target
 	// IsLocal reports whether the handle works on files in this process.

@@ -11,10 +11,11 @@ import (
 )
 
 func (a *app) dataCommand() *cobra.Command {
-	return group("data", "Insert, update and delete rows of one tenant",
+	return group("data", "Select, insert, update and delete rows of one tenant",
 		`  cinch data insert users --tenant acme_corp --data '{"name": "Alice", "email": "alice@acme.com"}'
+  cinch data select users --tenant acme_corp --where 'name like A%' --limit 10
   cinch data delete users 0190a1b2-... --tenant acme_corp`,
-		a.dataInsertCommand(), a.dataUpdateCommand(), a.dataDeleteCommand())
+		a.dataSelectCommand(), a.dataInsertCommand(), a.dataUpdateCommand(), a.dataDeleteCommand())
 }
 
 // tenantFlag adds --tenant (-t), the one tenant a command works on.
@@ -96,18 +97,26 @@ updated_at and defaults included. --data - reads the JSON from stdin.`,
 func (a *app) dataUpdateCommand() *cobra.Command {
 	var tenant, data string
 	var recs []cinch.Record
+	var w whereFlags
 	c := &cobra.Command{
-		Use:     "update TABLE ID --data JSON",
-		Short:   "Update columns of the row with ID (updated_at moves)",
-		Example: `  cinch data update users 0190a1b2-... --tenant acme_corp --data '{"phone": "555-0100"}'`,
-		Args:    exactArgs(2),
+		Use:   "update TABLE (ID | --where COND... | --all) --data JSON",
+		Short: "Update columns of the row with ID, or of the rows matching --where (updated_at moves)",
+		Example: `  cinch data update users 0190a1b2-... --tenant acme_corp --data '{"phone": "555-0100"}'
+  cinch data update users --where 'plan is null' --where 'age>30' --data '{"plan": "pro"}'`,
+		Args:    rangeArgs(1, 2),
 		PreRunE: dataRequired("a JSON object of the columns to change"),
 		RunE: a.runE(call{names: names(cinch.KindTable, ""), tenant: &tenant,
 			check: func(args []string) (err error) {
+				if err := w.check(len(args)-1, "update"); err != nil {
+					return err
+				}
 				recs, _, err = a.readRecords(tenant, data, false)
 				return err
 			},
 			run: func(ctx context.Context, db *local.DB, args []string) error {
+				if len(args) == 1 {
+					return a.updateWhere(ctx, db, args[0], tenant, &w, recs[0])
+				}
 				table, id := args[0], args[1]
 				rec, err := db.Update(ctx, table, id, recs[0])
 				if err != nil {
@@ -122,19 +131,30 @@ func (a *app) dataUpdateCommand() *cobra.Command {
 	}
 	tenantFlag(c, &tenant, "tenant to write to")
 	c.Flags().StringVarP(&data, "data", "d", "", "JSON object of the columns to change (- reads stdin)")
+	w.add(c, "update")
 	return c
 }
 
 func (a *app) dataDeleteCommand() *cobra.Command {
 	var tenant string
+	var w whereFlags
 	c := &cobra.Command{
-		Use:     "delete TABLE ID...",
-		Short:   "Delete rows by id (prints how many existed)",
-		Example: "  cinch data delete users 0190a1b2-... --tenant acme_corp",
-		Args:    minArgs(2),
+		Use:   "delete TABLE (ID... | --where COND... | --all)",
+		Short: "Delete rows by id or by --where (prints how many existed)",
+		Example: `  cinch data delete users 0190a1b2-... --tenant acme_corp
+  cinch data delete users --where 'created_at<2024-01-01' --tenant acme_corp`,
+		Args: minArgs(1),
 		RunE: a.runE(call{names: names(cinch.KindTable, ""), tenant: &tenant,
-			check: func(args []string) error { return cinch.ValidateTenantName(tenant) },
+			check: func(args []string) error {
+				if err := w.check(len(args)-1, "delete"); err != nil {
+					return err
+				}
+				return cinch.ValidateTenantName(tenant)
+			},
 			run: func(ctx context.Context, db *local.DB, args []string) error {
+				if len(args) == 1 {
+					return a.deleteWhere(ctx, db, args[0], tenant, &w)
+				}
 				table := args[0]
 				n, err := db.Delete(ctx, table, args[1:]...)
 				if err != nil {
@@ -144,5 +164,6 @@ func (a *app) dataDeleteCommand() *cobra.Command {
 			}}),
 	}
 	tenantFlag(c, &tenant, "tenant to write to")
+	w.add(c, "delete")
 	return c
 }

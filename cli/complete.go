@@ -79,6 +79,7 @@ var argCompletions = map[string][]string{
 	"index delete":          {cinch.KindIndex},
 
 	"data insert": {cinch.KindTable},
+	"data select": {cinch.KindTable},
 	"data update": {cinch.KindTable, compNone},
 	"data delete": {cinch.KindTable, compNone},
 }

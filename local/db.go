@@ -311,6 +311,26 @@ func (d *DB) Delete(ctx context.Context, table string, ids ...string) (int64, er
 	return n, err
 }
 
+// Select returns the rows of table matching every filter (filter.go).
+func (d *DB) Select(ctx context.Context, table string, opts ...cinch.SelectOption) (*cinch.Result, error) {
+	return filters{d}.Select(ctx, table, opts...)
+}
+
+// SelectTo streams the rows of table matching sel to w (filter.go).
+func (d *DB) SelectTo(ctx context.Context, opts cinch.QueryOptions, w cinch.RowWriter, table string, sel cinch.Selection) (*cinch.Result, error) {
+	return filters{d}.SelectTo(ctx, opts, w, table, sel)
+}
+
+// UpdateWhere sets columns on the rows of table matching all filters (filter.go).
+func (d *DB) UpdateWhere(ctx context.Context, table string, where []cinch.Filter, rec cinch.Record) (int64, error) {
+	return filters{d}.UpdateWhere(ctx, table, where, rec)
+}
+
+// DeleteWhere removes the rows of table matching all filters (filter.go).
+func (d *DB) DeleteWhere(ctx context.Context, table string, where []cinch.Filter) (int64, error) {
+	return filters{d}.DeleteWhere(ctx, table, where)
+}
+
 // SQLDB returns a database/sql handle on this tenant for sqlc/sqlx users,
 // with the query guard installed on every connection: DDL, ATTACH and the
 // rest of SPEC §5's refusals apply, with the errors Query gives, and

@@ -11,7 +11,7 @@
 // Entry points:
 //
 //	project.go     Project: Init, Open, Close, Connect; settings, databases, branch info; the cache of loaded branches
-//	db.go          DB, the handle on one tenant (cinch.DB): queries, the data API, SQLDB, WithKey and RotateKey
+//	db.go          DB, the handle on one tenant (cinch.DB): queries, the data API, row filters, SQLDB, WithKey and RotateKey
 //	strict.go      StrictTenant: whether data operations must name their tenant (config.toml strict_tenant)
 //	catalog.go     Catalog: the names in a project, read without loading a branch (shell completion)
 //
@@ -25,6 +25,7 @@
 //	branches.go    cinch.BranchService: create, delete, merge
 //	fleet.go       cinch.FleetService: fan-out query, stats, vacuum, analyze, check, archive, restore
 //	groups.go      cinch.GroupService: tenant groups and their limits
+//	filter.go      cinch.FilterQuerier: select, update and delete by filters (SQL from checked names, values bound)
 //	records.go     a record checked against its table, and the row as SQLite stores it
 //
 // The engine below the services:

@@ -49,6 +49,9 @@ func (s *Server) openAPI() map[string]any {
 				p["schema"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
 				p["style"], p["explode"] = "form", true
 			}
+			if q.count {
+				p["schema"] = map[string]any{"type": "integer", "minimum": 0}
+			}
 			params = append(params, p)
 		}
 		if params != nil {
@@ -235,6 +238,12 @@ var opDescriptions = map[string]string{
 		"with nullable columns optional, BOOLEAN as a boolean and created_at/updated_at as the language's time type; " +
 		"TypeScript and Python also get a function that builds each model from a record, checking types. " +
 		"View columns are read on tenant main (PRAGMA table_info) and are all nullable. See docs/clients.md, \"Code generation\".",
+	"selectRows": "Every where filter must match; filter columns and order_by columns are checked against the table (404 column_not_found) and values are bound as parameters, compared with the column's type. " +
+		"Rows come as a query's do: arrays in column order, at most --max-rows rows and --max-result-bytes of values (truncated says a limit cut them). Unknown query parameters are refused (400).",
+	"updateRowsWhere": "Sets the body's columns (and updated_at) on every row matching all where filters; id, created_at and updated_at cannot be set. " +
+		"Without a where it is refused (400) unless all=true. Unknown query parameters are refused (400).",
+	"deleteRowsWhere": "Deletes every row matching all where filters. Without a where it is refused (400) unless all=true. " +
+		"Unknown query parameters are refused (400).",
 }
 
 func tagOf(path string) string {

@@ -61,6 +61,7 @@ type param struct {
 	name, desc string
 	required   bool
 	list       bool // may be repeated: ?tenant=a&tenant=b
+	count      bool // a whole number, 0 or more
 }
 
 const (
@@ -120,6 +121,12 @@ func routeTable() []route {
 			access: tenant, write: true, body: cinch.Record{}, resp: cinch.Record{}, status: 200, handle: updateRow},
 		{method: "DELETE", path: tenantPath + "/tables/{table}/rows/{id}", op: "deleteRow", summary: "Delete a row (deleted: 0 when there was none)",
 			access: tenant, write: true, resp: DeleteResult{}, status: 200, handle: deleteRow},
+		{method: "GET", path: tenantPath + "/tables/{table}/rows", op: "selectRows", summary: "Read the rows matching filters, sorted and paged",
+			access: tenant, resp: QueryResult{}, status: 200, query: selectParams, handle: selectRows},
+		{method: "PATCH", path: tenantPath + "/tables/{table}/rows", op: "updateRowsWhere", summary: "Update the given columns of the rows matching filters",
+			access: tenant, write: true, body: cinch.Record{}, resp: UpdateResult{}, status: 200, query: writeWhereParams, handle: updateRowsWhere},
+		{method: "DELETE", path: tenantPath + "/tables/{table}/rows", op: "deleteRowsWhere", summary: "Delete the rows matching filters",
+			access: tenant, write: true, resp: DeleteResult{}, status: 200, query: writeWhereParams, handle: deleteRowsWhere},
 
 		{method: "GET", path: branchPath + "/tables", op: "listTables", summary: "List the tables of the branch schema",
 			access: branchRead, resp: []cinch.TableInfo{}, status: 200, handle: listTables},

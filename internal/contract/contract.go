@@ -29,6 +29,7 @@ func Run(t *testing.T, newDB func(t *testing.T) cinch.DB) {
 		{"Columns", testColumns},
 		{"Tenants", testTenants},
 		{"Rows", testRows},
+		{"Filters", testFilters},
 		{"Query", testQuery},
 		{"Isolation", testIsolation},
 		{"ViewsAndIndexes", testViewsAndIndexes},

@@ -599,17 +599,29 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Read the rows matching filters, sorted and paged
+         * @description Key scope needed: tenant. Every where filter must match; filter columns and order_by columns are checked against the table (404 column_not_found) and values are bound as parameters, compared with the column's type. Rows come as a query's do: arrays in column order, at most --max-rows rows and --max-result-bytes of values (truncated says a limit cut them). Unknown query parameters are refused (400).
+         */
+        get: operations["selectRows"];
         put?: never;
         /**
          * Insert a row (object) or rows (array, all or none)
          * @description Key scope needed: tenant. Refused for read-only keys. The body is one row (an object; the response is the stored row) or an array of rows (all or none; the response is the stored rows). A row needs at least one column: an empty object or an empty array is refused (400).
          */
         post: operations["insertRows"];
-        delete?: never;
+        /**
+         * Delete the rows matching filters
+         * @description Key scope needed: tenant. Refused for read-only keys. Deletes every row matching all where filters. Without a where it is refused (400) unless all=true. Unknown query parameters are refused (400).
+         */
+        delete: operations["deleteRowsWhere"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update the given columns of the rows matching filters
+         * @description Key scope needed: tenant. Refused for read-only keys. Sets the body's columns (and updated_at) on every row matching all where filters; id, created_at and updated_at cannot be set. Without a where it is refused (400) unless all=true. Unknown query parameters are refused (400).
+         */
+        patch: operations["updateRowsWhere"];
         trace?: never;
     };
     "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/tables/{table}/rows/delete": {
@@ -1082,6 +1094,10 @@ export interface components {
             tables: number;
             /** Format: int64 */
             wal_bytes: number;
+        };
+        UpdateResult: {
+            /** Format: int64 */
+            updated: number;
         };
         ViewInfo: {
             name: string;
@@ -2596,6 +2612,51 @@ export interface operations {
             default: components["responses"]["ServerError"];
         };
     };
+    selectRows: {
+        parameters: {
+            query?: {
+                /** @description a filter, repeatable (all must match): name=Alice, age>30, age<=65, name!=Bob, name like A%, id in (a, b), phone is null, phone is not null; quote values with spaces or commas: name='Ada Lovelace' */
+                where?: string[];
+                /** @description sort by a column, COLUMN or COLUMN:desc, repeatable (then by insertion order) */
+                order_by?: string[];
+                /** @description at most this many rows (the server's --max-rows caps it too) */
+                limit?: number;
+                /** @description skip this many rows first */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+                /** @description table name (SPEC §3) */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
     insertRows: {
         parameters: {
             query?: never;
@@ -2625,6 +2686,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RowOrRows"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    deleteRowsWhere: {
+        parameters: {
+            query?: {
+                /** @description a filter, repeatable (all must match): name=Alice, age>30, age<=65, name!=Bob, name like A%, id in (a, b), phone is null, phone is not null; quote values with spaces or commas: name='Ada Lovelace' */
+                where?: string[];
+                /** @description true: with no where, every row is meant (without it an empty filter is refused) */
+                all?: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+                /** @description table name (SPEC §3) */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    updateRowsWhere: {
+        parameters: {
+            query?: {
+                /** @description a filter, repeatable (all must match): name=Alice, age>30, age<=65, name!=Bob, name like A%, id in (a, b), phone is null, phone is not null; quote values with spaces or commas: name='Ada Lovelace' */
+                where?: string[];
+                /** @description true: with no where, every row is meant (without it an empty filter is refused) */
+                all?: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+                /** @description table name (SPEC §3) */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Row"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateResult"];
                 };
             };
             400: components["responses"]["BadRequest"];
