@@ -489,16 +489,17 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant)) }()
+	defer func() {
+		if err != nil { // the path and name are built only for an error: this is the hot path
+			err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant))
+		}
+	}()
 	for range 3 {
 		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant, d.key)
 		if err != nil {
 			return err
 		}
-		err = func() error {
-			defer d.p.pool.release(h)
-			return h.run(d.target.Tenant, func() error { return fn(h) })
-		}()
+		err = d.runOn(h, fn)
 		if err != errMaterialize {
 			return err
 		}
@@ -507,6 +508,13 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
 		}
 	}
 	return fmt.Errorf("%w: tenant %q could not be materialized", cinch.ErrInternal, d.target.Tenant)
+}
+
+// runOn runs fn on an acquired handle (within its group's concurrency
+// limit) and releases it, whatever fn does.
+func (d *DB) runOn(h *handle, fn func(*handle) error) error {
+	defer d.p.pool.release(h)
+	return h.run(d.target.Tenant, fn)
 }
 
 // errMaterialize asks use to create the lazy tenant's file and retry.

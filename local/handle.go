@@ -118,9 +118,9 @@ func (h *handle) checkKey(p *Project, key string) error {
 
 // run runs fn within the tenant's concurrency limit, failing fast when the
 // group's MaxConcurrent queries are already running.
-func (h *handle) run(tenant string, fn func() error) error {
+func (h *handle) run(tenant string, fn func(*handle) error) error {
 	if h.sem == nil {
-		return fn()
+		return fn(h)
 	}
 	select {
 	case h.sem <- struct{}{}:
@@ -130,7 +130,7 @@ func (h *handle) run(tenant string, fn func() error) error {
 			Hint:    "retry later, or raise the group's limit"}
 	}
 	defer func() { <-h.sem }()
-	return fn()
+	return fn(h)
 }
 
 // reader borrows a reader connection, opening one if fewer than the limit
