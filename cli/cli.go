@@ -165,6 +165,7 @@ Commands find the project by walking up from the current folder (like git);
 		a.serveCommand(),
 		a.groupCommand(),
 		a.codegenCommand(),
+		a.kvCommand(),
 	)
 	return root
 }

@@ -38,3 +38,10 @@ func HasErrorCode(code string) bool {
 	_, ok := errorTable[code]
 	return ok
 }
+
+// The KV command's value parser and the sweep loop of cinch serve.
+var (
+	ParseKVValue  = parseKVValue
+	RunKVSweeps   = runKVSweeps
+	StartKVSweeps = startKVSweeps
+)
