@@ -161,7 +161,21 @@ func ValidateKVPattern(pattern string) error {
 // unprintable returns the byte offset of the first character of s that is
 // not valid UTF-8 or not printable, and what it is; -1 when there is none.
 func unprintable(s string) (int, string) {
-	for i, r := range s {
+	for i := 0; i < len(s); i++ { // ASCII, the usual key, without decoding
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return unprintableRunes(s, i)
+		case c < 0x20 || c == 0x7f:
+			return i, fmt.Sprintf("a control or non-printable character (%U)", rune(c))
+		}
+	}
+	return -1, ""
+}
+
+// unprintableRunes is unprintable from byte start on, rune by rune.
+func unprintableRunes(s string, start int) (int, string) {
+	for j, r := range s[start:] {
+		i := start + j
 		switch {
 		case r == utf8.RuneError:
 			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {

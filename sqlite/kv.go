@@ -196,6 +196,14 @@ func bindAll(s *sqlite3.Stmt, args []any) error {
 	return nil
 }
 
+// bindKey binds a key to ?1 and a time to ?2 (the hot paths: no boxing).
+func bindKey(s *sqlite3.Stmt, key string, now int64) error {
+	if err := s.BindText(1, key); err != nil {
+		return translate(err)
+	}
+	return translate(s.BindInt64(2, now))
+}
+
 // bindKVValue binds a normalized KV value.
 func bindKVValue(s *sqlite3.Stmt, i int, v any) error {
 	var err error
@@ -266,7 +274,7 @@ func (c *Conn) KVGet(ctx context.Context, key string, now int64) (v any, found b
 		if err != nil {
 			return err
 		}
-		if err := bindAll(s, []any{key, now}); err != nil {
+		if err := bindKey(s, key, now); err != nil {
 			return err
 		}
 		found, err = c.kvRow(s, func() { v = kvValue(s, 0, 1) })
@@ -282,7 +290,7 @@ func (c *Conn) KVExists(ctx context.Context, key string, now int64) (found bool,
 		if err != nil {
 			return err
 		}
-		if err := bindAll(s, []any{key, now}); err != nil {
+		if err := bindKey(s, key, now); err != nil {
 			return err
 		}
 		found, err = c.kvRow(s, nil)
@@ -302,7 +310,7 @@ func (c *Conn) KVMGet(ctx context.Context, keys []string, now int64) (map[string
 		}
 		return c.kvTx(false, func() error {
 			for _, k := range keys {
-				if err := bindAll(s, []any{k, now}); err != nil {
+				if err := bindKey(s, k, now); err != nil {
 					return err
 				}
 				if _, err := c.kvRow(s, func() { out[k] = kvValue(s, 0, 1) }); err != nil {
@@ -343,8 +351,8 @@ func (c *Conn) KVSet(ctx context.Context, items []KVItem, expires int64) error {
 
 // kvBindItem binds key, value, type and expiry (?1 to ?4).
 func (c *Conn) kvBindItem(s *sqlite3.Stmt, it KVItem, expires int64) error {
-	if err := bindAll(s, []any{it.Key}); err != nil {
-		return err
+	if err := s.BindText(1, it.Key); err != nil {
+		return translate(err)
 	}
 	if err := bindKVValue(s, 2, it.Value); err != nil {
 		return err
@@ -461,7 +469,7 @@ func (c *Conn) KVExpiry(ctx context.Context, key string, now int64) (expires int
 		if err != nil {
 			return err
 		}
-		if err := bindAll(s, []any{key, now}); err != nil {
+		if err := bindKey(s, key, now); err != nil {
 			return err
 		}
 		found, err = c.kvRow(s, func() { expires = s.ColumnInt64(0) })
@@ -604,7 +612,7 @@ func (c *Conn) KVSize(ctx context.Context, keys []string, now int64) (n int64, e
 		}
 		return c.kvTx(false, func() error {
 			for _, k := range keys {
-				if err := bindAll(s, []any{k, now}); err != nil {
+				if err := bindKey(s, k, now); err != nil {
 					return err
 				}
 				if _, err := c.kvRow(s, func() { n += s.ColumnInt64(0) }); err != nil {
