@@ -468,7 +468,11 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant)) }()
+	defer func() {
+		if err != nil {
+			err = diskFull(err, b.tenantPath(d.target.Tenant), fmt.Sprintf("tenant %q", d.target.Tenant))
+		}
+	}()
 	for range 3 {
 		h, err := d.p.pool.acquire(ctx, b, d.target.Tenant, d.key)
 		if err != nil {
