@@ -166,7 +166,9 @@ starting with __, and case-sensitive.
 ` + kvValueHelp + `
 
 --ttl makes the key expire (30s, 15m, 2h, 7d, 1d12h); without it the key
-stays until deleted. The first set on a lazy tenant creates its file.`,
+stays until deleted. The first set on a lazy tenant creates its file. A
+VALUE that starts with - (a negative number) goes after --, or it reads as
+a flag: cinch kv set balance --tenant acme_corp -- -20.`,
 		Example: `  cinch kv set plan pro --tenant acme_corp
   cinch kv set session:42 '{"user": "alice"}' --ttl 30m --tenant acme_corp
   cinch kv set zip 02134 --tenant acme_corp                 # text: a leading zero is kept
@@ -379,7 +381,7 @@ set key keeps its expiry. An integer BY adds to an integer; a BY with a
 fraction or exponent (0.5, 1e3) makes the value a float. Text, bytes, JSON
 and the rest are refused.`,
 		Example: `  cinch kv incr hits --tenant acme_corp
-  cinch kv incr credits -5 --tenant acme_corp
+  cinch kv incr credits --tenant acme_corp -- -5           # a negative BY goes after --
   cinch kv incr ratio 0.25 --tenant acme_corp`,
 		Args: rangeArgs(1, 2),
 		RunE: a.kvCall(&tenant, false, func(args []string) error {

@@ -197,6 +197,13 @@ func TestKV_Commands(t *testing.T) {
 	if out := ok("kv", "incr", "hits", "0.5", "--tenant", "acme", "--format", "json"); !strings.Contains(out, `"type": "float"`) || !strings.Contains(out, "42.5") {
 		t.Errorf("incr 0.5: %s", out)
 	}
+	if out := ok("kv", "incr", "hits", "--tenant", "acme", "--format", "json", "--", "-2.5"); !strings.Contains(out, `"value": 40.0`) {
+		t.Errorf("incr -- -2.5: %s", out)
+	}
+	if out := ok("kv", "set", "neg", "--tenant", "acme", "--", "-20"); !strings.HasPrefix(out, "Set neg") || !strings.Contains(getJSON("neg"), `"value": -20`) {
+		t.Errorf("set -- -20: %s %s", out, getJSON("neg"))
+	}
+	ok("kv", "del", "neg", "--tenant", "acme")
 	fail("holds text, not an integer", "kv", "incr", "zip", "--tenant", "acme")
 	fail("invalid BY", "kv", "incr", "hits", "many", "--tenant", "acme")
 
