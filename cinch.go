@@ -187,6 +187,8 @@ type DB interface {
 	Branches() BranchService
 	Fleet() FleetService
 	Groups() GroupService
+	// KV is the tenant's key-value store.
+	KV() KVService
 	// Changes returns the branch's change records, oldest first.
 	Changes(ctx context.Context) ([]Change, error)
 }

@@ -30,6 +30,7 @@ var (
 	ErrIndexNotFound      = errors.New("index not found")
 	ErrIndexExists        = errors.New("index already exists")
 	ErrRowNotFound        = errors.New("row not found")
+	ErrKeyNotFound        = errors.New("key not found")
 	ErrTenantArchived     = errors.New("tenant archived")
 	ErrTenantRequired     = errors.New("tenant required")
 	ErrGroupNotFound      = errors.New("group not found")
@@ -81,6 +82,7 @@ var Codes = []struct {
 	{ErrIndexNotFound, "index_not_found"},
 	{ErrIndexExists, "index_exists"},
 	{ErrRowNotFound, "row_not_found"},
+	{ErrKeyNotFound, "key_not_found"},
 	{ErrTenantArchived, "tenant_archived"},
 	{ErrTenantRequired, "tenant_required"},
 	{ErrGroupNotFound, "group_not_found"},

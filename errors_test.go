@@ -37,7 +37,7 @@ func TestCodesUnique(t *testing.T) {
 		cinch.ErrDatabaseNotFound, cinch.ErrDatabaseExists, cinch.ErrBranchNotFound, cinch.ErrBranchExists,
 		cinch.ErrTenantNotFound, cinch.ErrTenantExists, cinch.ErrTableNotFound, cinch.ErrTableExists,
 		cinch.ErrColumnNotFound, cinch.ErrColumnExists, cinch.ErrViewNotFound, cinch.ErrViewExists,
-		cinch.ErrIndexNotFound, cinch.ErrIndexExists, cinch.ErrRowNotFound, cinch.ErrProtected,
+		cinch.ErrIndexNotFound, cinch.ErrIndexExists, cinch.ErrRowNotFound, cinch.ErrKeyNotFound, cinch.ErrProtected,
 		cinch.ErrQueryRejected, cinch.ErrReadOnly, cinch.ErrConstraint, cinch.ErrRolloutFailed,
 		cinch.ErrSchemaDrift, cinch.ErrConflict, cinch.ErrBusy, cinch.ErrUnauthorized, cinch.ErrForbidden,
 		cinch.ErrTooLarge, cinch.ErrRateLimited, cinch.ErrNotImplemented, cinch.ErrInternal,

@@ -165,6 +165,7 @@ Commands find the project by walking up from the current folder (like git);
 		a.groupCommand(),
 		a.codegenCommand(),
 		a.configCommand(),
+		a.kvCommand(),
 	)
 	a.addCompletion(root)
 	return root

@@ -30,6 +30,7 @@ type serveFlags struct {
 	rate               float64
 	burst              int
 	corsOrigins        []string
+	kvSweep            time.Duration
 }
 
 func (f *serveFlags) add(c *cobra.Command) {
@@ -41,6 +42,7 @@ func (f *serveFlags) add(c *cobra.Command) {
 	fl.Float64Var(&f.rate, "rate", server.DefaultRatePerKey, "requests per second allowed per API key (429 beyond); 0 turns rate limiting off")
 	fl.IntVar(&f.burst, "burst", server.DefaultRateBurst, "requests an API key may make at once above --rate")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
+	fl.DurationVar(&f.kvSweep, "kv-sweep", DefaultKVSweep, "how often expired KV keys are removed from the tenants' files (0: never; expired keys are invisible either way)")
 	fl.StringSliceVar(&f.corsOrigins, "cors-origin", nil, "browser origin allowed to call the API (repeatable or comma-separated: https://app.example.com, http://localhost:3000, * for any); CORS is off without it")
 }
 
@@ -78,6 +80,8 @@ func (f *serveFlags) config() (server.Config, error) {
 		return cfg, bad("rate", "%g: give requests per second, or 0 to turn rate limiting off", f.rate)
 	case f.burst <= 0:
 		return cfg, bad("burst", "%d: it must be at least 1", f.burst)
+	case f.kvSweep < 0:
+		return cfg, bad("kv-sweep", "%v: give how often (10m, 1h), or 0 to never sweep", f.kvSweep)
 	}
 	cfg.QueryTimeout, cfg.ShutdownTimeout, cfg.MaxRows = f.queryTimeout, f.shutdownTimeout, f.maxRows
 	cfg.RatePerKey, cfg.RateBurst = f.rate, f.burst
@@ -170,7 +174,9 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 			cfg.Logger = log
 			srv := server.New(p, apikey.ForProject(p), cfg)
 			fmt.Fprintf(a.stderr, "cinch serve: listening on %s://%s (project %s)\n", scheme, ln.Addr(), p.Dir())
+			stopSweeps := startKVSweeps(ctx, limits.kvSweep, p.DeleteExpiredKV, log)
 			err = srv.Serve(ctx, ln)
+			stopSweeps()
 			fmt.Fprintln(a.stderr, "cinch serve: stopped")
 			return err
 		},

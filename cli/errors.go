@@ -42,6 +42,7 @@ var errorTable = map[string]errorInfo{
 	"index_not_found":     {1, "run `cinch index list` to see the indexes"},
 	"index_exists":        {1, "choose another name with --name"},
 	"row_not_found":       {1, `check the id with: cinch query "SELECT id FROM {table}"`},
+	"key_not_found":       {1, "see the keys with: cinch kv keys --tenant TENANT"},
 	"tenant_archived":     {1, "restore it with: cinch tenant restore {name}"},
 	"tenant_required":     {1, "pass --tenant NAME (strict_tenant is on: cinch config get strict_tenant)"},
 	"group_not_found":     {1, "run `cinch group list` to see the groups"},

@@ -41,3 +41,10 @@ func HasErrorCode(code string) bool {
 
 // ArgCompletions is the table of positional-argument completions.
 var ArgCompletions = argCompletions
+
+// The KV command's value parser and the sweep loop of cinch serve.
+var (
+	ParseKVValue  = parseKVValue
+	RunKVSweeps   = runKVSweeps
+	StartKVSweeps = startKVSweeps
+)

@@ -79,6 +79,9 @@ func (d *DB) Groups() cinch.GroupService { return groups{d} }
 // Fleet works on many tenants of the handle's branch at once.
 func (d *DB) Fleet() cinch.FleetService { return fleet{d} }
 
+// KV is the tenant's key-value store (kv.go).
+func (d *DB) KV() cinch.KVService { return kvStore{d} }
+
 // Changes returns the branch's change records, oldest first.
 func (d *DB) Changes(ctx context.Context) ([]cinch.Change, error) {
 	b, err := d.branch(ctx)

@@ -26,6 +26,7 @@
 //	fleet.go       cinch.FleetService: fan-out query, stats, vacuum, analyze, check, archive, restore
 //	groups.go      cinch.GroupService: tenant groups and their limits
 //	filter.go      cinch.FilterQuerier: select, update and delete by filters (SQL from checked names, values bound)
+//	kv.go          cinch.KVService: the tenant's key-value store, and the sweep of expired keys
 //	records.go     a record checked against its table, and the row as SQLite stores it
 //
 // The engine below the services:

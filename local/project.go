@@ -214,6 +214,11 @@ func (p *Project) BusyTimeout() time.Duration { return p.cfg.BusyTimeout }
 // OpenTenantHandles is the number of tenant handles open in this process.
 func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
 
+// DeleteExpiredKV removes the expired KV keys of every served tenant it can
+// open without a key, and returns how many (cinch serve runs it on a timer;
+// see kv.go).
+func (p *Project) DeleteExpiredKV(ctx context.Context) (int64, error) { return deleteExpiredKV(ctx, p) }
+
 // RolloutInProgress reports whether a branch has a multi-step operation in
 // flight (its journal exists), in this process or another.
 func (p *Project) RolloutInProgress(database, branch string) bool {

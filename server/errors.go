@@ -53,6 +53,7 @@ var statusByCode = map[string]int{
 	"view_not_found":         http.StatusNotFound,
 	"index_not_found":        http.StatusNotFound,
 	"row_not_found":          http.StatusNotFound,
+	"key_not_found":          http.StatusNotFound,
 	"group_not_found":        http.StatusNotFound,
 	CodeRouteNotFound:        http.StatusNotFound,
 	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,

@@ -211,6 +211,7 @@ var tagDescriptions = map[string]string{
 	"indexes":  "Indexes of the branch schema.",
 	"fleet":    "Many tenants of a branch at once: fan-out query, stats, check, vacuum, analyze, archive.",
 	"groups":   "Tenant groups and their limits.",
+	"kv":       "A tenant's key-value store: typed values, optional expiry, in the tenant's own file.",
 }
 
 // opDescriptions add to an operation's description what the server
@@ -249,6 +250,9 @@ var opDescriptions = map[string]string{
 func tagOf(path string) string {
 	if strings.Contains(path, "/fleet/") {
 		return "fleet"
+	}
+	if strings.HasSuffix(path, "/kv") || strings.Contains(path, "/kv/") {
+		return "kv"
 	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i := len(segs) - 1; i >= 0; i-- {
@@ -451,6 +455,31 @@ var fieldDocs = map[string]fieldDoc{
 	"ErrorDetail.code":                  {set: map[string]any{"description": "stable error code; each has one HTTP status"}},
 	"ErrorDetail.details":               {set: map[string]any{"description": "more about some errors (a refused merge's plan)"}},
 	"Change.details":                    {set: map[string]any{"description": "type-specific details of the change"}},
+	"KVEntry.type":                      {set: map[string]any{"enum": kvTypeNames(), "description": "the value's type, as it was set"}},
+	"KVEntry.value":                     {set: map[string]any{"description": kvValueDoc}},
+	"KVItem.type":                       {set: map[string]any{"enum": kvTypeNames(), "description": "the value's type; absent: decided by the JSON value"}},
+	"KVItem.value":                      {set: map[string]any{"description": kvValueDoc}},
+	"KVSetRequest.type":                 {set: map[string]any{"enum": kvTypeNames(), "description": "the value's type; absent: decided by the JSON value"}},
+	"KVSetRequest.value":                {set: map[string]any{"description": kvValueDoc}},
+	"KVSetRequest.ttl_ms":               {set: map[string]any{"minimum": 0, "description": "milliseconds until the key expires; 0 or absent: never"}},
+	"KVSetRequest.nx":                   {set: map[string]any{"description": "only set the key if it is not set (set: false otherwise)"}},
+	"KVMSetRequest.ttl_ms":              {set: map[string]any{"minimum": 0, "description": "milliseconds until the keys expire; 0 or absent: never"}},
+	"KVExpireRequest.ttl_ms":            {set: map[string]any{"minimum": 1, "description": "milliseconds until the key expires"}},
+	"KVTTL.ttl_ms":                      {set: map[string]any{"description": "milliseconds left (with expires: true)"}},
+	"KVIncrRequest.by": {schema: func(g *schemaGen) map[string]any { return map[string]any{"type": "number"} },
+		set: map[string]any{"default": 1, "description": "an integer adds to an integer; a number with a fraction or exponent makes the value a float"}},
+}
+
+// kvValueDoc describes a KV value on the wire (internal/wire/kv.go).
+const kvValueDoc = "the value as JSON: text a string, int an integer, float a number with a fraction or exponent (±9e999 for infinities), " +
+	"bool true or false, bytes a base64 string, json any JSON value, null null"
+
+func kvTypeNames() []string {
+	out := make([]string, len(cinch.KVTypes))
+	for i, t := range cinch.KVTypes {
+		out[i] = string(t)
+	}
+	return out
 }
 
 // schemaDocs are set on a whole object schema, keyed by type name.

@@ -72,9 +72,10 @@ const (
 
 // routeTable is every route the server has, SPEC §7 first, then the
 // routes that complete cinch.DB for the client (views, indexes, column
-// changes, copies, renames, branch info and delete, fleet and groups).
+// changes, copies, renames, branch info and delete, fleet and groups), and
+// the KV store's (kv.go).
 func routeTable() []route {
-	return []route{
+	return append([]route{
 		{method: "GET", path: "/v1/health", op: "health", summary: "Liveness check (no key needed)",
 			access: public, resp: Health{}, status: 200, handle: health},
 		{method: "GET", path: "/v1/openapi.json", op: "openapi", summary: "This OpenAPI 3 document (no key needed)",
@@ -194,7 +195,7 @@ func routeTable() []route {
 			access: branchAdmin, write: true, body: GroupLimits{}, resp: cinch.Group{}, status: 200, handle: setGroupLimits},
 		{method: "PUT", path: tenantPath + "/group", op: "setTenantGroup", summary: "Put a tenant in a group, or in none with \"\"",
 			access: branchAdmin, write: true, body: TenantGroupRequest{}, status: 204, handle: setTenantGroup},
-	}
+	}, kvRoutes()...)
 }
 
 // call is one authenticated, validated request to a route.

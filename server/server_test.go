@@ -34,7 +34,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // env is a project with a users table, tenants main and acme, a branch
 // "feature", a server over httptest and keys of every kind.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	p    *local.Project
 	clk  *clock
@@ -43,7 +43,7 @@ type env struct {
 	keys map[string]string // kind → secret
 }
 
-func newEnv(t *testing.T, cfg server.Config) *env {
+func newEnv(t testing.TB, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -259,6 +259,16 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	}
 }
 
+// sampleQuery returns a valid query string for an operation that needs
+// one (KV reads name their key there).
+func sampleQuery(op string) string {
+	switch op {
+	case "getKV", "existsKV", "getKVTTL", "sizeKV":
+		return "?key=k1"
+	}
+	return ""
+}
+
 // sampleBody returns a valid body for an operation (fresh names each call).
 func sampleBody(op string, n int) any {
 	switch op {
@@ -304,6 +314,16 @@ func sampleBody(op string, n int) any {
 		return map[string]any{"max_db_bytes": 0, "max_concurrent": 4}
 	case "setTenantGroup":
 		return map[string]any{"group": "trial"}
+	case "setKV":
+		return map[string]any{"key": fmt.Sprintf("k%d", n), "value": n}
+	case "deleteKV", "mgetKV":
+		return map[string]any{"keys": []string{"k1"}}
+	case "expireKV":
+		return map[string]any{"key": "k1", "ttl_ms": 60000}
+	case "persistKV", "incrKV":
+		return map[string]any{"key": "k1"}
+	case "msetKV":
+		return map[string]any{"items": []any{map[string]any{"key": fmt.Sprintf("m%d", n), "value": "x"}}}
 	}
 	return nil
 }
@@ -362,7 +382,7 @@ func TestAuthMatrix(t *testing.T) {
 					continue
 				}
 				n++
-				path := samplePath(rt.path)
+				path := samplePath(rt.path) + sampleQuery(rt.op)
 				if rt.op == "deleteBranch" {
 					path = strings.Replace(path, "/branches/main", "/branches/feature", 1)
 				}

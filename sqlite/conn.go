@@ -42,6 +42,7 @@ type Conn struct {
 	guard Guard
 	inTx  bool // inside Update: Query leaves the transaction alone
 	stmts map[string]*sqlite3.Stmt
+	kv    map[string]*sqlite3.Stmt    // the KV store's own statements (kv.go), apart from user ones
 	meta  map[*sqlite3.Stmt]*stmtMeta // column metadata of cached statements
 	order []string                    // insertion order, for eviction
 	limit int
@@ -176,7 +177,10 @@ func (c *Conn) Close() error {
 	for _, s := range c.stmts {
 		s.Close()
 	}
-	c.stmts = nil
+	for _, s := range c.kv {
+		s.Close()
+	}
+	c.stmts, c.kv = nil, nil
 	err := c.raw.Close()
 	c.raw = nil
 	return err

@@ -38,6 +38,10 @@ type Guard struct {
 	// compiled from the connection's copy of the schema and never check it
 	// when run, so cached ones are re-checked (fresh.go).
 	Pragma bool
+
+	// kv is true while cinch's own statements on its key-value table run
+	// (kv.go): writes to that table, and no other, are allowed then.
+	kv bool
 }
 
 // readPragmas may be run with or without an argument; they read only.
@@ -88,6 +92,9 @@ func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 		// sqlite_master is written only by DDL, which is authorized (and
 		// denied) on its own action; SQLite refuses direct writes to it.
 		if scratch || strings.HasPrefix(name3, "sqlite_stat") || name3 == "sqlite_master" || name3 == "sqlite_temp_master" {
+			return sqlite3.AUTH_OK
+		}
+		if g.kv && name3 == KVTable {
 			return sqlite3.AUTH_OK
 		}
 		if strings.HasPrefix(name3, "__") || strings.HasPrefix(name3, "sqlite_") {

@@ -31,6 +31,7 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"--query-timeout", "-1s"}, "--query-timeout"},
 		{[]string{"--rate", "-5"}, "--rate"},
 		{[]string{"--burst", "0"}, "--burst"},
+		{[]string{"--kv-sweep", "-1m"}, "--kv-sweep"},
 		{[]string{"--cors-origin", "app.example.com"}, "--cors-origin"},
 		{[]string{"--cors-origin", "https://ok.example,https://x.example/path"}, "https://x.example/path"},
 	} {

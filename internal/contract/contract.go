@@ -38,6 +38,11 @@ func Run(t *testing.T, newDB func(t *testing.T) cinch.DB) {
 		{"FleetQuery", testFleetQuery},
 		{"FleetMaintenance", testFleetMaintenance},
 		{"Groups", testGroups},
+		{"KVTypes", testKVTypes},
+		{"KVKeys", testKVKeys},
+		{"KVExpiry", testKVExpiry},
+		{"KVIncr", testKVIncr},
+		{"KVTenants", testKVTenants},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -106,6 +106,7 @@ _TABLE = [
     ("view_not_found", "ViewNotFound", 404),
     ("index_not_found", "IndexNotFound", 404),
     ("row_not_found", "RowNotFound", 404),
+    ("key_not_found", "KeyNotFound", 404),
     ("group_not_found", "GroupNotFound", 404),
     ("route_not_found", "RouteNotFound", 404),
     ("method_not_allowed", "MethodNotAllowed", 405),
@@ -209,6 +210,10 @@ class IndexNotFound(NotFound):
 
 
 class RowNotFound(NotFound):
+    pass
+
+
+class KeyNotFound(NotFound):
     pass
 
 

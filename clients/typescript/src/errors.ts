@@ -145,6 +145,11 @@ export class RowNotFoundError extends CinchError {
   static override readonly code: string = "row_not_found";
   static override readonly status: number = 404;
 }
+/** key_not_found (404): key not found (in a tenant's key-value store). */
+export class KeyNotFoundError extends CinchError {
+  static override readonly code: string = "key_not_found";
+  static override readonly status: number = 404;
+}
 /** group_not_found (404): group not found. */
 export class GroupNotFoundError extends CinchError {
   static override readonly code: string = "group_not_found";
@@ -301,6 +306,7 @@ export const ERROR_CLASSES = {
   view_not_found: ViewNotFoundError,
   index_not_found: IndexNotFoundError,
   row_not_found: RowNotFoundError,
+  key_not_found: KeyNotFoundError,
   group_not_found: GroupNotFoundError,
   route_not_found: RouteNotFoundError,
   method_not_allowed: MethodNotAllowedError,

@@ -552,6 +552,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a key's value and its type
+         * @description Key scope needed: tenant.
+         */
+        get: operations["getKV"];
+        /**
+         * Set a key, with an expiry when ttl_ms is given (nx: only if the key is not set)
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        put: operations["setKV"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many keys match a pattern
+         * @description Key scope needed: tenant.
+         */
+        get: operations["countKVKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete keys (deleted: how many were set)
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        post: operations["deleteKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/exists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether a key is set
+         * @description Key scope needed: tenant.
+         */
+        get: operations["existsKV"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/expire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a key expire ttl_ms from now
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        post: operations["expireKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/expired/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove the expired keys from the tenant's file
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        post: operations["deleteExpiredKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/incr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add to the number under a key, atomically (a missing or expired key counts as 0)
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        post: operations["incrKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The keys matching a pattern, sorted
+         * @description Key scope needed: tenant.
+         */
+        get: operations["listKVKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/mget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get several keys in one read (keys not set are left out)
+         * @description Key scope needed: tenant.
+         */
+        post: operations["mgetKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/mset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set several keys in one transaction
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        post: operations["msetKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/persist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a key's expiry
+         * @description Key scope needed: tenant. Refused for read-only keys.
+         */
+        post: operations["persistKV"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/size": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bytes the values of keys take (of every key without key)
+         * @description Key scope needed: tenant.
+         */
+        get: operations["sizeKV"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/kv/ttl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A key's time to live
+         * @description Key scope needed: tenant.
+         */
+        get: operations["getKVTTL"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/query": {
         parameters: {
             query?: never;
@@ -925,6 +1189,96 @@ export interface components {
             table: string;
             unique: boolean;
         };
+        KVCount: {
+            /** Format: int64 */
+            count: number;
+        };
+        KVEntry: {
+            key: string;
+            /**
+             * @description the value's type, as it was set
+             * @enum {string}
+             */
+            type: "text" | "int" | "float" | "bool" | "bytes" | "json" | "null";
+            /** @description the value as JSON: text a string, int an integer, float a number with a fraction or exponent (±9e999 for infinities), bool true or false, bytes a base64 string, json any JSON value, null null */
+            value: unknown;
+        };
+        KVExists: {
+            exists: boolean;
+        };
+        KVExpireRequest: {
+            key: string;
+            /**
+             * Format: int64
+             * @description milliseconds until the key expires
+             */
+            ttl_ms: number;
+        };
+        KVIncrRequest: {
+            /**
+             * @description an integer adds to an integer; a number with a fraction or exponent makes the value a float
+             * @default 1
+             */
+            by: number;
+            key: string;
+        };
+        KVItem: {
+            key: string;
+            /**
+             * @description the value's type; absent: decided by the JSON value
+             * @enum {string}
+             */
+            type?: "text" | "int" | "float" | "bool" | "bytes" | "json" | "null";
+            /** @description the value as JSON: text a string, int an integer, float a number with a fraction or exponent (±9e999 for infinities), bool true or false, bytes a base64 string, json any JSON value, null null */
+            value: unknown;
+        };
+        KVKeyRequest: {
+            key: string;
+        };
+        KVKeys: {
+            keys: string[];
+        };
+        KVMSetRequest: {
+            items: components["schemas"]["KVItem"][];
+            /**
+             * Format: int64
+             * @description milliseconds until the keys expire; 0 or absent: never
+             */
+            ttl_ms?: number;
+        };
+        KVSetRequest: {
+            key: string;
+            /** @description only set the key if it is not set (set: false otherwise) */
+            nx?: boolean;
+            /**
+             * Format: int64
+             * @description milliseconds until the key expires; 0 or absent: never
+             */
+            ttl_ms?: number;
+            /**
+             * @description the value's type; absent: decided by the JSON value
+             * @enum {string}
+             */
+            type?: "text" | "int" | "float" | "bool" | "bytes" | "json" | "null";
+            /** @description the value as JSON: text a string, int an integer, float a number with a fraction or exponent (±9e999 for infinities), bool true or false, bytes a base64 string, json any JSON value, null null */
+            value: unknown;
+        };
+        KVSetResult: {
+            set: boolean;
+        };
+        KVSize: {
+            /** Format: int64 */
+            bytes: number;
+        };
+        KVTTL: {
+            expires: boolean;
+            key: string;
+            /**
+             * Format: int64
+             * @description milliseconds left (with expires: true)
+             */
+            ttl_ms?: number;
+        };
         MaintenanceResult: {
             /** Format: int64 */
             bytes_after: number;
@@ -1136,7 +1490,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description Not Found: code branch_not_found, column_not_found, database_not_found, group_not_found, index_not_found, route_not_found, row_not_found, table_not_found, tenant_not_found, view_not_found */
+        /** @description Not Found: code branch_not_found, column_not_found, database_not_found, group_not_found, index_not_found, key_not_found, route_not_found, row_not_found, table_not_found, tenant_not_found, view_not_found */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -2534,6 +2888,543 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    getKV: {
+        parameters: {
+            query: {
+                /** @description the key (printable UTF-8, 1-255 bytes, case-sensitive) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    setKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVSetRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVSetResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    countKVKeys: {
+        parameters: {
+            query?: {
+                /** @description glob: * any run, ? one character, \ quotes; absent: every key */
+                pattern?: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVCount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    deleteKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVKeys"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    existsKV: {
+        parameters: {
+            query: {
+                /** @description the key (printable UTF-8, 1-255 bytes, case-sensitive) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVExists"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    expireKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVExpireRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    deleteExpiredKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    incrKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVIncrRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    listKVKeys: {
+        parameters: {
+            query?: {
+                /** @description glob: * any run, ? one character, \ quotes; absent: every key */
+                pattern?: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVKeys"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    mgetKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVKeys"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVEntry"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    msetKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVMSetRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    persistKV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KVKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    sizeKV: {
+        parameters: {
+            query?: {
+                /** @description a key (repeat it); none: every key */
+                key?: string[];
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVSize"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    getKVTTL: {
+        parameters: {
+            query: {
+                /** @description the key (printable UTF-8, 1-255 bytes, case-sensitive) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+                /** @description tenant name (SPEC §3) */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KVTTL"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["ServerError"];
         };
