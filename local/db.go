@@ -181,7 +181,6 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 		if err != nil {
 			return err
 		}
-		selectByRowID := "SELECT * FROM " + schema.Quote(table) + " WHERE rowid = ?"
 		insert := func() error {
 			// The SQL is built once per set of columns (usually once per
 			// call) and the statement stays in the connection's cache.
@@ -209,12 +208,7 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 				names = append(names, "created_at", "updated_at")
 				vals = append(vals, now, now)
 				if !slices.Equal(names, lastNames) {
-					quoted := make([]string, len(names))
-					for i, n := range names {
-						quoted[i] = schema.Quote(n)
-					}
-					q = "INSERT INTO " + schema.Quote(table) + " (" + strings.Join(quoted, ", ") + ") VALUES (" +
-						strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
+					q = insertSQL(table, names)
 					lastNames = names
 				}
 				if _, err := w.Run(ctx, q, vals...); err != nil {
@@ -227,7 +221,7 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 				// table per row).
 				row, known := storedRecord(t, rec, id, now)
 				if !known {
-					if row, err = w.QueryRow(ctx, selectByRowID, w.LastInsertRowID()); err != nil {
+					if row, err = w.QueryRow(ctx, "SELECT * FROM "+schema.Quote(table)+" WHERE rowid = ?", w.LastInsertRowID()); err != nil {
 						return err
 					}
 					fixBools(t, []cinch.Record{row})
@@ -578,4 +572,27 @@ func (d *DB) errTenantRequired() error {
 	return &cinch.Error{Err: cinch.ErrTenantRequired, Entity: fmt.Sprintf("branch %q", d.target.Branch),
 		Message: fmt.Sprintf("no tenant given: this project requires one for every data operation (%s)", d.strict),
 		Hint:    "name the tenant (cinch.Target.Tenant, or DB.WithTenant)"}
+}
+
+// insertSQL is the INSERT of one row with these columns, built in one
+// allocation (it runs for every single-row insert).
+func insertSQL(table string, names []string) string {
+	b := make([]byte, 0, 32+len(table)+len(names)*16)
+	b = append(b, "INSERT INTO "...)
+	b = schema.AppendQuoted(b, table)
+	b = append(b, " ("...)
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = schema.AppendQuoted(b, n)
+	}
+	b = append(b, ") VALUES ("...)
+	for i := range names {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '?')
+	}
+	return string(append(b, ')'))
 }

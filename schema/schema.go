@@ -101,6 +101,19 @@ func (s *Schema) Apply(ch cinch.Change) error {
 // Quote quotes an SQL identifier.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
+// AppendQuoted appends name quoted as Quote does, without allocating a
+// string per name (the insert path builds its SQL with it).
+func AppendQuoted(b []byte, name string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(name); i++ {
+		if name[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, name[i])
+	}
+	return append(b, '"')
+}
+
 // QuoteLiteral quotes an SQL string literal.
 func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
