@@ -220,16 +220,10 @@ func (c *call) keys() ([]string, error) {
 }
 
 func deleteKV(c *call) (any, error) {
-	keys, err := c.keys()
-	if err != nil {
-		return nil, err
-	}
-	kv, err := c.kvStore()
-	if err != nil {
-		return nil, err
-	}
-	n, err := kv.Delete(c.ctx, keys...)
-	return DeleteResult{Deleted: n}, err
+	return withKV(c, c.keys, func(kv cinch.KVService, keys []string) (any, error) {
+		n, err := kv.Delete(c.ctx, keys...)
+		return DeleteResult{Deleted: n}, err
+	})
 }
 
 // pattern returns the pattern query parameter, checked.
@@ -239,61 +233,37 @@ func (c *call) pattern() (string, error) {
 }
 
 func listKVKeys(c *call) (any, error) {
-	p, err := c.pattern()
-	if err != nil {
-		return nil, err
-	}
-	kv, err := c.kvStore()
-	if err != nil {
-		return nil, err
-	}
-	keys, err := kv.Keys(c.ctx, p)
-	return KVKeys{Keys: nonNil(keys)}, err
+	return withKV(c, c.pattern, func(kv cinch.KVService, p string) (any, error) {
+		keys, err := kv.Keys(c.ctx, p)
+		return KVKeys{Keys: nonNil(keys)}, err
+	})
 }
 
 func countKVKeys(c *call) (any, error) {
-	p, err := c.pattern()
-	if err != nil {
-		return nil, err
-	}
-	kv, err := c.kvStore()
-	if err != nil {
-		return nil, err
-	}
-	n, err := kv.Count(c.ctx, p)
-	return KVCount{Count: n}, err
+	return withKV(c, c.pattern, func(kv cinch.KVService, p string) (any, error) {
+		n, err := kv.Count(c.ctx, p)
+		return KVCount{Count: n}, err
+	})
 }
 
 func existsKV(c *call) (any, error) {
-	key, err := c.queryKey()
-	if err != nil {
-		return nil, err
-	}
-	kv, err := c.kvStore()
-	if err != nil {
-		return nil, err
-	}
-	found, err := kv.Exists(c.ctx, key)
-	return KVExists{Exists: found}, err
+	return withKV(c, c.queryKey, func(kv cinch.KVService, key string) (any, error) {
+		found, err := kv.Exists(c.ctx, key)
+		return KVExists{Exists: found}, err
+	})
 }
 
 func getKVTTL(c *call) (any, error) {
-	key, err := c.queryKey()
-	if err != nil {
-		return nil, err
-	}
-	kv, err := c.kvStore()
-	if err != nil {
-		return nil, err
-	}
-	d, err := kv.TTL(c.ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if d == cinch.KVNoTTL {
-		return KVTTL{Key: key}, nil
-	}
-	return KVTTL{Key: key, Expires: true, TTLMs: d.Milliseconds()}, nil
+	return withKV(c, c.queryKey, func(kv cinch.KVService, key string) (any, error) {
+		d, err := kv.TTL(c.ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if d == cinch.KVNoTTL {
+			return KVTTL{Key: key}, nil
+		}
+		return KVTTL{Key: key, Expires: true, TTLMs: d.Milliseconds()}, nil
+	})
 }
 
 func expireKV(c *call) (any, error) {
@@ -448,4 +418,18 @@ func sizeKV(c *call) (any, error) {
 	}
 	n, err := kv.Size(c.ctx, keys...)
 	return KVSize{Bytes: n}, err
+}
+
+// withKV reads a request's argument (keys, a pattern, a key), opens the
+// tenant's key-value store, and runs fn: the shape of most KV routes.
+func withKV[A any](c *call, arg func() (A, error), fn func(kv cinch.KVService, a A) (any, error)) (any, error) {
+	a, err := arg()
+	if err != nil {
+		return nil, err
+	}
+	kv, err := c.kvStore()
+	if err != nil {
+		return nil, err
+	}
+	return fn(kv, a)
 }
