@@ -26,6 +26,7 @@ HTTP API and to the seed's CinchDB calls.
 
 from ._version import __version__
 from .db import DB, Branches, Columns, Fleet, Groups, Indexes, Tables, Tenants, Views, connect
+from .kv import KV
 from .errors import *  # noqa: F401,F403  (one class per error code)
 from .errors import CODES, AlreadyExists, CinchConnectionError, CinchError, NotFound, error_class
 from .errors import __all__ as _error_names
@@ -37,5 +38,5 @@ __all__ = [
     "__version__", "connect", "DB", "Result", "Row", "TenantResult",
     "Column", "ForeignKey", "ColumnInfo", "TableInfo", "IndexInfo", "ViewInfo", "Change", "TenantInfo",
     "TenantStats", "TenantCheck", "MaintenanceResult", "BranchInfo", "MergeResult", "MergeConflict", "Group",
-    "Tenants", "Tables", "Columns", "Views", "Indexes", "Branches", "Fleet", "Groups",
+    "Tenants", "Tables", "Columns", "Views", "Indexes", "Branches", "Fleet", "Groups", "KV",
 ] + list(_error_names)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import urllib.parse
 from typing import Any, Iterable, List, Optional, Sequence, Union
 
 from ._transport import Transport, segment, wire_params, wire_record, wire_value
 from .errors import CinchConnectionError, CinchError, InvalidInput, make_error
 from .models import (BranchInfo, Change, ColumnInfo, Group, IndexInfo, MaintenanceResult, MergeResult,
                      TableInfo, TenantCheck, TenantInfo, TenantStats, ViewInfo, _column_json, _default_text)
+from .kv import KV
 from .results import Result, TenantResult
 
 DEFAULT = "main"
@@ -185,6 +187,64 @@ class DB:
             out = self._t.request("POST", self._rows_path(table) + "/delete", {"ids": list(ids)})
         return int(out["deleted"])
 
+    def _filtered_path(self, table: str, query: List[tuple]) -> str:
+        p = self._rows_path(table)
+        if query:
+            p += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+        return p
+
+    def select(self, table: str, *where: str, order_by: Union[str, Sequence[str], None] = None,
+               limit: Optional[int] = None, offset: Optional[int] = None) -> Result:
+        """The rows of table matching every filter in where, as a :class:`Result`.
+
+        Filters are text: ``"name=Alice"``, ``"age>30"``, ``"name!=Bob"``,
+        ``"name like A%"``, ``"id in (a, b)"``, ``"phone is null"``; quote
+        values with spaces or commas (``"name='Ada Lovelace'"``). order_by is
+        a column, ``"COLUMN:desc"``, or a list of them (then by insertion
+        order). No filter reads every row (the server's --max-rows caps them).
+        """
+        q: List[tuple] = [("where", _where_text(w)) for w in _where_list(where)]
+        if order_by is not None:
+            for o in ([order_by] if isinstance(order_by, str) else list(order_by)):
+                if not isinstance(o, str):
+                    raise InvalidInput(f"order_by is a column name (or COLUMN:desc), not {type(o).__name__}")
+                q.append(("order_by", o))
+        for name, v in (("limit", limit), ("offset", offset)):
+            if v is not None:
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                    raise InvalidInput(f"{name} must be a whole number, 0 or more, got {v!r}")
+                q.append((name, str(v)))
+        out = self._t.request("GET", self._filtered_path(table, q))
+        if not isinstance(out, dict) or ("columns" not in out and "error" not in out):
+            raise CinchConnectionError("unexpected answer to a select: " + repr(out)[:200])
+        if "error" in out:
+            e = out["error"] or {}
+            raise make_error(str(e.get("code") or "internal"), str(e.get("message") or "select failed"),
+                             details=e.get("details"))
+        return Result._from_json(out)
+
+    def _write_where(self, table: str, where: Any, all: bool) -> str:
+        ws = _where_list((where,) if isinstance(where, str) else (where or ()))
+        if not ws and not all:
+            raise InvalidInput("refusing to change every row: no where given (pass all=True to mean every row)")
+        q: List[tuple] = [("where", _where_text(w)) for w in ws]
+        if all:
+            q.append(("all", "true"))
+        return self._filtered_path(table, q)
+
+    def update_where(self, table: str, where: Union[str, Sequence[str], None], data: dict, all: bool = False) -> int:
+        """Changes the given columns of the rows matching where (a filter or a
+        list of them, all must match); returns how many rows changed. With no
+        filter, all=True is needed to mean every row."""
+        out = self._t.request("PATCH", self._write_where(table, where, all), wire_record(data, "data"))
+        return int(out["updated"])
+
+    def delete_where(self, table: str, where: Union[str, Sequence[str], None], all: bool = False) -> int:
+        """Deletes the rows matching where (a filter or a list of them); returns
+        how many. With no filter, all=True is needed to mean every row."""
+        out = self._t.request("DELETE", self._write_where(table, where, all))
+        return int(out["deleted"])
+
     # ---- the branch ----
 
     def changes(self) -> List[Change]:
@@ -271,9 +331,27 @@ class DB:
         return Fleet(self)
 
     @property
+    def kv(self) -> KV:
+        """The tenant's key-value store."""
+        return KV(self)
+
+    @property
     def groups(self) -> "Groups":
         """Tenant groups of the branch and their limits."""
         return Groups(self)
+
+
+def _where_list(where: Any) -> List[str]:
+    """Filters given as separate arguments, or one list of them."""
+    if len(where) == 1 and isinstance(where[0], (list, tuple)):
+        where = where[0]
+    return list(where)
+
+
+def _where_text(w: Any) -> str:
+    if not isinstance(w, str) or not w.strip():
+        raise InvalidInput(f"a filter is text like 'name=Alice' or 'age>30', not {w!r}")
+    return w
 
 
 class _Service:
