@@ -8,6 +8,7 @@
 import type { components, paths } from "./generated/openapi.js";
 import { CanceledError, CinchError, InternalError, InvalidInputError, errorFromCode } from "./errors.js";
 import { UnsendableValueError, parseJSON, stringifyJSON } from "./json.js";
+import { KV } from "./kv.js";
 
 /** The schemas of the served OpenAPI document, by name. */
 export type Schemas = components["schemas"];
@@ -76,6 +77,25 @@ export interface QueryOptions {
   readOnly?: boolean;
   /** Aborts the request: it fails with CanceledError. */
   signal?: AbortSignal;
+}
+
+/** Options of db.select: filters in cinch's text form, order, paging. */
+export interface SelectOptions {
+  /** Filters, all of which must match: "name=Alice", "age>30", "name like A%", "id in (a, b)", "phone is null", "name='Ada Lovelace'". */
+  where?: string[];
+  /** Sort columns, "COLUMN" or "COLUMN:desc" (then by insertion order). */
+  orderBy?: string | string[];
+  /** At most this many rows (the server's --max-rows caps it too). */
+  limit?: number;
+  /** Skip this many rows first. */
+  offset?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of db.updateWhere and db.deleteWhere. */
+export interface WhereOptions {
+  /** True: with no where, every row is meant (without it an empty filter is refused with InvalidInputError). */
+  all?: boolean;
 }
 
 /** Options of queryAll, the fan-out query. */
@@ -389,6 +409,8 @@ export class CinchDB {
   readonly fleet: Fleet;
   /** Tenant groups and their limits. */
   readonly groups: Groups;
+  /** The tenant's key-value store. */
+  readonly kv: KV;
 
   /** @internal */
   constructor(
@@ -406,6 +428,7 @@ export class CinchDB {
     this.branches = new Branches(this);
     this.fleet = new Fleet(this);
     this.groups = new Groups(this);
+    this.kv = new KV(this);
   }
 
   /** The server's base URL. */
@@ -514,6 +537,48 @@ export class CinchDB {
     const res = await this.call("post", "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/tables/{table}/rows/delete", {
       path: { ...this.here, table },
       body: { ids: [id, ...more] },
+    });
+    return Number(res.deleted);
+  }
+
+  /**
+   * Reads the rows of table matching every where filter (none: every row),
+   * sorted by orderBy and paged by limit and offset. Filter values are
+   * bound as parameters, compared with the column's type.
+   *
+   *     await db.select("users", { where: ["active=true", "score>10"], orderBy: "score:desc", limit: 10 });
+   */
+  async select(table: string, options: SelectOptions = {}): Promise<QueryResult> {
+    const orderBy = options.orderBy === undefined ? undefined : Array.isArray(options.orderBy) ? options.orderBy : [options.orderBy];
+    const query = {
+      ...(options.where !== undefined && options.where.length > 0 && { where: options.where }),
+      ...(orderBy !== undefined && orderBy.length > 0 && { order_by: orderBy }),
+      ...(options.limit !== undefined && { limit: options.limit }),
+      ...(options.offset !== undefined && { offset: options.offset }),
+    };
+    const body = await this.call("get", "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/tables/{table}/rows", {
+      path: { ...this.here, table },
+      query,
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
+    return queryResult(body);
+  }
+
+  /** Sets data's columns (and updated_at) on every row of table matching all where filters; resolves how many rows changed. No where needs all: true. */
+  async updateWhere(table: string, where: readonly string[], data: InputRow, options: WhereOptions = {}): Promise<number> {
+    const res = await this.call("patch", "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/tables/{table}/rows", {
+      path: { ...this.here, table },
+      query: { ...(where.length > 0 && { where: [...where] }), ...(options.all !== undefined && { all: String(options.all) }) },
+      body: wireRow(data),
+    });
+    return Number(res.updated);
+  }
+
+  /** Deletes every row of table matching all where filters; resolves how many. No where needs all: true. */
+  async deleteWhere(table: string, where: readonly string[], options: WhereOptions = {}): Promise<number> {
+    const res = await this.call("delete", "/v1/databases/{db}/branches/{branch}/tenants/{tenant}/tables/{table}/rows", {
+      path: { ...this.here, table },
+      query: { ...(where.length > 0 && { where: [...where] }), ...(options.all !== undefined && { all: String(options.all) }) },
     });
     return Number(res.deleted);
   }
