@@ -179,10 +179,10 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 			log := slog.New(slog.NewTextHandler(a.stderr, nil))
 			cfg.Logger = log
 			srv := server.New(p, apikey.ForProject(p), cfg)
-			fmt.Fprintf(a.stderr, "cinch serve: listening on %s://%s (project %s)\n", scheme, ln.Addr(), p.Dir())
-			if cfg.UI != nil {
+			if cfg.UI != nil { // before the listening line, which scripts wait for
 				fmt.Fprintf(a.stderr, "cinch serve: web console on %s://%s%s\n", scheme, ln.Addr(), console.Prefix)
 			}
+			fmt.Fprintf(a.stderr, "cinch serve: listening on %s://%s (project %s)\n", scheme, ln.Addr(), p.Dir())
 			stopSweeps := startKVSweeps(ctx, limits.kvSweep, p.DeleteExpiredKV, log)
 			err = srv.Serve(ctx, ln)
 			stopSweeps()

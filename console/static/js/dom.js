@@ -1,5 +1,5 @@
 // Small DOM helpers: elements from h(tag, attrs, ...children), SVG, tables,
-// errors and number formats. No innerHTML anywhere: every text goes in as
+// errors and number formats. No string is ever parsed as HTML: every text goes in as
 // text, so names and values from the API can never become markup.
 
 const SVG = "http://www.w3.org/2000/svg";
