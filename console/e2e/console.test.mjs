@@ -84,6 +84,7 @@ try {
   await api("POST", fb + "/tables", { name: "notes", columns: [{ name: "body", type: "TEXT" }] });
   await api("POST", fb + "/tables/orders/columns", { name: "region", type: "INTEGER" }); // main adds region TEXT below: a conflict
   const acmeKey = lastLine(cinch("key", "create", "--tenant", "acme", "--database", "main", "--branch", "main"));
+  const readKey = lastLine(cinch("key", "create", "--read-only"));
   const total = names.length + 1; // and main
 
   // ---- the browser ----
@@ -256,6 +257,24 @@ try {
   assert.equal(status, 403);
   assert.deepEqual(scoped.expected, []);
   clean(scoped);
+
+  // ---- a read-only key: no write controls, reads still work ----
+  step("read-only key");
+  const reader = await tab();
+  await reader.goto(base + "/ui/");
+  await reader.getByLabel("API key").fill(readKey);
+  await reader.getByRole("button", { name: "Sign in" }).click();
+  await reader.locator("#tenant-table").waitFor();
+  assert.equal(await reader.getByRole("button", { name: /^(Archive|Restore) / }).count(), 0);
+  assert.equal(await reader.getByRole("heading", { name: "Create a tenant" }).count(), 0);
+  await reader.getByRole("link", { name: "Schema" }).click();
+  await reader.locator("#change-history").waitFor();
+  assert.equal(await reader.getByRole("button", { name: "Add column" }).count(), 0);
+  await reader.getByRole("link", { name: "Branches" }).click();
+  await reader.getByRole("button", { name: "Diff feature against main" }).waitFor();
+  assert.equal(await reader.getByRole("button", { name: /Merge dry run/ }).count(), 0);
+  assert.equal(await reader.getByRole("button", { name: "Create branch" }).count(), 0);
+  clean(reader);
   step("done");
 } catch (err) {
   // What the pages showed when it failed, for the log reader.

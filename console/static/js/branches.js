@@ -55,6 +55,11 @@ const changeCols = [
   { label: "SQL", cell: (c) => h("pre", { class: "code" }, (c.sql || []).join(";\n")) },
 ];
 
+/** One side's changes of a conflict: type and SQL. */
+function sides(changes) {
+  return changes.map((x) => h("div", {}, h("span", { class: "tag" }, x.type), h("pre", { class: "code" }, (x.sql || []).join(";\n"))));
+}
+
 /** The diff: changes by id on one side only. */
 async function diff(app, dbp, name, el) {
   fill(el, h("p", { class: "muted" }, "Comparing…"));
@@ -88,16 +93,17 @@ async function merge(app, dbp, name, el, dryRun) {
   const parts = [h("h2", { id: "merge-h" }, (dryRun ? "Merge dry run: " : "Merge: ") + `${name} into main`)];
   if (err) parts.push(errorBox(err));
   if (res) {
-    parts.push(h("p", { id: "merge-summary" },
-      `${res.changes.length} change${res.changes.length === 1 ? "" : "s"} to apply` + (res.fast_forward ? " (fast-forward)" : "") +
-      `, ${res.tenants} tenant${res.tenants === 1 ? "" : "s"} of main to migrate` +
-      (res.conflicts && res.conflicts.length ? `, ${res.conflicts.length} conflict${res.conflicts.length === 1 ? "" : "s"}` : ", no conflicts") + "."));
+    const nConf = res.conflicts ? res.conflicts.length : 0;
+    parts.push(h("p", { id: "merge-summary" }, nConf
+      ? `${nConf} conflict${nConf === 1 ? "" : "s"}: nothing can be merged until both sides agree.`
+      : `${res.changes.length} change${res.changes.length === 1 ? "" : "s"} to apply` + (res.fast_forward ? " (fast-forward)" : "") +
+        `, ${res.tenants} tenant${res.tenants === 1 ? "" : "s"} of main to migrate, no conflicts.`));
     if (res.conflicts && res.conflicts.length) {
       parts.push(table("Conflicts", [
         { label: "Entity", cell: (c) => c.entity },
         { label: "Why", cell: (c) => c.reason || "" },
-        { label: `On ${name}`, cell: (c) => c.source.map((x) => x.type).join(", ") },
-        { label: "On main", cell: (c) => c.target.map((x) => x.type).join(", ") },
+        { label: `On ${name}`, cell: (c) => sides(c.source) },
+        { label: "On main", cell: (c) => sides(c.target) },
       ], res.conflicts, { class: "grid", id: "merge-conflicts" }));
     }
     if (res.changes.length) parts.push(table("Changes as applied to main", changeCols, res.changes, { class: "grid", id: "merge-changes" }));
