@@ -102,26 +102,7 @@ func (p tenantPage) apply(list []cinch.TenantInfo) ([]cinch.TenantInfo, int) {
 		}
 		out = append(out, t)
 	}
-	slices.SortStableFunc(out, func(a, b cinch.TenantInfo) int {
-		var c int
-		switch p.sortBy {
-		case "name":
-			c = strings.Compare(a.Name, b.Name)
-		case "size":
-			c = cmp.Compare(a.SizeBytes, b.SizeBytes)
-		case "created":
-			c = a.CreatedAt.Compare(b.CreatedAt)
-		case "schema_version":
-			c = cmp.Compare(a.SchemaVersion, b.SchemaVersion)
-		}
-		if p.desc {
-			c = -c
-		}
-		if c == 0 {
-			c = strings.Compare(a.Name, b.Name)
-		}
-		return c
-	})
+	slices.SortStableFunc(out, p.compare)
 	total := len(out)
 	out = out[min(p.offset, total):]
 	if p.limit >= 0 && p.limit < len(out) {
@@ -129,6 +110,31 @@ func (p tenantPage) apply(list []cinch.TenantInfo) ([]cinch.TenantInfo, int) {
 	}
 	return out, total
 }
+
+// compare orders two tenants by the page's sort, then by name.
+func (p tenantPage) compare(a, b cinch.TenantInfo) int {
+	var c int
+	switch p.sortBy {
+	case "name":
+		c = strings.Compare(a.Name, b.Name)
+	case "size":
+		c = cmp.Compare(a.SizeBytes, b.SizeBytes)
+	case "created":
+		c = a.CreatedAt.Compare(b.CreatedAt)
+	case "schema_version":
+		c = cmp.Compare(a.SchemaVersion, b.SchemaVersion)
+	}
+	if p.desc {
+		c = -c
+	}
+	if c == 0 {
+		c = strings.Compare(a.Name, b.Name)
+	}
+	return c
+}
+
+// less says whether a sorts before b.
+func (p tenantPage) less(a, b cinch.TenantInfo) bool { return p.compare(a, b) < 0 }
 
 func listTenants(c *call) (any, error) {
 	page, err := parseTenantPage(c.r.URL.Query())
