@@ -27,7 +27,7 @@ test-typescript:
 	cd clients/typescript && npm ci && npm run build && npm test
 
 ## test-console: the web console (console/) driven in headless Chromium against a real cinch serve
-## (console/e2e/console.test.mjs); screenshots go to docs/console/. Installs Debian's chromium (apt-get,
+## (console/e2e/console.test.mjs); `make console-shots` also saves docs/console/*.png. Installs Debian's chromium (apt-get,
 ## with sudo when not root) and playwright-core (npm ci) when missing. CHROMIUM picks another browser.
 .PHONY: test-console
 test-console:
@@ -39,6 +39,11 @@ test-console:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(GO) build -o "$$tmp/cinch" ./cmd/cinch && \
 	cd console/e2e && npm ci --no-audit --no-fund && CINCH_BIN="$$tmp/cinch" node console.test.mjs
+
+## console-shots: test-console, saving the README's screenshots under docs/console/.
+.PHONY: console-shots
+console-shots:
+	CONSOLE_SHOTS=1 $(MAKE) test-console
 
 ## unit: all tests with the race detector (integration tests build and run the real binary).
 unit:

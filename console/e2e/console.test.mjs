@@ -9,7 +9,8 @@
 //   node console.test.mjs        (make test-console builds, installs and runs it)
 //
 // CINCH_BIN: a built cinch binary (else it is built here); CHROMIUM: the
-// browser (else chromium on PATH); CONSOLE_SHOTS=0 skips the screenshots.
+// browser (else chromium on PATH); CONSOLE_SHOTS=1 saves the screenshots
+// (make console-shots): off by default so a test run leaves the tree clean.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -20,7 +21,7 @@ import { chromium } from "playwright-core";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const shotsDir = join(repoRoot, "docs", "console");
-const shots = process.env.CONSOLE_SHOTS !== "0";
+const shots = process.env.CONSOLE_SHOTS === "1";
 const started = Date.now();
 const step = (what) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${what}`);
 
