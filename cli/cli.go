@@ -61,8 +61,11 @@ type app struct {
 	branch     string
 	format     string
 	key        string
+	server     string // --server: drive this cinch server instead of a folder
+	apiKey     string // --api-key: the server's API key
 
-	project *local.Project
+	be      backend // chosen on first use (app.backend)
+	cmdPath string  // the command being run, for errors ("cinch db list")
 
 	forceProgress bool // tests: draw progress bars on a stderr that is not a terminal
 }
@@ -92,8 +95,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "Error: "+msg)
 			code = 1
 		}
-		if a.project != nil {
-			if err := a.project.Close(context.WithoutCancel(ctx)); err != nil && code == 0 {
+		if a.be != nil {
+			if err := a.be.close(context.WithoutCancel(ctx)); err != nil && code == 0 {
 				code = a.fail(root, err)
 			}
 		}
@@ -131,6 +134,7 @@ Commands find the project by walking up from the current folder (like git);
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			a.cmdPath = cmd.CommandPath()
 			switch a.format {
 			case FormatTable, FormatJSON, FormatCSV:
 				return nil
@@ -146,6 +150,8 @@ Commands find the project by walking up from the current folder (like git);
 	pf.StringVar(&a.branch, "branch", "", "branch to use (default: the active one in config.toml; env "+EnvBranch+")")
 	pf.StringVar(&a.format, "format", FormatTable, "output format: table, json or csv")
 	pf.StringVar(&a.key, "key", "", "encryption key of an encrypted tenant (env "+EnvTenantKey+"); never stored")
+	pf.StringVar(&a.server, "server", "", "drive this cinch server (http://HOST:PORT) instead of a project folder (env "+EnvServer+")")
+	pf.StringVar(&a.apiKey, "api-key", "", "API key for --server (env "+EnvAPIKey+")")
 
 	root.AddCommand(
 		a.initCommand(),
@@ -266,38 +272,35 @@ func (a *app) projectRoot() (string, error) {
 	return dir, nil
 }
 
-// open opens the project once per run.
+// open returns the local project, opened once per run; with --server it
+// fails: the command works on a local project only.
 func (a *app) open(ctx context.Context) (*local.Project, error) {
-	if a.project != nil {
-		return a.project, nil
-	}
-	dir, err := a.projectRoot()
+	b, err := a.backend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := local.Open(ctx, local.Config{Dir: dir})
-	if err != nil {
-		return nil, err
-	}
-	a.project = p
-	return p, nil
+	return b.project(a.cmdPath)
 }
 
 // scope returns the database and branch to work on: flag, then environment,
-// then config.toml, then main.
-func (a *app) scope(p *local.Project) (database, branch string, err error) {
+// then the backend's defaults (config.toml locally), then main.
+func (a *app) scope(ctx context.Context) (database, branch string, err error) {
 	database = a.flagOrEnv(a.database, EnvDatabase)
 	branch = a.flagOrEnv(a.branch, EnvBranch)
 	if database == "" || branch == "" {
-		s, err := p.Settings()
+		b, err := a.backend(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		d, br, err := b.defaults()
 		if err != nil {
 			return "", "", err
 		}
 		if database == "" {
-			database = s.ActiveDatabase
+			database = d
 		}
 		if branch == "" {
-			branch = s.ActiveBranch
+			branch = br
 		}
 	}
 	if database == "" {
@@ -315,14 +318,15 @@ func (a *app) scope(p *local.Project) (database, branch string, err error) {
 	return database, branch, nil
 }
 
-// connect opens the project and returns a handle on tenant of the active
-// database and branch (branch overrides the active branch when not empty).
-func (a *app) connect(ctx context.Context, branch, tenant string) (*local.DB, error) {
-	p, err := a.open(ctx)
+// connect returns a handle on tenant of the active database and branch
+// (branch overrides the active branch when not empty), on the project
+// folder or the server.
+func (a *app) connect(ctx context.Context, branch, tenant string) (cinch.DB, error) {
+	b, err := a.backend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	database, active, err := a.scope(p)
+	database, active, err := a.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -338,11 +342,7 @@ func (a *app) connect(ctx context.Context, branch, tenant string) (*local.DB, er
 	if err := cinch.ValidateTenantName(tenant); err != nil {
 		return nil, err
 	}
-	db, err := p.Connect(cinch.Target{Database: database, Branch: branch, Tenant: tenant})
-	if err != nil {
-		return nil, err
-	}
-	return db.WithKey(a.tenantKey()), nil
+	return b.connect(ctx, cinch.Target{Database: database, Branch: branch, Tenant: tenant}, a.tenantKey())
 }
 
 // tenantKey is the encryption key for encrypted tenants: --key, else

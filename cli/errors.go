@@ -57,7 +57,7 @@ var errorTable = map[string]errorInfo{
 	"schema_drift":        {1, "run `cinch tenant check --all`"},
 	"conflict":            {1, ""},
 	"busy":                {1, "another process holds the lock; try again"},
-	"unauthorized":        {1, ""},
+	"unauthorized":        {1, "check --api-key or " + EnvAPIKey},
 	"forbidden":           {1, ""},
 	"too_large":           {1, ""},
 	"disk_full":           {1, "free disk space and run the command again; nothing was lost"},
