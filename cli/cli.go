@@ -1,6 +1,8 @@
 // Package cli is the cinch command line: the `cinch` commands of SPEC §6
 // (project, databases, branches, tenants, tables, columns, views, indexes,
-// queries and rows) on top of the local engine in package local.
+// queries and rows) on top of the local engine in package local, or of a
+// cinch server through package client with --server (remote mode; see
+// backend.go: the commands are written against cinch.DB and run on either).
 //
 // Run is the whole program: cmd/cinch only wires the process (arguments,
 // standard streams, environment, signals) to it, so tests can drive the CLI
@@ -10,7 +12,9 @@
 //   - global flags --project, --database, --branch, --format, --key, with the
 //     environment variables CINCHDB_PROJECT_DIR, CINCHDB_DATABASE,
 //     CINCHDB_BRANCH and CINCHDB_TENANT_KEY as fallbacks (flag, then
-//     environment, then the active database and branch in config.toml);
+//     environment, then the active database and branch in config.toml, or
+//     main on a server); --server and --api-key (CINCH_SERVER,
+//     CINCH_API_KEY) choose a server instead of a project folder;
 //   - data goes to stdout in the chosen format (table, json or csv); with
 //     --format json stdout holds exactly one JSON value and nothing else;
 //   - errors go to stderr as one line `Error: ...` and exit 1 (see errors.go);
@@ -122,7 +126,10 @@ tenants (one SQLite file per customer, all on the same schema), tables,
 columns, views and indexes, and runs queries on one tenant at a time.
 
 Commands find the project by walking up from the current folder (like git);
---project DIR or CINCHDB_PROJECT_DIR override that.`,
+--project DIR or CINCHDB_PROJECT_DIR override that. With --server URL and
+--api-key KEY (or CINCH_SERVER and CINCH_API_KEY) they drive a cinch serve
+instead, single node or any cluster node; commands that write the project
+folder (init, config, db, switches, key, serve) work locally only.`,
 		Example: `  cinch init
   cinch table create users name:TEXT email:TEXT
   cinch tenant create acme_corp

@@ -123,17 +123,35 @@ func entityHint(hint, entity string) string {
 // not found`), as the engine writes it.
 var leadingEntity = regexp.MustCompile(`^[a-z]+ "(?:[^"\\]|\\.)*"`)
 
-// messageHint returns the engine hint that msg ends its text with, as an
-// error from a server does (package client keeps the message whole and has
-// no Hint): the longest key of commandHints found in msg, or "".
+// serverHints gives the CLI's words for hints the server puts in place of
+// the engine's (server/errors.go), since over HTTP they name a header, not
+// a flag. TestRemoteMode (cmd/cinch) runs them against a real server.
+var serverHints = map[string]string{
+	"send the tenant's key (the one it was created or last rotated with) in the " + cinch.TenantKeyHeader + " header; cinch never stores it": "give the tenant's key with --key or " + EnvTenantKey,
+}
+
+// messageHint returns the hint that msg ends its text with, as an error
+// from a server does (package client keeps the message whole and has no
+// Hint): the longest key of commandHints or serverHints found in msg, or "".
 func messageHint(msg string) string {
 	best := ""
-	for h := range commandHints {
-		if len(h) > len(best) && strings.Contains(msg, " ("+h+")") {
-			best = h
+	for _, hints := range []map[string]string{commandHints, serverHints} {
+		for h := range hints {
+			if len(h) > len(best) && strings.Contains(msg, " ("+h+")") {
+				best = h
+			}
 		}
 	}
 	return best
+}
+
+// cliHint returns the CLI's words for hint, if it has some.
+func cliHint(hint string) (string, bool) {
+	if h, ok := commandHints[hint]; ok {
+		return h, true
+	}
+	h, ok := serverHints[hint]
+	return h, ok
 }
 
 // usageError is a mistake in the command line itself: unknown command or
@@ -188,7 +206,7 @@ func errorMessage(err error) string {
 		if h := entityHint(info.hint, entity); h != "" && !strings.Contains(msg, h) {
 			msg += " (" + h + ")"
 		}
-	} else if h, ok := commandHints[hint]; ok {
+	} else if h, ok := cliHint(hint); ok {
 		if i := strings.LastIndex(msg, " ("+hint+")"); i >= 0 {
 			msg = msg[:i] + " (" + entityHint(h, entity) + ")" + msg[i+len(hint)+3:]
 		}

@@ -190,7 +190,18 @@ func TestRemoteMode(t *testing.T) {
 		{"branch", "info"},
 		{"branch", "delete", "feature", "--force"},
 		{"branch", "changes"},
+		{"view", "delete", "adults", "--force"},
+		{"index", "delete", "idx_users_name"},
+		{"kv", "expire", "hits", "2h", "--tenant", "acme"},
+		{"kv", "persist", "hits", "--tenant", "acme"},
+		{"kv", "ttl", "hits", "--tenant", "acme"},
+		{"tenant", "list", "--inactive-since", "1d"},
+		{"tenant", "create", "vault", "--encrypt", "--key", "s3cret"},
+		{"data", "insert", "users", "--tenant", "vault", "--key", "s3cret", "--data", `{"name": "Dan", "age": 50}`},
+		{"query", "SELECT name, age FROM users", "--tenant", "vault", "--key", "s3cret"},
+		{"tenant", "info", "vault"},
 		{"codegen", "go"},
+		{"codegen", "typescript"},
 		{"status"},
 	}
 	for i, args := range steps {
@@ -204,6 +215,37 @@ func TestRemoteMode(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("cinch %s: remote (env %v) differs from local\nremote: %s\nlocal:  %s",
 				strings.Join(args, " "), remote.env, mustJSON(got), mustJSON(want))
+		}
+	}
+
+	// An encrypted tenant without its key, or with a wrong one: the server
+	// words the hint for HTTP, the CLI puts it back in its own words.
+	byFlags.fail([]string{"query", "SELECT name FROM users", "--tenant", "vault"},
+		`tenant "vault" is encrypted and no key was given`, "(give the tenant's key with --key or CINCHDB_TENANT_KEY)")
+	r := byEnv.fail([]string{"query", "SELECT name FROM users", "--tenant", "vault", "--key", "wrong"},
+		"wrong encryption key", "(give the tenant's key with --key or CINCHDB_TENANT_KEY)")
+	if strings.Contains(r.stderr, "header") {
+		t.Errorf("the CLI shows the server's HTTP hint: %s", r.stderr)
+	}
+
+	// Rows by id: each side updates and deletes the row it inserted.
+	for _, side := range []struct {
+		name string
+		run  func(args ...string) result
+	}{{"local", local.ok}, {"remote", byFlags.ok}} {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(side.run("data", "insert", "users", "--tenant", "acme", "--data", `{"name": "Eve"}`, "--format", "json").stdout), &rec); err != nil {
+			t.Fatalf("%s: data insert: %v", side.name, err)
+		}
+		id, _ := rec["id"].(string)
+		side.run("data", "update", "users", id, "--tenant", "acme", "--data", `{"age": 77}`)
+		r := side.run("query", "SELECT name, age FROM users WHERE id = ?", "--param", id, "--tenant", "acme", "--format", "json")
+		if want := `[{"name":"Eve","age":77}]`; strings.Join(strings.Fields(r.stdout), "") != want {
+			t.Errorf("%s: after data update by id: %s, want %s", side.name, r.stdout, want)
+		}
+		r = side.run("data", "delete", "users", id, "--tenant", "acme", "--format", "json")
+		if got := normalizedJSON(t, r); !reflect.DeepEqual(got, normalizedJSON(t, result{stdout: `{"rows_affected": 1}`})) {
+			t.Errorf("%s: data delete by id: %s", side.name, r.stdout)
 		}
 	}
 
@@ -232,6 +274,8 @@ func TestRemoteMode(t *testing.T) {
 		{"tenant", "delete", "main", "--force"},
 		{"branch", "delete", "main", "--force"},
 		{"branch", "merge", "main"},
+		{"data", "update", "users", "--tenant", "acme", "--data", `{"age": 1}`},
+		{"data", "update", "users", "0190a1b2-0000-7000-8000-000000000000", "--tenant", "acme", "--data", `{"age": 1}`},
 	} {
 		want := local.fail(args).stderr
 		if got := byEnv.fail(args).stderr; got != want {
