@@ -39,8 +39,7 @@ func (r remoteRunner) args(args []string) []string {
 	return append([]string{"--server", r.url, "--api-key", r.key}, args...)
 }
 
-func (r remoteRunner) run(args ...string) result { r.t.Helper(); return r.runner.run(r.args(args)...) }
-func (r remoteRunner) ok(args ...string) result  { r.t.Helper(); return r.runner.ok(r.args(args)...) }
+func (r remoteRunner) ok(args ...string) result { r.t.Helper(); return r.runner.ok(r.args(args)...) }
 func (r remoteRunner) fail(args []string, want ...string) result {
 	r.t.Helper()
 	return r.runner.fail(r.args(args), want...)
