@@ -48,6 +48,9 @@ func (a *app) backend(ctx context.Context) (backend, error) {
 		return a.be, nil
 	}
 	if url := a.flagOrEnv(a.server, EnvServer); url != "" {
+		if a.projectDir != "" {
+			return nil, usageErrorf("give --project or --server, not both: --project works on a folder, --server on a cinch server")
+		}
 		key := a.flagOrEnv(a.apiKey, EnvAPIKey)
 		if key == "" {
 			return nil, &cinch.Error{Err: cinch.ErrUnauthorized, Message: "no API key for " + url,

@@ -302,6 +302,7 @@ func TestRemoteMode_Access(t *testing.T) {
 		"invalid API key", "--api-key")
 	remote.runner.fail([]string{"--server", srv.base, "table", "list"}, "no API key", "--api-key KEY", "CINCH_API_KEY")
 	remote.runner.fail([]string{"--server", "ftp://nowhere", "--api-key", key, "table", "list"}, "invalid server URL")
+	remote.fail([]string{"table", "list", "--project", dir}, "--project or --server, not both")
 
 	// No project folder is opened or needed: the remote runner's folder
 	// holds none, and remote commands leave none behind.
