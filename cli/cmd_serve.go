@@ -31,6 +31,7 @@ type serveFlags struct {
 	burst              int
 	corsOrigins        []string
 	kvSweep            time.Duration
+	noConverge         bool
 }
 
 func (f *serveFlags) add(c *cobra.Command) {
@@ -43,6 +44,7 @@ func (f *serveFlags) add(c *cobra.Command) {
 	fl.IntVar(&f.burst, "burst", server.DefaultRateBurst, "requests an API key may make at once above --rate")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fl.DurationVar(&f.kvSweep, "kv-sweep", DefaultKVSweep, "how often expired KV keys are removed from the tenants' files (0: never; expired keys are invisible either way)")
+	fl.BoolVar(&f.noConverge, "no-converge", false, "do not migrate tenants behind the branch's schema in the background (they still catch up on their next request)")
 	fl.StringSliceVar(&f.corsOrigins, "cors-origin", nil, "browser origin allowed to call the API (repeatable or comma-separated: https://app.example.com, http://localhost:3000, * for any); CORS is off without it")
 }
 
@@ -95,6 +97,7 @@ func (f *serveFlags) config() (server.Config, error) {
 		}
 		cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 	}
+	cfg.NoConverge = f.noConverge
 	return cfg, nil
 }
 

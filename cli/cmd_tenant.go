@@ -22,7 +22,7 @@ func (a *app) tenantCommand() *cobra.Command {
 		a.tenantListCommand(), a.tenantCreateCommand(), a.tenantInfoCommand(), a.tenantCopyCommand(),
 		a.tenantRenameCommand(), a.tenantDeleteCommand(), a.tenantStatsCommand(), a.tenantVacuumCommand(),
 		a.tenantAnalyzeCommand(), a.tenantCheckCommand(), a.tenantArchiveCommand(), a.tenantRestoreCommand(),
-		a.tenantGroupCommand(), a.tenantRotateKeyCommand())
+		a.tenantGroupCommand(), a.tenantRotateKeyCommand(), a.tenantMigrateCommand())
 }
 
 func tenantFields(t cinch.TenantInfo) [][2]string {
@@ -75,12 +75,12 @@ cinch tenant archive.`,
 			if changes, err := db.Changes(ctx); err == nil {
 				branchVersion = len(changes)
 			}
-			return emitList(a, list, []string{"name", "state", "size", "schema_version", "encrypted", "created_at", "group"}, func(t cinch.TenantInfo) []string {
+			return emitList(a, list, []string{"name", "state", "size", "schema_version", "behind", "encrypted", "created_at", "group"}, func(t cinch.TenantInfo) []string {
 				version := strconv.Itoa(t.SchemaVersion)
 				if branchVersion >= 0 && t.SchemaVersion < branchVersion {
 					version += " (pending " + strconv.Itoa(branchVersion) + ")"
 				}
-				return []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
+				return []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Behind), yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
 			})
 		}})
 	c.Flags().StringVar(&inactive, "inactive-since", "", "only served tenants not written for this long (365d, 48h, 90m)")

@@ -304,9 +304,12 @@ func (b *branch) close() {
 // change makes one tracked schema change: plan it against the current
 // model, check it on the template, then roll it out (docs/design.md):
 //
-//   - a change that cannot fail on data is committed to changes.json first
-//     and then applied to every tenant (roll forward; a crash is finished by
-//     the next command, and every tenant also catches up when opened);
+//   - a change that cannot fail on data is committed to changes.json (the
+//     commit point), then applied to the tenants open in this process, and
+//     the call returns: every other tenant catches up when it is next opened,
+//     in any process (the schema generation tells open handles elsewhere), or
+//     by the converger (converge.go). Under cinch.WaitForRollout (or
+//     Config.WaitForRollout) it returns after every materialized tenant;
 //   - a data-dependent change is prepared on every tenant first, committed
 //     only if all accept it, and undone on all if one refuses.
 func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.Plan, error)) (_ cinch.Change, err error) {
@@ -336,20 +339,17 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 	if err := b.checkOnTemplate(ctx, next); err != nil {
 		return cinch.Change{}, err
 	}
-	names, err := b.materialized(ctx, false)
-	if err != nil {
-		return cinch.Change{}, err
-	}
-	migrate := func(c *sqlite.Conn) error {
-		_, err := c.Migrate(ctx, next)
-		return err
-	}
+	wait, progress := b.p.waitForRollout(ctx)
 	if p.DataDependent {
+		names, err := b.materialized(ctx, false)
+		if err != nil {
+			return cinch.Change{}, err
+		}
 		j := journal{Op: "prepare", Version: len(next), Change: ch, Inverse: p.Inverse, InverseRebuild: p.InverseRebuild}
 		if err := b.writeJournal(j); err != nil {
 			return cinch.Change{}, err
 		}
-		if errs := b.forEachTenant(ctx, names, migrate); len(errs) > 0 {
+		if errs := b.migrateTenants(ctx, names, next, false, progress); len(errs) > 0 {
 			// Undo on a context that outlives a canceled request.
 			if err := b.undo(context.WithoutCancel(ctx), j); err != nil {
 				return cinch.Change{}, err // journal stays: the next command retries the undo
@@ -360,14 +360,75 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 		if err := b.commit(ctx, next); err != nil {
 			return cinch.Change{}, err
 		}
+		b.p.gen.bumpSchema()
 		return ch, b.clearJournal()
 	}
-	return ch, b.rollForwardTo(ctx, next, names)
+	if err := b.commit(ctx, next); err != nil {
+		return cinch.Change{}, err
+	}
+	b.p.gen.bumpSchema()
+	if !wait {
+		// The tenants open here are migrated before returning, so this
+		// process's next query on them does not pay for it; the others catch
+		// up when next opened (also by another process: the schema
+		// generation moved) or by the converger.
+		errs := b.p.pool.catchUpOpen(context.WithoutCancel(ctx), b)
+		return ch, firstTenantError(errs, "apply the change to")
+	}
+	names, err := b.materialized(ctx, false)
+	if err != nil {
+		return ch, err
+	}
+	errs := b.migrateTenants(ctx, names, next, true, progress)
+	if ctx.Err() != nil {
+		return ch, &cinch.Error{Err: cinch.ErrCanceled,
+			Message: fmt.Sprintf("stopped waiting for the rollout of %s %s: the change is committed", ch.Type, ch.Entity),
+			Hint:    "the tenants not yet migrated catch up when next opened, or migrate them all now"}
+	}
+	return ch, firstTenantError(errs, "apply the change to")
+}
+
+// migrateTenants brings the named materialized tenants to changes with
+// bounded parallelism (parallel), and returns the errors by tenant. A
+// tenant open in this process is migrated through its pooled writer;
+// another gets a connection of its own that commits the change with one
+// fsync and leaves it in the WAL (sqlite.Conn.MigrateWAL). With
+// tolerateAhead, a file already past the history (a data-dependent change
+// being prepared meanwhile) is not an error. progress, when set, is called
+// after each tenant, never concurrently.
+func (b *branch) migrateTenants(ctx context.Context, names []string, changes []cinch.Change, tolerateAhead bool, progress func(done, total int)) map[string]error {
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	return b.parallel(ctx, names, func(name string) error {
+		err := b.p.pool.withConn(ctx, b, name, "", func(c *sqlite.Conn, own bool) error {
+			var err error
+			if own {
+				_, err = c.MigrateWAL(ctx, changes)
+			} else {
+				_, err = c.Migrate(ctx, changes)
+			}
+			return err
+		})
+		if tolerateAhead && errors.Is(err, sqlite.ErrAhead) {
+			err = nil
+		}
+		if progress != nil {
+			mu.Lock()
+			done++
+			progress(done, len(names))
+			mu.Unlock()
+		}
+		return err
+	})
 }
 
 // rollForwardTo commits next (a history extending the current one) and
-// applies it to the named tenants. The journal is written before the commit
-// point, so a crash anywhere after it is finished by the next command.
+// applies it to the named tenants before returning (a merge, which may
+// hold data-dependent changes validated on every tenant). The journal is
+// written before the commit point, so a crash anywhere after it is
+// finished by the next command.
 func (b *branch) rollForwardTo(ctx context.Context, next []cinch.Change, names []string) error {
 	if err := b.writeJournal(journal{Op: "apply", Version: len(next)}); err != nil {
 		return err
@@ -376,11 +437,8 @@ func (b *branch) rollForwardTo(ctx context.Context, next []cinch.Change, names [
 		b.clearJournal()
 		return err
 	}
-	migrate := func(c *sqlite.Conn) error {
-		_, err := c.Migrate(ctx, next)
-		return err
-	}
-	if errs := b.forEachTenant(context.WithoutCancel(ctx), names, migrate); len(errs) > 0 {
+	b.p.gen.bumpSchema()
+	if errs := b.migrateTenants(context.WithoutCancel(ctx), names, next, false, nil); len(errs) > 0 {
 		return firstTenantError(errs, "apply the change to")
 	}
 	return b.clearJournal()
@@ -550,10 +608,7 @@ func (b *branch) rollForward(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	errs := b.forEachTenant(ctx, names, func(c *sqlite.Conn) error {
-		_, err := c.Migrate(ctx, changes)
-		return err
-	})
+	errs := b.migrateTenants(ctx, names, changes, false, nil)
 	return firstTenantError(errs, "apply the schema to")
 }
 
@@ -700,6 +755,7 @@ func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
 		if r.Encrypted { // the header is encrypted: the version last seen
 			info.SchemaVersion = r.Version
 		}
+		info.Behind = info.SchemaVersion < version
 	}
 	return info
 }

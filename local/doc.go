@@ -34,6 +34,9 @@
 //	branch.go      branch: the branch lock; the schema state (change history,
 //	               model, template); the rollout of a change, its journal and
 //	               crash recovery; creating tenant files; the sweep
+//	converge.go    tenants behind their branch (a change that returned at its commit
+//	               point): counting them, migrating them (Converge, tenant migrate),
+//	               the background converger a server runs
 //
 // The tenant handle pool, and what it reads:
 //

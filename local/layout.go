@@ -38,6 +38,7 @@ const (
 
 	configName      = "config.toml"
 	generationName  = "generation"
+	generationSize  = 16      // two counters (gen_unix.go)
 	lockName        = ".lock" // the project lock and each branch lock
 	databasesName   = "databases"
 	branchesName    = "branches"

@@ -425,6 +425,7 @@ var fieldDocs = map[string]fieldDoc{
 	"TenantCreateRequest.encrypt":   {set: map[string]any{"description": "encrypt under the key in the " + cinch.TenantKeyHeader + " header (never in the body, never stored)"}},
 	"BranchCreateRequest.from":      {set: map[string]any{"default": cinch.DefaultBranch, "description": "the branch to start from"}},
 	"BranchInfo.tenants":            {optional: true, set: map[string]any{"description": "the branch's tenants; left out for keys limited to one tenant"}},
+	"BranchInfo.behind":             {optional: true, set: map[string]any{"description": "materialized tenants whose file lacks some of the branch's changes (caught up on their next request or by the server's converger); left out for keys limited to one tenant"}},
 	"QueryResult.columns":           {set: map[string]any{"description": "column names, in order"}},
 	"QueryResult.rows": {schema: func(g *schemaGen) map[string]any {
 		return map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": g.sqlValue()}}

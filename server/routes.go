@@ -497,6 +497,7 @@ func createBranch(c *call) (any, error) {
 type tenantScopedBranch struct {
 	cinch.BranchInfo
 	Tenants *int `json:"tenants,omitempty"` // shadows BranchInfo.Tenants: always left out
+	Behind  *int `json:"behind,omitempty"`  // shadows BranchInfo.Behind: always left out
 }
 
 func getBranch(c *call) (any, error) {

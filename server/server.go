@@ -65,6 +65,11 @@ type Config struct {
 	// default, turns CORS off: no Access-Control-* headers and preflight
 	// requests are refused. See ValidateCORSOrigin.
 	CORSOrigins []string
+	// Converge, when set, is the background converger Serve runs instead
+	// of the engine's (BackgroundConverger): it must return when its ctx is
+	// done. NoConverge runs none.
+	Converge   func(ctx context.Context)
+	NoConverge bool
 }
 
 func (c Config) withDefaults() Config {
@@ -185,6 +190,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.srvMu.Lock()
 	s.srv = srv
 	s.srvMu.Unlock()
+	stopConverger := s.startConverger(ctx)
+	defer stopConverger()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
