@@ -49,6 +49,8 @@ type branch struct {
 	changes  []cinch.Change
 	schema   *schema.Schema
 	template *sqlite.Conn
+	seed     []byte // a new tenant file's bytes at seedFor (seedBytes)
+	seedFor  string // the history seed was made for: its length and last change id
 }
 
 // --- The branch lock ---
@@ -867,6 +869,38 @@ func (b *branch) createTenantFile(ctx context.Context, path string) error {
 		return err
 	}
 	return sqlite.Publish(tmp, path)
+}
+
+// seedBytes returns the bytes of a new tenant file holding the current
+// schema and no rows: VACUUM INTO from the template once per history,
+// then kept, so creating many tenants writes bytes instead of running
+// SQLite for each (batch.go). Caller holds the branch lock.
+func (b *branch) seedBytes() ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.template == nil {
+		return nil, cinch.Errorf(cinch.ErrBranchNotFound, "branch %q was deleted while in use", b.name).WithHint("retry")
+	}
+	key := fmt.Sprint(len(b.changes))
+	if n := len(b.changes); n > 0 {
+		key += "/" + b.changes[n-1].ID
+	}
+	if b.seed != nil && b.seedFor == key {
+		return b.seed, nil
+	}
+	tmp := tempFile(b.tenantPath(seedName))
+	sqlite.RemoveDB(tmp)
+	err := b.template.VacuumInto(tmp)
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(tmp)
+	}
+	sqlite.RemoveDB(tmp)
+	if err != nil {
+		return nil, err
+	}
+	b.seed, b.seedFor = data, key
+	return data, nil
 }
 
 // createEncrypted writes a new encrypted tenant file at tmp with the

@@ -18,6 +18,8 @@
 // The services of a DB, one type each:
 //
 //	tenants.go     cinch.TenantService: create (lazy, encrypted, copied), copy, rename, delete
+//	batch.go       creating many tenants at once (CreateMany): shared lock, registry
+//	               transaction and directory fsync per group; all or nothing per group
 //	tables.go      cinch.TableService
 //	columns.go     cinch.ColumnService
 //	views.go       cinch.ViewService

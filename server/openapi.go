@@ -420,6 +420,8 @@ var fieldDocs = map[string]fieldDoc{
 	"ColumnPatchRequest.fill_value": {set: map[string]any{"description": "with nullable: false, the value existing NULLs become"}},
 	"ColumnSpec.type":               {set: map[string]any{"description": "TEXT, INTEGER, REAL, BLOB, NUMERIC or BOOLEAN, in any case"}},
 	"ColumnSpec.nullable":           {set: map[string]any{"description": "false for NOT NULL; columns are nullable by default"}},
+	"TenantBatchRequest.names":      {set: map[string]any{"description": "the new tenants' names: distinct, none taken (else nothing is created); at most 100000", "minItems": 1}},
+	"TenantBatchRequest.lazy":       {set: map[string]any{"description": "only register the tenants: each file appears on its first write"}},
 	"TenantCreateRequest.lazy":      {set: map[string]any{"description": "only register the tenant: its file appears on first write"}},
 	"TenantCreateRequest.from":      {set: map[string]any{"description": "copy data and schema from this template tenant"}},
 	"TenantCreateRequest.encrypt":   {set: map[string]any{"description": "encrypt under the key in the " + cinch.TenantKeyHeader + " header (never in the body, never stored)"}},

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -93,4 +94,37 @@ func TestRolloutAcrossProcesses(t *testing.T) {
 	}
 	c.ok("tenant", "check", "--all")
 	c.fail([]string{"tenant", "migrate", "acme", "--all"}, "not both")
+}
+
+func TestTenantCreateBatch(t *testing.T) {
+	dir := t.TempDir()
+	c := runner{t: t, dir: dir}
+	c.ok("init")
+	c.ok("table", "create", "users", "name:TEXT")
+	if out := c.ok("tenant", "create", "acme", "globex", "initech").stdout; !strings.Contains(out, "Created 3 tenants") {
+		t.Errorf("create of three: %q", out)
+	}
+	file := dir + "/names.txt"
+	if err := os.WriteFile(file, []byte("# customers\n\ncust_1\n  cust_2  \ncust_3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var made []map[string]any
+	c.json(&made, "tenant", "create", "--from-file", file, "--lazy")
+	if len(made) != 3 || made[0]["name"] != "cust_1" || made[2]["state"] != "lazy" {
+		t.Errorf("--from-file: %v", made)
+	}
+	c.ok("data", "insert", "users", "--data", `{"name": "x"}`, "--tenant", "globex")
+	// Taken names: nothing created, every taken name said.
+	c.fail([]string{"tenant", "create", "fresh", "acme", "cust_2"}, "acme", "cust_2", "no tenant was created")
+	c.fail([]string{"tenant", "info", "fresh"}, "fresh")
+	if err := os.WriteFile(file, []byte("ok_name\nBad-Name\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.fail([]string{"tenant", "create", "--from-file", file}, "line 2")
+	c.fail([]string{"tenant", "create", "a1", "a2", "--encrypt", "--key", "k"}, "one NAME")
+	var list []map[string]any
+	c.json(&list, "tenant", "list")
+	if len(list) != 7 {
+		t.Errorf("%d tenants, want 7 (main, 3, 3)", len(list))
+	}
 }
