@@ -824,7 +824,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 		case dk != nil:
 			err = b.createEncrypted(ctx, tmp, dk)
 		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.VacuumInto(tmp) })
+			err = b.writeSeed(tmp)
 		}
 		if err != nil {
 			sqlite.RemoveDB(tmp)
@@ -856,19 +856,27 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 }
 
 // createTenantFile writes a new tenant file at path holding the current
-// schema and no rows: VACUUM INTO from the template to a temporary file,
-// then Publish. Caller holds the branch lock.
+// schema and no rows: the seed bytes (VACUUM INTO from the template, once
+// per history) to a temporary file, then Publish. Caller holds the branch
+// lock.
 func (b *branch) createTenantFile(ctx context.Context, path string) error {
 	tmp := tempFile(path)
-	sqlite.RemoveDB(tmp)
-	err := b.withTemplate(func(c *sqlite.Conn) error {
-		return c.VacuumInto(tmp)
-	})
-	if err != nil {
+	if err := b.writeSeed(tmp); err != nil {
 		sqlite.RemoveDB(tmp)
 		return err
 	}
 	return sqlite.Publish(tmp, path)
+}
+
+// writeSeed writes the seed bytes (seedBytes) to the new file tmp, not yet
+// synced: Publish fsyncs it before it becomes visible.
+func (b *branch) writeSeed(tmp string) error {
+	seed, err := b.seedBytes()
+	if err != nil {
+		return err
+	}
+	sqlite.RemoveDB(tmp)
+	return os.WriteFile(tmp, seed, 0o644)
 }
 
 // seedBytes returns the bytes of a new tenant file holding the current

@@ -40,7 +40,7 @@ type ConvergeResult struct {
 // the lock keeps deletes and renames away from the files being migrated,
 // and is released between chunks so other structural work is not held up
 // for a whole pass.
-const convergeChunk = 64
+const convergeChunk = 256
 
 // behindTenants lists the materialized, served tenants of b whose file is
 // behind the branch's history, by name, with the encrypted ones apart (they
