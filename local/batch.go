@@ -28,6 +28,9 @@ import (
 // directory fsync.
 const batchGroup = 500
 
+// batchWriters is how many files of a group are written and fsynced at once.
+const batchWriters = 64
+
 // createMany creates names (checked, distinct, none registered) on b with
 // opts (neither From nor Encrypt) and returns their infos in order.
 func createMany(ctx context.Context, b *branch, names []string, opts cinch.TenantCreateOptions) (_ []cinch.TenantInfo, err error) {
@@ -120,7 +123,9 @@ func publishSeeds(ctx context.Context, b *branch, names []string) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	errs := b.parallel(ctx, names, func(n string) error {
+	// Many more writers than cores: each mostly waits on its fsync, and the
+	// file system commits concurrent fsyncs together.
+	errs := b.parallelN(ctx, names, batchWriters, func(n string) error {
 		return writeSynced(tempFile(b.tenantPath(n)), seed)
 	})
 	cleanup := func() {

@@ -681,7 +681,11 @@ func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *s
 // parallel runs fn for every name on a few workers and returns the errors
 // by name.
 func (b *branch) parallel(ctx context.Context, names []string, fn func(name string) error) map[string]error {
-	workers := min(4*runtime.GOMAXPROCS(0), 16) // rollouts wait on fsync more than on CPU
+	return b.parallelN(ctx, names, min(4*runtime.GOMAXPROCS(0), 16), fn) // rollouts wait on fsync more than on CPU
+}
+
+// parallelN is parallel on the given number of workers.
+func (b *branch) parallelN(ctx context.Context, names []string, workers int, fn func(name string) error) map[string]error {
 	var (
 		mu   sync.Mutex
 		errs = map[string]error{}
