@@ -390,7 +390,8 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 	return ch, firstTenantError(errs, "apply the change to")
 }
 
-// migrateTenants brings the named materialized tenants to changes with
+// migrateTenants brings the named materialized, plain (not encrypted:
+// materialized(ctx, false) lists them) tenants to changes with
 // bounded parallelism (parallel), and returns the errors by tenant. A
 // tenant open in this process is migrated through its pooled writer;
 // another gets a connection of its own that commits the change with one
@@ -404,7 +405,7 @@ func (b *branch) migrateTenants(ctx context.Context, names []string, changes []c
 		done int
 	)
 	return b.parallel(ctx, names, func(name string) error {
-		err := b.p.pool.withConn(ctx, b, name, "", func(c *sqlite.Conn, own bool) error {
+		err := b.p.pool.withConn(ctx, b, name, "", true, func(c *sqlite.Conn, own bool) error {
 			var err error
 			if own {
 				_, err = c.MigrateWAL(ctx, changes)

@@ -83,12 +83,14 @@ func (pl *pool) release(h *handle) {
 // withWriter runs fn on a writer connection of a materialized tenant: the
 // pooled one if the tenant is open here, else a short-lived one.
 func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey string, fn func(*sqlite.Conn) error) error {
-	return pl.withConn(ctx, b, tenant, tenantKey, func(c *sqlite.Conn, _ bool) error { return fn(c) })
+	return pl.withConn(ctx, b, tenant, tenantKey, false, func(c *sqlite.Conn, _ bool) error { return fn(c) })
 }
 
 // withConn is withWriter telling fn whether c is the short-lived connection
-// (own), which fn may leave unusable (sqlite.Conn.MigrateWAL).
-func (pl *pool) withConn(ctx context.Context, b *branch, tenant, tenantKey string, fn func(c *sqlite.Conn, own bool) error) error {
+// (own), which fn may leave unusable (sqlite.Conn.MigrateWAL). With plain,
+// the caller knows the tenant is not encrypted (it listed it so), and the
+// registry is not asked: a rollout's workers would queue on it.
+func (pl *pool) withConn(ctx context.Context, b *branch, tenant, tenantKey string, plain bool, fn func(c *sqlite.Conn, own bool) error) error {
 	key := poolKey{b.database, b.name, tenant}
 	pl.mu.Lock()
 	h := pl.m[key]
@@ -111,11 +113,13 @@ func (pl *pool) withConn(ctx context.Context, b *branch, tenant, tenantKey strin
 		}
 	}
 	opts := pl.p.connOptions()
-	if row, found, err := b.reg.get(ctx, tenant); err != nil {
-		return err
-	} else if found && row.Encrypted {
-		if opts.Key, err = pl.p.tenantKey(row, tenantKey); err != nil {
+	if !plain {
+		if row, found, err := b.reg.get(ctx, tenant); err != nil {
 			return err
+		} else if found && row.Encrypted {
+			if opts.Key, err = pl.p.tenantKey(row, tenantKey); err != nil {
+				return err
+			}
 		}
 	}
 	c, err := sqlite.Open(ctx, b.tenantPath(tenant), opts)
