@@ -128,6 +128,11 @@ func (h *handle) catchUpTo(ctx context.Context, sgen uint64) error {
 		if err := h.b.catchUp(ctx, w); err != nil {
 			return err
 		}
+		if h.dk != nil { // its header is encrypted: record the version for tenant list
+			if v, err := w.UserVersion(); err == nil {
+				h.b.reg.exec(ctx, "UPDATE tenants SET version = ? WHERE name = ? AND version <> ?", v, h.key.tenant, v)
+			}
+		}
 		h.sgen.Store(sgen)
 		return nil
 	})

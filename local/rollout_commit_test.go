@@ -239,3 +239,30 @@ func TestRunConverger(t *testing.T) {
 	<-stopped
 	engCheckConverged(t, f.db, f.dir)
 }
+
+// An encrypted tenant nobody has open is behind after a change (its
+// version is the one last seen), is left alone by the converger (no key),
+// and catches up when opened with its key.
+func TestRollout_EncryptedBehind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := commitFixture(t, local.Config{})
+	if _, err := f.db.Tenants().Create(ctx, "vault", cinch.TenantCreateOptions{Encrypt: true, Key: "k1"}); err != nil {
+		t.Fatal(err)
+	}
+	engMustChange(t)(f.db.Columns().Add(ctx, "users", engMustCol(t, "phone:TEXT")))
+	if info, err := f.db.Tenants().Info(ctx, "vault"); err != nil || info.SchemaVersion != 1 || !info.Behind {
+		t.Errorf("vault after the change = %+v, %v; want behind at version 1", info, err)
+	}
+	res, err := f.p.Converge(ctx, local.ConvergeOptions{})
+	if err != nil || len(res.Failed) != 0 {
+		t.Fatalf("Converge = %+v, %v", res, err)
+	}
+	if !behindOf(t, f.db)["vault"] {
+		t.Errorf("the converger touched an encrypted tenant it has no key for")
+	}
+	engMustQuery(t, f.db.WithKey("k1").WithTenant("vault"), "SELECT phone FROM users")
+	if info, _ := f.db.Tenants().Info(ctx, "vault"); info.SchemaVersion != 2 || info.Behind {
+		t.Errorf("vault after opening with its key = %+v", info)
+	}
+}
