@@ -61,7 +61,8 @@ func newProject(tb testing.TB) *project {
 	if err := local.Init(ctx, dir, ""); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := local.Open(ctx, local.Config{Dir: dir})
+	// The cases compare waiting for every tenant with raw loops.
+	p, err := local.Open(ctx, local.Config{Dir: dir, WaitForRollout: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
