@@ -2,7 +2,7 @@ package sqlite
 
 import (
 	"encoding/binary"
-		"fmt"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
