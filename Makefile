@@ -7,8 +7,8 @@ PKGS        := ./...
 .PHONY: test lint unit fuzz bench build tidy-check torture test-codegen
 
 ## test: everything CI runs — lint, race-enabled tests, brief fuzzing, benchmarks once,
-## and the Python and TypeScript clients against a real cinch serve.
-test: lint unit fuzz bench test-python test-typescript
+## the Python and TypeScript clients against a real cinch serve, and the web console in Chromium.
+test: lint unit fuzz bench test-python test-typescript test-console
 
 ## lint: gofmt, go vet, staticcheck, go.mod tidy.
 lint: tidy-check
@@ -25,6 +25,25 @@ tidy-check:
 .PHONY: test-typescript
 test-typescript:
 	cd clients/typescript && npm ci && npm run build && npm test
+
+## test-console: the web console (console/) driven in headless Chromium against a real cinch serve
+## (console/e2e/console.test.mjs); `make console-shots` also saves docs/console/*.png. Installs Debian's chromium (apt-get,
+## with sudo when not root) and playwright-core (npm ci) when missing. CHROMIUM picks another browser.
+.PHONY: test-console
+test-console:
+	@if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  echo "test-console: installing chromium with apt-get"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; \
+	fi
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GO) build -o "$$tmp/cinch" ./cmd/cinch && \
+	cd console/e2e && npm ci --no-audit --no-fund && CINCH_BIN="$$tmp/cinch" node console.test.mjs
+
+## console-shots: test-console, saving the README's screenshots under docs/console/.
+.PHONY: console-shots
+console-shots:
+	CONSOLE_SHOTS=1 $(MAKE) test-console
 
 ## unit: all tests with the race detector (integration tests build and run the real binary).
 unit:

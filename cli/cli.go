@@ -1,6 +1,8 @@
 // Package cli is the cinch command line: the `cinch` commands of SPEC §6
 // (project, databases, branches, tenants, tables, columns, views, indexes,
-// queries and rows) on top of the local engine in package local.
+// queries and rows) on top of the local engine in package local, or of a
+// cinch server through package client with --server (remote mode; see
+// backend.go: the commands are written against cinch.DB and run on either).
 //
 // Run is the whole program: cmd/cinch only wires the process (arguments,
 // standard streams, environment, signals) to it, so tests can drive the CLI
@@ -10,7 +12,9 @@
 //   - global flags --project, --database, --branch, --format, --key, with the
 //     environment variables CINCHDB_PROJECT_DIR, CINCHDB_DATABASE,
 //     CINCHDB_BRANCH and CINCHDB_TENANT_KEY as fallbacks (flag, then
-//     environment, then the active database and branch in config.toml);
+//     environment, then the active database and branch in config.toml, or
+//     main on a server); --server and --api-key (CINCH_SERVER,
+//     CINCH_API_KEY) choose a server instead of a project folder;
 //   - data goes to stdout in the chosen format (table, json or csv); with
 //     --format json stdout holds exactly one JSON value and nothing else;
 //   - errors go to stderr as one line `Error: ...` and exit 1 (see errors.go);
@@ -61,8 +65,11 @@ type app struct {
 	branch     string
 	format     string
 	key        string
+	server     string // --server: drive this cinch server instead of a folder
+	apiKey     string // --api-key: the server's API key
 
-	project *local.Project
+	be      backend // chosen on first use (app.backend)
+	cmdPath string  // the command being run, for errors ("cinch db list")
 
 	forceProgress bool // tests: draw progress bars on a stderr that is not a terminal
 }
@@ -92,8 +99,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "Error: "+msg)
 			code = 1
 		}
-		if a.project != nil {
-			if err := a.project.Close(context.WithoutCancel(ctx)); err != nil && code == 0 {
+		if a.be != nil {
+			if err := a.be.close(context.WithoutCancel(ctx)); err != nil && code == 0 {
 				code = a.fail(root, err)
 			}
 		}
@@ -119,7 +126,10 @@ tenants (one SQLite file per customer, all on the same schema), tables,
 columns, views and indexes, and runs queries on one tenant at a time.
 
 Commands find the project by walking up from the current folder (like git);
---project DIR or CINCHDB_PROJECT_DIR override that.`,
+--project DIR or CINCHDB_PROJECT_DIR override that. With --server URL and
+--api-key KEY (or CINCH_SERVER and CINCH_API_KEY) they drive a cinch serve
+instead, single node or any cluster node; commands that write the project
+folder (init, config, db, switches, key, serve) work locally only.`,
 		Example: `  cinch init
   cinch table create users name:TEXT email:TEXT
   cinch tenant create acme_corp
@@ -131,6 +141,7 @@ Commands find the project by walking up from the current folder (like git);
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			a.cmdPath = cmd.CommandPath()
 			switch a.format {
 			case FormatTable, FormatJSON, FormatCSV:
 				return nil
@@ -146,6 +157,8 @@ Commands find the project by walking up from the current folder (like git);
 	pf.StringVar(&a.branch, "branch", "", "branch to use (default: the active one in config.toml; env "+EnvBranch+")")
 	pf.StringVar(&a.format, "format", FormatTable, "output format: table, json or csv")
 	pf.StringVar(&a.key, "key", "", "encryption key of an encrypted tenant (env "+EnvTenantKey+"); never stored")
+	pf.StringVar(&a.server, "server", "", "drive this cinch server (http://HOST:PORT) instead of a project folder (env "+EnvServer+")")
+	pf.StringVar(&a.apiKey, "api-key", "", "API key for --server (env "+EnvAPIKey+")")
 
 	root.AddCommand(
 		a.initCommand(),
@@ -266,38 +279,35 @@ func (a *app) projectRoot() (string, error) {
 	return dir, nil
 }
 
-// open opens the project once per run.
+// open returns the local project, opened once per run; with --server it
+// fails: the command works on a local project only.
 func (a *app) open(ctx context.Context) (*local.Project, error) {
-	if a.project != nil {
-		return a.project, nil
-	}
-	dir, err := a.projectRoot()
+	b, err := a.backend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := local.Open(ctx, local.Config{Dir: dir})
-	if err != nil {
-		return nil, err
-	}
-	a.project = p
-	return p, nil
+	return b.project(a.cmdPath)
 }
 
 // scope returns the database and branch to work on: flag, then environment,
-// then config.toml, then main.
-func (a *app) scope(p *local.Project) (database, branch string, err error) {
+// then the backend's defaults (config.toml locally), then main.
+func (a *app) scope(ctx context.Context) (database, branch string, err error) {
 	database = a.flagOrEnv(a.database, EnvDatabase)
 	branch = a.flagOrEnv(a.branch, EnvBranch)
 	if database == "" || branch == "" {
-		s, err := p.Settings()
+		b, err := a.backend(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		d, br, err := b.defaults()
 		if err != nil {
 			return "", "", err
 		}
 		if database == "" {
-			database = s.ActiveDatabase
+			database = d
 		}
 		if branch == "" {
-			branch = s.ActiveBranch
+			branch = br
 		}
 	}
 	if database == "" {
@@ -315,14 +325,15 @@ func (a *app) scope(p *local.Project) (database, branch string, err error) {
 	return database, branch, nil
 }
 
-// connect opens the project and returns a handle on tenant of the active
-// database and branch (branch overrides the active branch when not empty).
-func (a *app) connect(ctx context.Context, branch, tenant string) (*local.DB, error) {
-	p, err := a.open(ctx)
+// connect returns a handle on tenant of the active database and branch
+// (branch overrides the active branch when not empty), on the project
+// folder or the server.
+func (a *app) connect(ctx context.Context, branch, tenant string) (cinch.DB, error) {
+	b, err := a.backend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	database, active, err := a.scope(p)
+	database, active, err := a.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -338,11 +349,7 @@ func (a *app) connect(ctx context.Context, branch, tenant string) (*local.DB, er
 	if err := cinch.ValidateTenantName(tenant); err != nil {
 		return nil, err
 	}
-	db, err := p.Connect(cinch.Target{Database: database, Branch: branch, Tenant: tenant})
-	if err != nil {
-		return nil, err
-	}
-	return db.WithKey(a.tenantKey()), nil
+	return b.connect(ctx, cinch.Target{Database: database, Branch: branch, Tenant: tenant}, a.tenantKey())
 }
 
 // tenantKey is the encryption key for encrypted tenants: --key, else

@@ -37,25 +37,18 @@ type branchDetail struct {
 	MergedInto []string `json:"merged_into"`
 }
 
-// branches lists the branches of the active database, with its name and
-// the active branch.
-func (a *app) branches(ctx context.Context, p *local.Project) (database, active string, list []cinch.BranchInfo, err error) {
-	database, active, err = a.scope(p)
-	if err != nil {
-		return "", "", nil, err
-	}
-	list, err = p.Branches(ctx, database)
-	return database, active, list, err
+// branches lists the branches of db's database, with its name and the
+// active branch (db's).
+func branches(ctx context.Context, db cinch.DB) (database, active string, list []cinch.BranchInfo, err error) {
+	t := db.Target()
+	list, err = db.Branches().List(ctx)
+	return t.Database, t.Branch, list, err
 }
 
 // mergedInto lists the branches holding changes merged from name (a
 // change keeps the name of the branch it was merged from).
-func (a *app) mergedInto(ctx context.Context, name string, list []cinch.BranchInfo) []string {
+func mergedInto(ctx context.Context, db cinch.DB, name string, list []cinch.BranchInfo) []string {
 	out := []string{}
-	db, err := a.connect(ctx, "", "")
-	if err != nil {
-		return out
-	}
 	for _, b := range list {
 		if b.Name == name {
 			continue
@@ -77,8 +70,8 @@ func (a *app) branchListCommand() *cobra.Command {
 		Short:   "List the branches of the active database",
 		Example: "  cinch branch list\n  cinch branch list --database myapp --format json",
 		Args:    noArgs(),
-		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
-			_, active, list, err := a.branches(ctx, p)
+		RunE: a.runE(call{run: func(ctx context.Context, db cinch.DB, args []string) error {
+			_, active, list, err := branches(ctx, db)
 			if err != nil {
 				return err
 			}
@@ -99,8 +92,8 @@ func (a *app) branchInfoCommand() *cobra.Command {
 		Short:   "Describe a branch: parent, created, tenants, changes, merged into",
 		Example: "  cinch branch info\n  cinch branch info main --format json",
 		Args:    rangeArgs(0, 1),
-		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
-			database, active, list, err := a.branches(ctx, p)
+		RunE: a.runE(call{run: func(ctx context.Context, db cinch.DB, args []string) error {
+			database, active, list, err := branches(ctx, db)
 			if err != nil {
 				return err
 			}
@@ -115,7 +108,7 @@ func (a *app) branchInfoCommand() *cobra.Command {
 				if b.Name != name {
 					continue
 				}
-				merged := a.mergedInto(ctx, name, list)
+				merged := mergedInto(ctx, db, name, list)
 				e := branchDetail{branchEntry{b, b.Name == active}, merged}
 				return a.emitFields(e, [][2]string{
 					{"name", b.Name},
@@ -180,12 +173,19 @@ the new branch never show on the source, and the other way round.`,
 		Example: `  cinch branch create feature
   cinch branch create hotfix --from main --switch`,
 		Args: exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindBranch), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindBranch), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			name, t := args[0], db.Target()
 			if from == "" {
 				from = t.Branch
 			} else if err := cinch.ValidateBranchName(from); err != nil {
 				return err
+			}
+			var p *local.Project // --switch writes config.toml: a project folder only
+			if switchTo {
+				var err error
+				if p, err = a.open(ctx); err != nil {
+					return err
+				}
 			}
 			info, err := db.Branches().Create(ctx, name, from)
 			if err != nil {
@@ -194,7 +194,7 @@ the new branch never show on the source, and the other way round.`,
 			msg := fmt.Sprintf("Created branch %s from %s (%d %s, %d %s)", name, from,
 				info.Changes, plural(int64(info.Changes), "change", "changes"), info.Tenants, plural(int64(info.Tenants), "tenant", "tenants"))
 			if switchTo {
-				if err := a.project.SetActive(t.Database, name); err != nil {
+				if err := p.SetActive(t.Database, name); err != nil {
 					return err
 				}
 				msg += " and switched to it"
@@ -215,7 +215,7 @@ func (a *app) branchSwitchCommand() *cobra.Command {
 		Args:    exactArgs(1),
 		RunE: a.runE(call{names: names(cinch.KindBranch), project: func(ctx context.Context, p *local.Project, args []string) error {
 			name := args[0]
-			database, _, err := a.scope(p)
+			database, _, err := a.scope(ctx)
 			if err != nil {
 				return err
 			}
@@ -246,13 +246,13 @@ func (a *app) branchDeleteCommand() *cobra.Command {
 				}
 				return nil
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				name, database := args[0], db.Target().Database
-				info, err := a.project.BranchInfo(ctx, database, name)
+				info, err := db.Branches().Info(ctx, name)
 				if err != nil {
 					return err
 				}
-				if s, err := a.project.Settings(); err == nil && s.ActiveDatabase == database && s.ActiveBranch == name {
+				if d, b, err := a.be.defaults(); err == nil && d == database && b == name {
 					return &cinch.Error{Err: cinch.ErrProtected, Message: fmt.Sprintf("branch %q is the active branch", name),
 						Hint: "switch to another branch first: cinch branch switch main"}
 				}

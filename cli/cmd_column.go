@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) columnCommand() *cobra.Command {
@@ -51,7 +50,7 @@ func (a *app) columnListCommand() *cobra.Command {
 		Short:   "List a table's columns (automatic ones included)",
 		Example: "  cinch column list users\n  cinch column list users --format json",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			cols, err := db.Columns().List(ctx, args[0])
 			if err != nil {
 				return err
@@ -78,7 +77,7 @@ cinch table create --help), or the same split into words: NAME TYPE [MODIFIER...
 				col, err = cinch.ParseColumnArgs(args[1:])
 				return err
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				ch, err := db.Columns().Add(ctx, args[0], col)
 				return a.changed(ctx, db, ch, err, "Added column "+args[0]+"."+col.Name)
 			}}),
@@ -92,7 +91,7 @@ func (a *app) columnDropCommand() *cobra.Command {
 		Short:   "Drop a column and its values on every tenant",
 		Example: "  cinch column drop users phone --force",
 		Args:    exactArgs(2),
-		RunE: a.runE(call{names: names(cinch.KindTable, cinch.KindColumn), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable, cinch.KindColumn), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			table, col := args[0], args[1]
 			if err := columnExists(ctx, db, table, col); err != nil {
 				return err
@@ -129,7 +128,7 @@ func (a *app) columnRenameCommand() *cobra.Command {
 		Short:   "Rename a column on every tenant",
 		Example: "  cinch column rename users phone phone_number",
 		Args:    exactArgs(3),
-		RunE: a.runE(call{names: names(cinch.KindTable, cinch.KindColumn, kindNewColumn), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable, cinch.KindColumn, kindNewColumn), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			table, old, new := args[0], args[1], args[2]
 			ch, err := db.Columns().Rename(ctx, table, old, new)
 			return a.changed(ctx, db, ch, err, "Renamed column "+table+"."+old+" to "+new)
@@ -162,7 +161,7 @@ there first.`,
 			}
 			return nil
 		},
-		RunE: a.runE(call{names: names(cinch.KindTable, cinch.KindColumn), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable, cinch.KindColumn), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			table, col := args[0], args[1]
 			what := "NOT NULL"
 			if nullable {

@@ -160,16 +160,12 @@ func (a *app) requireTenant(ctx context.Context, cmd *cobra.Command) error {
 	if cmd.Flags().Changed("tenant") {
 		return nil
 	}
-	p, err := a.open(ctx)
+	b, err := a.backend(ctx)
 	if err != nil {
 		return err
 	}
-	s, err := p.Settings()
-	if err != nil {
+	if strict, err := b.strictTenant(); err != nil || !strict {
 		return err
-	}
-	if !s.StrictTenant {
-		return nil
 	}
 	return &cinch.Error{Err: cinch.ErrTenantRequired,
 		Message: fmt.Sprintf("%s needs --tenant: this project has strict_tenant on, so no data command runs on tenant main by default", cmd.CommandPath()),

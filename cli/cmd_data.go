@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) dataCommand() *cobra.Command {
@@ -64,7 +63,7 @@ updated_at and defaults included. --data - reads the JSON from stdin.`,
 				recs, many, err = a.readRecords(tenant, data, true)
 				return err
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				table := args[0]
 				var stored []cinch.Record
 				var err error
@@ -113,7 +112,7 @@ func (a *app) dataUpdateCommand() *cobra.Command {
 				recs, _, err = a.readRecords(tenant, data, false)
 				return err
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				if len(args) == 1 {
 					return a.updateWhere(ctx, db, args[0], tenant, &w, recs[0])
 				}
@@ -151,7 +150,7 @@ func (a *app) dataDeleteCommand() *cobra.Command {
 				}
 				return cinch.ValidateTenantName(tenant)
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				if len(args) == 1 {
 					return a.deleteWhere(ctx, db, args[0], tenant, &w)
 				}

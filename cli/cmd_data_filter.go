@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 // Row filters on the command line: data select, and data update and data
@@ -104,7 +103,7 @@ the SQL.`,
 				}
 				return sel.Validate()
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				out := newRowPrinter(a.stdout, a.format)
 				res, err := db.SelectTo(ctx, cinch.QueryOptions{}, out, args[0], sel)
 				if cerr := out.close(res); err == nil {
@@ -122,7 +121,7 @@ the SQL.`,
 }
 
 // updateWhere is data update by filter: it prints how many rows matched.
-func (a *app) updateWhere(ctx context.Context, db *local.DB, table, tenant string, w *whereFlags, rec cinch.Record) error {
+func (a *app) updateWhere(ctx context.Context, db cinch.DB, table, tenant string, w *whereFlags, rec cinch.Record) error {
 	n, err := db.UpdateWhere(ctx, table, w.filters, rec)
 	if err != nil {
 		return err
@@ -131,7 +130,7 @@ func (a *app) updateWhere(ctx context.Context, db *local.DB, table, tenant strin
 }
 
 // deleteWhere is data delete by filter.
-func (a *app) deleteWhere(ctx context.Context, db *local.DB, table, tenant string, w *whereFlags) error {
+func (a *app) deleteWhere(ctx context.Context, db cinch.DB, table, tenant string, w *whereFlags) error {
 	n, err := db.DeleteWhere(ctx, table, w.filters)
 	if err != nil {
 		return err

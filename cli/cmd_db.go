@@ -29,7 +29,7 @@ func (a *app) dbListCommand() *cobra.Command {
 		Example: "  cinch db list\n  cinch db list --format json",
 		Args:    noArgs(),
 		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
-			active, _, err := a.scope(p)
+			active, _, err := a.scope(ctx)
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ func (a *app) dbInfoCommand() *cobra.Command {
 		Example: "  cinch db info\n  cinch db info myapp --format json",
 		Args:    rangeArgs(0, 1),
 		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
-			active, _, err := a.scope(p)
+			active, _, err := a.scope(ctx)
 			if err != nil {
 				return err
 			}

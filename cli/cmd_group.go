@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) groupCommand() *cobra.Command {
@@ -55,7 +54,7 @@ func (a *app) tenantGroupSetCommand() *cobra.Command {
 				}
 				return nil
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				tenant := args[0]
 				if err := db.Groups().SetTenant(ctx, tenant, grp); err != nil {
 					return err
@@ -138,7 +137,7 @@ means no limit.`,
 			g = cinch.Group{Name: args[0]}
 			return lf.apply(c, &g)
 		},
-		run: func(ctx context.Context, db *local.DB, args []string) error {
+		run: func(ctx context.Context, db cinch.DB, args []string) error {
 			if _, err := db.Groups().Create(ctx, g); err != nil {
 				return err
 			}
@@ -155,7 +154,7 @@ func (a *app) groupListCommand() *cobra.Command {
 		Short:   "List the tenant groups with their limits and tenant counts",
 		Example: "  cinch group list\n  cinch group list --format json",
 		Args:    noArgs(),
-		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{run: func(ctx context.Context, db cinch.DB, args []string) error {
 			groups, err := db.Groups().List(ctx)
 			if err != nil {
 				return err
@@ -202,7 +201,7 @@ func (a *app) groupLimitsCommand() *cobra.Command {
 			var g cinch.Group
 			return lf.apply(c, &g) // reject bad flags before opening anything
 		},
-		run: func(ctx context.Context, db *local.DB, args []string) error {
+		run: func(ctx context.Context, db cinch.DB, args []string) error {
 			name := args[0]
 			groups, err := db.Groups().List(ctx)
 			if err != nil {

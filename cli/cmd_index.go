@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) indexCommand() *cobra.Command {
@@ -28,7 +27,7 @@ func (a *app) indexListCommand() *cobra.Command {
 		Short:   "List the indexes (of one table, or of all)",
 		Example: "  cinch index list\n  cinch index list users --format json",
 		Args:    rangeArgs(0, 1),
-		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			table := ""
 			if len(args) == 1 {
 				table = args[0]
@@ -57,7 +56,7 @@ func (a *app) indexCreateCommand() *cobra.Command {
 				}
 				return nil
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				ch, err := db.Indexes().Create(ctx, cinch.IndexInfo{Name: name, Table: args[0], Columns: args[1:], Unique: unique})
 				if err != nil {
 					return err
@@ -84,7 +83,7 @@ func (a *app) indexDeleteCommand() *cobra.Command {
 		Short:   "Delete an index on every tenant",
 		Example: "  cinch index delete idx_users_email",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindIndex), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindIndex), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			ch, err := db.Indexes().Drop(ctx, args[0])
 			return a.changed(ctx, db, ch, err, "Deleted index "+args[0])
 		}}),

@@ -81,7 +81,7 @@ after a while.`,
 					return err
 				}
 				// A tenant key is pinned to one database and branch.
-				if spec.Database, spec.Branch, err = a.scope(p); err != nil {
+				if spec.Database, spec.Branch, err = a.scope(ctx); err != nil {
 					return err
 				}
 			}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/internal/wire"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) kvCommand() *cobra.Command {
@@ -148,7 +147,7 @@ func (a *app) kvCall(tenant *string, rest bool, check func(args []string) error,
 			}
 			return nil
 		},
-		run: func(ctx context.Context, db *local.DB, args []string) error { return run(ctx, db.KV(), args) }})
+		run: func(ctx context.Context, db cinch.DB, args []string) error { return run(ctx, db.KV(), args) }})
 }
 
 func (a *app) kvSetCommand() *cobra.Command {
@@ -288,7 +287,7 @@ everything else matches itself, case included. Quote it for the shell.`,
 			}
 			return nil
 		},
-		run: func(ctx context.Context, db *local.DB, args []string) error {
+		run: func(ctx context.Context, db cinch.DB, args []string) error {
 			pattern := ""
 			if len(args) == 1 {
 				pattern = args[0]

@@ -278,7 +278,7 @@ func TestKVSweeps(t *testing.T) {
 	}
 
 	// stop cancels a sweep in progress and waits for it.
-	started := make(chan struct{})
+	started := make(chan struct{}, 1) // buffered: the first sweep may start before the test waits
 	stop := cli.StartKVSweeps(context.Background(), time.Nanosecond, func(ctx context.Context) (int64, error) {
 		select {
 		case started <- struct{}{}:

@@ -29,6 +29,9 @@ same folder fails. --strict turns strict_tenant on: data commands then need
   cinch init --strict`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.remote() {
+				return localOnly(cmd.CommandPath())
+			}
 			dir := a.flagOrEnv(a.projectDir, EnvProjectDir)
 			if len(args) == 1 {
 				dir = args[0]
@@ -75,7 +78,7 @@ func (a *app) statusCommand() *cobra.Command {
 		Short:   "Show the project, active database and branch, tenant and change counts",
 		Example: "  cinch status\n  cinch status --format json",
 		Args:    noArgs(),
-		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{run: func(ctx context.Context, db cinch.DB, args []string) error {
 			tenants, err := db.Tenants().List(ctx)
 			if err != nil {
 				return err
@@ -91,7 +94,7 @@ func (a *app) statusCommand() *cobra.Command {
 				Branch   string `json:"branch"`
 				Tenants  int    `json:"tenants"`
 				Changes  int    `json:"changes"`
-			}{a.project.Dir(), t.Database, t.Branch, len(tenants), len(changes)}
+			}{a.be.location(), t.Database, t.Branch, len(tenants), len(changes)}
 			return a.emitFields(status, [][2]string{
 				{"project", status.Project},
 				{"database", status.Database},

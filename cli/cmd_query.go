@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) queryCommand() *cobra.Command {
@@ -133,7 +132,7 @@ on one tenant does not hide the others; the command then exits 1.`,
 // engine's fan-out and prints every tenant's answer (writeFanOut). Writes
 // are refused as a whole; failures on some tenants make the command exit 1
 // after the others' rows are printed.
-func (a *app) queryFleet(ctx context.Context, db *local.DB, opts cinch.FanOutOptions, sql string, params []any) error {
+func (a *app) queryFleet(ctx context.Context, db cinch.DB, opts cinch.FanOutOptions, sql string, params []any) error {
 	cb, finish := a.progress(ctx, "query")
 	opts.Progress = cb
 	results, err := db.Fleet().Query(ctx, opts, sql, params...)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/apikey"
+	"github.com/cinchdb/cinch/console"
 	"github.com/cinchdb/cinch/server"
 )
 
@@ -31,6 +32,7 @@ type serveFlags struct {
 	burst              int
 	corsOrigins        []string
 	kvSweep            time.Duration
+	noUI               bool
 }
 
 func (f *serveFlags) add(c *cobra.Command) {
@@ -43,6 +45,7 @@ func (f *serveFlags) add(c *cobra.Command) {
 	fl.IntVar(&f.burst, "burst", server.DefaultRateBurst, "requests an API key may make at once above --rate")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fl.DurationVar(&f.kvSweep, "kv-sweep", DefaultKVSweep, "how often expired KV keys are removed from the tenants' files (0: never; expired keys are invisible either way)")
+	fl.BoolVar(&f.noUI, "no-ui", false, "do not serve the web console at /ui")
 	fl.StringSliceVar(&f.corsOrigins, "cors-origin", nil, "browser origin allowed to call the API (repeatable or comma-separated: https://app.example.com, http://localhost:3000, * for any); CORS is off without it")
 }
 
@@ -88,6 +91,9 @@ func (f *serveFlags) config() (server.Config, error) {
 	if f.rate == 0 {
 		cfg.RatePerKey = -1 // server.Config: negative is off, 0 is the default
 	}
+	if !f.noUI {
+		cfg.UI = console.Handler()
+	}
 	for _, o := range f.corsOrigins {
 		o = strings.TrimSpace(o)
 		if err := server.ValidateCORSOrigin(o); err != nil {
@@ -123,9 +129,9 @@ SIGTERM), then stops accepting requests, lets in-flight ones finish and closes
 the files. It runs beside CLI use of the same project safely.
 
 It prints the address it listens on to stderr ("listening on http://..."),
-so --addr 127.0.0.1:0 picks a free port. Every request but GET /v1/health and
-GET /v1/openapi.json needs Authorization: Bearer <key> with a key from
-cinch key create. Requests are logged to stderr, each with its X-Request-Id.
+so --addr 127.0.0.1:0 picks a free port. Every request but GET /v1/health,
+GET /v1/openapi.json and the web console's files (/ui, off with --no-ui)
+needs Authorization: Bearer <key> with a key from cinch key create. Requests are logged to stderr, each with its X-Request-Id.
 
 Request bodies are JSON: a Content-Type other than application/json is
 refused (415), a missing one is accepted. JSON responses are gzipped for
@@ -173,6 +179,9 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 			log := slog.New(slog.NewTextHandler(a.stderr, nil))
 			cfg.Logger = log
 			srv := server.New(p, apikey.ForProject(p), cfg)
+			if cfg.UI != nil { // before the listening line, which scripts wait for
+				fmt.Fprintf(a.stderr, "cinch serve: web console on %s://%s%s\n", scheme, ln.Addr(), console.Prefix)
+			}
 			fmt.Fprintf(a.stderr, "cinch serve: listening on %s://%s (project %s)\n", scheme, ln.Addr(), p.Dir())
 			stopSweeps := startKVSweeps(ctx, limits.kvSweep, p.DeleteExpiredKV, log)
 			err = srv.Serve(ctx, ln)

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) tableCommand() *cobra.Command {
@@ -25,7 +24,7 @@ func (a *app) tableListCommand() *cobra.Command {
 		Short:   "List the tables",
 		Example: "  cinch table list\n  cinch table list --format json",
 		Args:    noArgs(),
-		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{run: func(ctx context.Context, db cinch.DB, args []string) error {
 			list, err := db.Tables().List(ctx)
 			if err != nil {
 				return err
@@ -66,7 +65,7 @@ not_null is given. Every table also gets id, created_at and updated_at first.`,
 				}
 				return nil
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				ch, err := db.Tables().Create(ctx, args[0], cols)
 				return a.changed(ctx, db, ch, err, "Created table "+args[0])
 			}}),
@@ -79,7 +78,7 @@ func (a *app) tableInfoCommand() *cobra.Command {
 		Short:   "Show a table's columns and indexes",
 		Example: "  cinch table info users\n  cinch table info users --format json",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			info, err := db.Tables().Info(ctx, args[0])
 			if err != nil {
 				return err
@@ -103,7 +102,7 @@ func (a *app) tableCopyCommand() *cobra.Command {
 		Short:   "Copy a table's structure (and rows, unless --no-data) to a new table",
 		Example: "  cinch table copy users users_backup\n  cinch table copy users users_archive --no-data",
 		Args:    exactArgs(2),
-		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			ch, err := db.Tables().Copy(ctx, args[0], args[1], noData)
 			return a.changed(ctx, db, ch, err, "Copied table "+args[0]+" to "+args[1])
 		}}),
@@ -120,7 +119,7 @@ func (a *app) tableDeleteCommand() *cobra.Command {
 		Short:   "Delete a table and its rows on every tenant",
 		Example: "  cinch table delete users_backup --force\n  cinch table drop users_backup --force",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTable), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			name := args[0]
 			if _, err := db.Tables().Info(ctx, name); err != nil {
 				return err

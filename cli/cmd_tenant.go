@@ -56,7 +56,7 @@ cinch tenant archive.`,
 			}
 			return err
 		},
-		run: func(ctx context.Context, db *local.DB, args []string) error {
+		run: func(ctx context.Context, db cinch.DB, args []string) error {
 			var list []cinch.TenantInfo
 			var err error
 			if since() {
@@ -109,7 +109,7 @@ cinch never stores the key, and every later command on the tenant needs it.`,
 				}
 				return nil
 			},
-			run: func(ctx context.Context, db *local.DB, args []string) error {
+			run: func(ctx context.Context, db cinch.DB, args []string) error {
 				name := args[0]
 				if opts.Encrypt {
 					opts.Key = a.tenantKey()
@@ -147,8 +147,16 @@ func (a *app) tenantRotateKeyCommand() *cobra.Command {
 one of the two keys opens the tenant.`,
 		Example: `  cinch tenant rotate-key stark_ind --key "$OLD_KEY" --new-key "$NEW_KEY"`,
 		Args:    exactArgs(1),
-		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
-			if err := db.RotateKey(ctx, args[0], a.flagOrEnv(newKey, "CINCHDB_NEW_TENANT_KEY")); err != nil {
+		RunE: a.runE(call{project: func(ctx context.Context, p *local.Project, args []string) error {
+			database, branch, err := a.scope(ctx)
+			if err != nil {
+				return err
+			}
+			db, err := p.Connect(cinch.Target{Database: database, Branch: branch, Tenant: cinch.DefaultTenant})
+			if err != nil {
+				return err
+			}
+			if err := db.WithKey(a.tenantKey()).RotateKey(ctx, args[0], a.flagOrEnv(newKey, "CINCHDB_NEW_TENANT_KEY")); err != nil {
 				return err
 			}
 			return a.done(map[string]string{"name": args[0], "status": "rotated"}, "Re-encrypted tenant %s under the new key", args[0])
@@ -164,7 +172,7 @@ func (a *app) tenantInfoCommand() *cobra.Command {
 		Short:   "Describe a tenant",
 		Example: "  cinch tenant info acme_corp\n  cinch tenant info acme_corp --format json",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			info, err := db.Tenants().Info(ctx, args[0])
 			if err != nil {
 				return err
@@ -181,7 +189,7 @@ func (a *app) tenantCopyCommand() *cobra.Command {
 		Short:   "Copy a tenant (a consistent snapshot, or only its schema with --no-data)",
 		Example: "  cinch tenant copy _template_default acme_corp\n  cinch tenant copy acme_corp acme_corp_staging --no-data",
 		Args:    exactArgs(2),
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			info, err := db.Tenants().Copy(ctx, args[0], args[1], noData)
 			if err != nil {
 				return err
@@ -203,7 +211,7 @@ func (a *app) tenantRenameCommand() *cobra.Command {
 		Short:   "Rename a tenant",
 		Example: "  cinch tenant rename wayne_ent wayne_enterprises",
 		Args:    exactArgs(2),
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			if err := db.Tenants().Rename(ctx, args[0], args[1]); err != nil {
 				return err
 			}
@@ -219,7 +227,7 @@ func (a *app) tenantDeleteCommand() *cobra.Command {
 		Short:   "Delete a tenant and all its data",
 		Example: "  cinch tenant delete old_customer --force",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			name := args[0]
 			if name == cinch.DefaultTenant {
 				return &cinch.Error{Err: cinch.ErrProtected, Message: `tenant "main" cannot be deleted`,
@@ -258,7 +266,7 @@ is not OK.`,
 			}
 			return nil
 		},
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			checks, err := a.check(ctx, db, args)
 			if err != nil {
 				return err
@@ -298,7 +306,7 @@ is not OK.`,
 }
 
 // check runs the engine's Check, with a progress bar when one is shown.
-func (a *app) check(ctx context.Context, db *local.DB, names []string) ([]cinch.TenantCheck, error) {
+func (a *app) check(ctx context.Context, db cinch.DB, names []string) ([]cinch.TenantCheck, error) {
 	cb, finish := a.progress(ctx, "check")
 	defer finish()
 	return db.Fleet().Check(ctx, cinch.FleetOptions{Tenants: names, Progress: cb})
@@ -329,7 +337,7 @@ recent first).`,
 			}
 			return nil
 		},
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			cb, finish := a.progress(ctx, "stats")
 			stats, err := db.Fleet().Stats(ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
 			finish()
@@ -383,7 +391,7 @@ func (a *app) maintenanceCommand(verb, past, short, long string, run func(f cinc
 			}
 			return nil
 		},
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			cb, finish := a.progress(ctx, verb)
 			results, err := run(db.Fleet(), ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
 			finish()
@@ -423,7 +431,7 @@ kept; cinch tenant restore NAME brings it back with any schema changes made
 meanwhile. main cannot be archived.`,
 		Example: "  cinch tenant list --inactive-since 365d\n  cinch tenant archive old_customer",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			if err := db.Fleet().Archive(ctx, args[0]); err != nil {
 				return err
 			}
@@ -441,7 +449,7 @@ schema changes the branch made since it was archived, and serves it again.
 A corrupt archive is an error and the tenant stays archived.`,
 		Example: "  cinch tenant restore old_customer",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			if err := db.Fleet().Restore(ctx, args[0]); err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 func (a *app) viewCommand() *cobra.Command {
@@ -23,7 +22,7 @@ func (a *app) viewListCommand() *cobra.Command {
 		Short:   "List the views",
 		Example: "  cinch view list\n  cinch view list --format json",
 		Args:    noArgs(),
-		RunE: a.runE(call{run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{run: func(ctx context.Context, db cinch.DB, args []string) error {
 			list, err := db.Views().List(ctx)
 			if err != nil {
 				return err
@@ -42,7 +41,7 @@ func (a *app) viewSaveCommand(use, short, example, verb string, save func(s cinc
 		Long:    short + ". SQL is the SELECT the view runs; quote it as one argument (words after NAME are joined with spaces).",
 		Example: example,
 		Args:    minArgs(2),
-		RunE: a.runE(call{names: names(cinch.KindView, ""), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindView, ""), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			ch, err := save(db.Views(), ctx, args[0], strings.Join(args[1:], " "))
 			return a.changed(ctx, db, ch, err, verb+" view "+args[0])
 		}}),
@@ -65,7 +64,7 @@ func (a *app) viewInfoCommand() *cobra.Command {
 		Short:   "Show a view's SQL",
 		Example: "  cinch view info active_users",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindView), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindView), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			v, err := db.Views().Info(ctx, args[0])
 			if err != nil {
 				return err
@@ -82,7 +81,7 @@ func (a *app) viewDeleteCommand() *cobra.Command {
 		Short:   "Delete a view on every tenant",
 		Example: "  cinch view delete active_users --force",
 		Args:    exactArgs(1),
-		RunE: a.runE(call{names: names(cinch.KindView), run: func(ctx context.Context, db *local.DB, args []string) error {
+		RunE: a.runE(call{names: names(cinch.KindView), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			name := args[0]
 			if _, err := db.Views().Info(ctx, name); err != nil {
 				return err

@@ -63,7 +63,7 @@ type call struct {
 
 	// Exactly one of these calls the engine and prints: on a handle of
 	// the active branch, or on the project itself.
-	run     func(ctx context.Context, db *local.DB, args []string) error
+	run     func(ctx context.Context, db cinch.DB, args []string) error
 	project func(ctx context.Context, p *local.Project, args []string) error
 }
 

@@ -235,7 +235,7 @@ func (a *app) projectNames(ctx context.Context, kind string, args []string) (nam
 	if err != nil {
 		return nil
 	}
-	database, branch, err := a.scope(p)
+	database, branch, err := a.scope(ctx)
 	if err != nil {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -57,7 +59,7 @@ var errorTable = map[string]errorInfo{
 	"schema_drift":        {1, "run `cinch tenant check --all`"},
 	"conflict":            {1, ""},
 	"busy":                {1, "another process holds the lock; try again"},
-	"unauthorized":        {1, ""},
+	"unauthorized":        {1, "check --api-key or " + EnvAPIKey},
 	"forbidden":           {1, ""},
 	"too_large":           {1, ""},
 	"disk_full":           {1, "free disk space and run the command again; nothing was lost"},
@@ -97,28 +99,61 @@ var commandHints = map[string]string{
 	"fix the cause; the next operation on this branch (a tenant check, for one) finishes the change":                           "fix the cause and run any cinch command on this branch (e.g. cinch tenant check --all) to finish",
 }
 
-// entityHint fills the placeholders of a hint from the error's Entity
-// (`tenant "acme"`, `column "users.email"`, `row "users/<id>"`): {name}
-// is the name and {table} its table; without an entity they read NAME and
-// TABLE.
-func entityHint(hint string, ce *cinch.Error) string {
+// entityHint fills the placeholders of a hint from the entity an error is
+// about (`tenant "acme"`, `column "users.email"`, `row "users/<id>"`):
+// {name} is the name and {table} its table; without an entity they read
+// NAME and TABLE.
+func entityHint(hint, entity string) string {
 	if !strings.Contains(hint, "{") {
 		return hint
 	}
 	name, table := "NAME", "TABLE"
-	if ce != nil {
-		kind, quoted, _ := strings.Cut(ce.Entity, " ")
-		if n, err := strconv.Unquote(quoted); err == nil && n != "" {
-			name = n
-			switch kind {
-			case cinch.KindColumn:
-				table, _, _ = strings.Cut(n, ".")
-			case "row":
-				table, _, _ = strings.Cut(n, "/")
-			}
+	kind, quoted, _ := strings.Cut(entity, " ")
+	if n, err := strconv.Unquote(quoted); err == nil && n != "" {
+		name = n
+		switch kind {
+		case cinch.KindColumn:
+			table, _, _ = strings.Cut(n, ".")
+		case "row":
+			table, _, _ = strings.Cut(n, "/")
 		}
 	}
 	return strings.NewReplacer("{name}", name, "{table}", table).Replace(hint)
+}
+
+// leadingEntity matches the entity a message starts with (`tenant "acme"
+// not found`), as the engine writes it.
+var leadingEntity = regexp.MustCompile(`^[a-z]+ "(?:[^"\\]|\\.)*"`)
+
+// serverHints gives the CLI's words for hints the server puts in place of
+// the engine's (server/errors.go), since over HTTP they name a header, not
+// a flag. TestRemoteMode (cmd/cinch) runs them against a real server.
+var serverHints = map[string]string{
+	"send the tenant's key (the one it was created or last rotated with) in the " + cinch.TenantKeyHeader + " header; cinch never stores it": "give the tenant's key with --key or " + EnvTenantKey,
+}
+
+// messageHint returns the hint that msg ends its text with, as an error
+// from a server does (package client keeps the message whole and has no
+// Hint): the longest key of commandHints or serverHints found in msg, or "".
+func messageHint(msg string) string {
+	best := ""
+	for _, hints := range []map[string]string{commandHints, serverHints} {
+		for h := range hints {
+			if len(h) > len(best) && strings.Contains(msg, " ("+h+")") {
+				best = h
+			}
+		}
+	}
+	return best
+}
+
+// cliHint returns the CLI's words for hint, if it has some.
+func cliHint(hint string) (string, bool) {
+	if h, ok := commandHints[hint]; ok {
+		return h, true
+	}
+	h, ok := serverHints[hint]
+	return h, ok
 }
 
 // usageError is a mistake in the command line itself: unknown command or
@@ -143,18 +178,39 @@ func errorMessage(err error) string {
 	if errors.Is(err, context.Canceled) && cinch.Code(err) == "internal" {
 		msg = "interrupted (" + msg + ")"
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) && cinch.Code(err) == "internal" && !errors.Is(err, context.Canceled) {
+		// The server did not answer (package client passes the transport's error on).
+		where := ue.URL
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			where = u.Scheme + "://" + u.Host
+		}
+		return oneLine(fmt.Sprintf("cannot reach the cinch server at %s: %v (check --server or %s, and that cinch serve runs there)", where, ue.Err, EnvServer))
+	}
 	info, ok := errorTable[cinch.Code(err)]
 	if !ok {
 		info = errorTable["internal"]
 	}
+	// The hint and entity: the error's own, or for an error from a server,
+	// read back from its message.
+	hint, entity := "", ""
 	var ce *cinch.Error
-	if !errors.As(err, &ce) || ce.Hint == "" {
-		if hint := entityHint(info.hint, ce); hint != "" && !strings.Contains(msg, hint) {
-			msg += " (" + hint + ")"
+	if errors.As(err, &ce) {
+		hint, entity = ce.Hint, ce.Entity
+	}
+	if hint == "" {
+		hint = messageHint(msg)
+	}
+	if entity == "" {
+		entity = leadingEntity.FindString(msg)
+	}
+	if hint == "" {
+		if h := entityHint(info.hint, entity); h != "" && !strings.Contains(msg, h) {
+			msg += " (" + h + ")"
 		}
-	} else if hint, ok := commandHints[ce.Hint]; ok {
-		if i := strings.LastIndex(msg, " ("+ce.Hint+")"); i >= 0 {
-			msg = msg[:i] + " (" + entityHint(hint, ce) + ")" + msg[i+len(ce.Hint)+3:]
+	} else if h, ok := cliHint(hint); ok {
+		if i := strings.LastIndex(msg, " ("+hint+")"); i >= 0 {
+			msg = msg[:i] + " (" + entityHint(h, entity) + ")" + msg[i+len(hint)+3:]
 		}
 	}
 	return oneLine(msg)

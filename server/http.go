@@ -359,7 +359,7 @@ func (s *Server) handleCORS(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if allow != "" {
 		h.Set("Access-Control-Allow-Origin", allow)
-		h.Set("Access-Control-Expose-Headers", RequestIDHeader)
+		h.Set("Access-Control-Expose-Headers", RequestIDHeader+", "+TotalCountHeader)
 	}
 	return false
 }

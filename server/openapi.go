@@ -69,6 +69,9 @@ func (s *Server) openAPI() map[string]any {
 		case rt.resp != nil:
 			okResp["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.resp))}}
 		}
+		if h := responseHeaders[rt.op]; h != nil {
+			okResp["headers"] = h
+		}
 		responses[strconv.Itoa(rt.status)] = okResp
 		for _, st := range errorStatuses(rt) {
 			used[st] = true
@@ -199,7 +202,7 @@ func errorResponse(status int, schema map[string]any) map[string]any {
 }
 
 var tagDescriptions = map[string]string{
-	"service":  "Health, this document and metrics.",
+	"service":  "Health, this document, metrics and the caller's key scope (whoami).",
 	"branches": "Branches of a database: create, describe, delete, merge.",
 	"changes":  "A branch's schema change records.",
 	"codegen":  "Typed models of a branch's tables and views (cinch codegen).",
@@ -214,9 +217,20 @@ var tagDescriptions = map[string]string{
 	"kv":       "A tenant's key-value store: typed values, optional expiry, in the tenant's own file.",
 }
 
+// responseHeaders are the headers of an operation's success response
+// beyond the ones every response has.
+var responseHeaders = map[string]map[string]any{
+	"listTenants": {TotalCountHeader: map[string]any{
+		"description": "how many tenants matched the filters in all; sent when any query parameter is given",
+		"schema":      map[string]any{"type": "integer", "minimum": 0}}},
+}
+
 // opDescriptions add to an operation's description what the server
 // enforces beyond the schemas.
 var opDescriptions = map[string]string{
+	"listTenants": "Without query parameters every tenant comes, in name order. With any, the answer is one page: filtered by prefix, state and behind, sorted by sort, " +
+		"cut by offset and limit, and the " + TotalCountHeader + " header says how many tenants matched in all. Unknown query parameters are refused (400).",
+	"whoami": "Any valid key may ask; the answer holds only the key's own scope, never names outside it.",
 	"query": "The statement runs under the query guard (SPEC §5); a statement that writes is refused (403 read_only) for a key created with --read-only or with read_only: true. " +
 		"Rows come as arrays in column order; at most --max-rows rows and --max-result-bytes of values are returned, and truncated says a limit cut them.",
 	"insertRows": "The body is one row (an object; the response is the stored row) or an array of rows (all or none; the response is the stored rows). " +
@@ -257,7 +271,7 @@ func tagOf(path string) string {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i := len(segs) - 1; i >= 0; i-- {
 		if s := segs[i]; !strings.HasPrefix(s, "{") && !slices.Contains(verbSegments, s) {
-			if s == "openapi.json" || s == "health" || s == "metrics" {
+			if s == "openapi.json" || s == "health" || s == "metrics" || s == "whoami" {
 				return "service"
 			}
 			return s

@@ -34,10 +34,12 @@ const (
 	branchRead
 	// tenant routes need a key for the tenant (query, rows, tenant info).
 	tenant
+	// anyKey routes need a valid key, whatever its scope (whoami).
+	anyKey
 )
 
 func (a access) String() string {
-	return [...]string{"public", "project", "database", "branch", "branch (read)", "tenant"}[a]
+	return [...]string{"public", "project", "database", "branch", "branch (read)", "tenant", "any key"}[a]
 }
 
 // route is one row of the route table: it drives both the mux and the
@@ -80,6 +82,8 @@ func routeTable() []route {
 			access: public, resp: Health{}, status: 200, handle: health},
 		{method: "GET", path: "/v1/openapi.json", op: "openapi", summary: "This OpenAPI 3 document (no key needed)",
 			access: public, resp: openAPIDoc{}, status: 200},
+		{method: "GET", path: "/v1/whoami", op: "whoami", summary: "What the request's API key may reach: its database, branch, tenant and whether it is read-only",
+			access: anyKey, resp: KeyScope{}, status: 200, handle: whoami},
 		{method: "GET", path: "/metrics", op: "metrics", summary: "Prometheus metrics (text format); needs a key without scope",
 			access: project, resp: "", status: 200},
 
@@ -99,8 +103,8 @@ func routeTable() []route {
 		{method: "POST", path: dbPath + "/branches/{source}/merge", op: "mergeBranch", summary: "Merge a branch's schema changes into target (dry_run only plans)",
 			access: branchAdmin, write: true, body: MergeRequest{}, resp: cinch.MergeResult{}, status: 200, handle: mergeBranch},
 
-		{method: "GET", path: branchPath + "/tenants", op: "listTenants", summary: "List the tenants of a branch",
-			access: branchAdmin, resp: []cinch.TenantInfo{}, status: 200, handle: listTenants},
+		{method: "GET", path: branchPath + "/tenants", op: "listTenants", summary: "List the tenants of a branch (filtered, sorted and paged with the query parameters)",
+			access: branchAdmin, resp: []cinch.TenantInfo{}, status: 200, query: tenantListParams, handle: listTenants},
 		{method: "POST", path: branchPath + "/tenants", op: "createTenant", summary: "Create a tenant (lazy, or from a template tenant)",
 			access: branchAdmin, write: true, body: TenantCreateRequest{}, resp: cinch.TenantInfo{}, status: 201, handle: createTenant},
 		{method: "GET", path: tenantPath, op: "getTenant", summary: "Describe a tenant",
@@ -202,6 +206,7 @@ func routeTable() []route {
 type call struct {
 	s     *Server
 	r     *http.Request
+	w     http.ResponseWriter
 	ctx   context.Context
 	key   cinch.APIKey
 	body  []byte
@@ -220,6 +225,9 @@ func (c *call) conn() (cinch.DB, error) {
 }
 
 func (c *call) decode(v any) error { return decodeStrict(c.body, v) }
+
+// header is the response's header, for a handler to add to.
+func (c *call) header() http.Header { return c.w.Header() }
 
 // wildcards returns the {names} of a pattern path, in order.
 func wildcards(path string) []string {
@@ -286,7 +294,7 @@ func scopeText(k cinch.APIKey) string {
 // whether something outside its scope exists.
 func checkScope(k cinch.APIKey, a access, db, branch, tenantName string) error {
 	switch a {
-	case public:
+	case public, anyKey:
 		return nil
 	case project:
 		if k.Database != "" || k.Branch != "" || k.Tenant != "" {
@@ -338,7 +346,7 @@ func (s *Server) wrap(rt route) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		c := &call{s: s, r: r, ctx: r.Context(), limit: s.cfg.MaxRows}
+		c := &call{s: s, r: r, w: w, ctx: r.Context(), limit: s.cfg.MaxRows}
 		if rt.access != public {
 			k, err := s.authenticate(r)
 			if err != nil {
@@ -557,15 +565,6 @@ func mergeBranch(c *call) (any, error) {
 		return nil, err
 	}
 	return res, nil
-}
-
-func listTenants(c *call) (any, error) {
-	d, err := c.conn()
-	if err != nil {
-		return nil, err
-	}
-	list, err := d.Tenants().List(c.ctx)
-	return nonNil(list), err
 }
 
 func createTenant(c *call) (any, error) {

@@ -65,6 +65,10 @@ type Config struct {
 	// default, turns CORS off: no Access-Control-* headers and preflight
 	// requests are refused. See ValidateCORSOrigin.
 	CORSOrigins []string
+	// UI, when set, serves GET /ui and everything under /ui/ without a
+	// key: the web console (package console), static files that call this
+	// API with the user's key like any other client. Nil: no /ui.
+	UI http.Handler
 }
 
 func (c Config) withDefaults() Config {
@@ -235,6 +239,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.Contains(raw, "//") {
 		writeErrorCode(w, "invalid_name", "empty path segment: every name in the path must be given", nil)
+		return
+	}
+	if s.cfg.UI != nil && (r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, "/ui/")) {
+		r.Pattern = "/ui/" // the route of its metrics and log line
+		s.cfg.UI.ServeHTTP(w, r)
 		return
 	}
 	h, pattern := s.mux.Handler(r)

@@ -416,6 +416,11 @@ func expectAuth(kind string, rt routeInfo) int {
 	switch kind {
 	case "none", "wrong", "revoked", "expired":
 		return 401
+	}
+	if rt.scope == "any key" {
+		return 0
+	}
+	switch kind {
 	case "full":
 		return 0
 	case "read_only":

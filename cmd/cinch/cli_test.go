@@ -49,7 +49,7 @@ func (r result) String() string {
 	return fmt.Sprintf("cinch %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
 }
 
-// runner runs the binary in dir with a clean CINCHDB_* environment plus env
+// runner runs the binary in dir with a clean CINCHDB_* and CINCH_* environment plus env
 // ("KEY=value" entries); stdin is empty (not a terminal).
 type runner struct {
 	t   *testing.T
@@ -62,7 +62,7 @@ func (c runner) run(args ...string) result {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = c.dir
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CINCHDB_") {
+		if !strings.HasPrefix(kv, "CINCHDB_") && !strings.HasPrefix(kv, "CINCH_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}

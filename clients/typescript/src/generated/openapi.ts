@@ -448,8 +448,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List the tenants of a branch
-         * @description Key scope needed: branch.
+         * List the tenants of a branch (filtered, sorted and paged with the query parameters)
+         * @description Key scope needed: branch. Without query parameters every tenant comes, in name order. With any, the answer is one page: filtered by prefix, state and behind, sorted by sort, cut by offset and limit, and the X-Total-Count header says how many tenants matched in all. Unknown query parameters are refused (400).
          */
         get: operations["listTenants"];
         put?: never;
@@ -1038,6 +1038,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the request's API key may reach: its database, branch, tenant and whether it is read-only
+         * @description Key scope needed: any key. Any valid key may ask; the answer holds only the key's own scope, never names outside it.
+         */
+        get: operations["whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1278,6 +1298,13 @@ export interface components {
              * @description milliseconds left (with expires: true)
              */
             ttl_ms?: number;
+        };
+        KeyScope: {
+            branch?: string;
+            database?: string;
+            id: string;
+            read_only: boolean;
+            tenant?: string;
         };
         MaintenanceResult: {
             /** Format: int64 */
@@ -2602,7 +2629,20 @@ export interface operations {
     };
     listTenants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description at most this many tenants (none: all; 0: none, only the X-Total-Count header) */
+                limit?: number;
+                /** @description skip this many matching tenants first */
+                offset?: number;
+                /** @description only tenants whose name starts with this */
+                prefix?: string;
+                /** @description name (the default), size, created or schema_version; add :desc for the largest or newest first (ties by name) */
+                sort?: string;
+                /** @description only tenants in this state: lazy, materialized or archived */
+                state?: string;
+                /** @description true: only tenants whose file is behind the branch's schema (a rollout is still converging on them) */
+                behind?: string;
+            };
             header?: never;
             path: {
                 /** @description database name (SPEC §3) */
@@ -2617,6 +2657,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description how many tenants matched the filters in all; sent when any query parameter is given */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4069,6 +4111,31 @@ export interface operations {
                     };
                 };
             };
+            default: components["responses"]["ServerError"];
+        };
+    };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyScope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["ServerError"];
         };
     };
