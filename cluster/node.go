@@ -61,6 +61,11 @@ type owned struct {
 	mu     sync.Mutex // serializes appends
 	last   uint64     // the sequence of the last record of the tenant's log: the next append expects it
 	broken bool       // fenced, lease lost, or an append's outcome unknown: refuse commits until re-acquired
+	// needBase: the cluster holds no snapshot of the tenant yet (nothing was
+	// ever committed to it anywhere): the first commit stores the file as
+	// it is then (made here from the branch's template) as the snapshot all
+	// later commits apply to.
+	needBase bool
 }
 
 // NewNode prepares the cluster state on JetStream (log streams, lease KV,
@@ -191,14 +196,15 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 	if err != nil {
 		return fail(err)
 	}
-	if err := n.rebuild(ctx, t, path, last); err != nil {
+	needBase, err := n.rebuild(ctx, t, path, last)
+	if err != nil {
 		return fail(err)
 	}
 	seq, err := n.log.Append(ctx, t, last, Record{Kind: KindTakeover, Node: n.cfg.Node})
 	if err != nil {
 		return fail(err)
 	}
-	o := &owned{n: n, t: t, path: path, lease: l, last: seq}
+	o := &owned{n: n, t: t, path: path, lease: l, last: seq, needBase: needBase}
 	n.mu.Lock()
 	n.owned[path] = o
 	n.mu.Unlock()
@@ -232,6 +238,15 @@ func (o *owned) sink(c sqlite.Commit) error {
 		return &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("this node no longer owns tenant %s: the write was refused", o.t),
 			Hint: "retry: the request goes to the tenant's owner"}
 	}
+	if o.needBase {
+		// The main file holds the tenant as it was before this commit (in
+		// WAL mode a commit never writes it, and nothing was committed to
+		// this tenant before).
+		if err := o.n.putSnapshotFile(context.Background(), o.t, o.path, o.last); err != nil {
+			return err
+		}
+		o.needBase = false
+	}
 	seq, err := o.n.log.Append(context.Background(), o.t, o.last, Record{Kind: KindCommit, Node: o.n.cfg.Node, Commit: c})
 	if err != nil {
 		o.broken = true
@@ -248,36 +263,50 @@ func (o *owned) sink(c sqlite.Commit) error {
 func seqFile(path string) string { return path + ".seq" }
 
 // rebuild brings the file at path to the log's state at sequence last.
-func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) error {
+// needBase: the cluster has no snapshot of the tenant and no commit in its
+// log, so the local file (if any) stays and becomes the base at the first
+// commit.
+func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) (needBase bool, err error) {
 	if b, err := os.ReadFile(seqFile(path)); err == nil {
 		if seq, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && seq == last && last > 0 {
-			return os.Remove(seqFile(path)) // the file is the log's state: keep it
+			_, found, err := n.snapshotSeq(ctx, t)
+			return !found, errors.Join(err, os.Remove(seqFile(path))) // the file is the log's state: keep it
 		}
 	}
 	_ = os.Remove(seqFile(path))
 	base, from, found, err := n.snapshot(ctx, t)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !found && last == 0 {
-		// A tenant nobody has committed to yet: the local file, if any, is
-		// its base. Store it first, so every later owner starts from it.
-		if _, err := os.Stat(path); err != nil {
+	if !found {
+		commits := 0
+		err := n.log.Read(ctx, t, 1, last, func(_ uint64, r Record) error {
+			if r.Kind == KindCommit {
+				commits++
+			}
 			return nil
+		})
+		if err != nil {
+			return false, err
 		}
-		return n.putSnapshotFile(ctx, t, path, 0)
+		if commits > 0 {
+			return false, fmt.Errorf("%w: tenant %s has %d commits in its log but no snapshot to apply them to", cinch.ErrInternal, t, commits)
+		}
+		return true, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return false, err
 	}
 	tmp := path + ".rebuild"
 	if err := os.WriteFile(tmp, base, 0o600); err != nil {
-		return err
+		return false, err
 	}
 	var commits []sqlite.Commit
+	applied := 0
 	err = n.log.Read(ctx, t, from+1, last, func(seq uint64, r Record) error {
 		if r.Kind == KindCommit {
 			commits = append(commits, r.Commit)
+			applied++
 		}
 		if len(commits) >= 64 {
 			err := sqlite.ApplyCommits(tmp, commits...)
@@ -291,15 +320,39 @@ func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) 
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("rebuild tenant %s from its log: %w", t, err)
+		return false, fmt.Errorf("rebuild tenant %s from its log: %w", t, err)
 	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			os.Remove(tmp)
-			return err
+			return false, err
 		}
 	}
-	return os.Rename(tmp, path)
+	if len(base) == 0 && applied == 0 {
+		// The base was an empty file and nothing was applied: no file.
+		os.Remove(tmp)
+		return false, removeIfExists(path)
+	}
+	return false, os.Rename(tmp, path)
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// snapshotSeq reports whether t has a snapshot and its sequence.
+func (n *Node) snapshotSeq(ctx context.Context, t Tenant) (uint64, bool, error) {
+	info, err := n.snaps.GetInfo(ctx, t.String())
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, unavailable("read the snapshot of tenant "+t.String(), err)
+	}
+	seq, _ := strconv.ParseUint(info.Metadata["seq"], 10, 64)
+	return seq, true, nil
 }
 
 // snapshot returns t's latest snapshot and the log sequence it holds.
@@ -328,7 +381,7 @@ func (n *Node) snapshot(ctx context.Context, t Tenant) (data []byte, seq uint64,
 
 func (n *Node) putSnapshotFile(ctx context.Context, t Tenant, path string, seq uint64) error {
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return n.putSnapshot(ctx, t, data, seq)

@@ -39,6 +39,10 @@ type Config struct {
 	Logger           *slog.Logger  // nil: discard
 	Now              func() time.Time
 	StrictTenant     StrictTenant // data operations without a tenant: see StrictTenant (default: config.toml's strict_tenant)
+	// Owner, when set, is asked before any tenant file is opened through
+	// the handle pool and told when the handle closes (cluster mode:
+	// package cluster makes this node the tenant's owner; see owner.go).
+	Owner Owner
 }
 
 // Settings is what config.toml holds.
@@ -683,3 +687,13 @@ func (p *Project) rewriteSettings(fn func(*Settings)) error {
 
 // Catalog returns the project's read-only catalog.
 func (p *Project) Catalog() Catalog { return Catalog{p} }
+
+// DropTenantHandle closes this process's handle on a tenant, if open (its
+// users finish first). Cluster mode calls it when the node lost the tenant.
+func (p *Project) DropTenantHandle(ctx context.Context, database, branch, tenant string) {
+	b, err := p.branch(ctx, database, branch)
+	if err != nil {
+		return
+	}
+	p.pool.forget(b, tenant, false)
+}
