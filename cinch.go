@@ -54,6 +54,16 @@ type FilterQuerier interface {
 type TenantService interface {
 	List(ctx context.Context) ([]TenantInfo, error)
 	Create(ctx context.Context, name string, opts TenantCreateOptions) (TenantInfo, error)
+	// CreateMany creates several tenants at once, sharing the work a
+	// create does per tenant (lock, registry transaction, directory fsync),
+	// and returns them in the order given. Names must be valid, distinct
+	// and not taken, else nothing is created (a taken name fails with
+	// ErrTenantExists naming every taken one). opts.Lazy applies to all;
+	// From and Encrypt are not supported in a batch. If creation fails
+	// part way, the tenants created before the failure are returned with
+	// the error, which names those created and those not; no tenant is
+	// left half made.
+	CreateMany(ctx context.Context, names []string, opts TenantCreateOptions) ([]TenantInfo, error)
 	Info(ctx context.Context, name string) (TenantInfo, error)
 	// Copy makes target a consistent copy of source (SQLite backup API), or
 	// an empty tenant with the same schema when noData is set.

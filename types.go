@@ -174,6 +174,7 @@ type TenantInfo struct {
 	CreatedAt     time.Time   `json:"created_at"`
 	SizeBytes     int64       `json:"size_bytes"`     // db + wal, 0 when lazy
 	SchemaVersion int         `json:"schema_version"` // changes applied to the file (branch version when lazy)
+	Behind        bool        `json:"behind"`         // the file lacks changes of the branch; caught up on its next query
 	Encrypted     bool        `json:"encrypted"`
 	Group         string      `json:"group,omitempty"`
 }
@@ -232,6 +233,11 @@ type BranchInfo struct {
 	CreatedAt time.Time `json:"created_at"`
 	Changes   int       `json:"changes"`
 	Tenants   int       `json:"tenants"`
+	// Behind is the number of materialized tenants whose file has not yet
+	// applied every change: a schema change returns without waiting for
+	// tenants nobody has open, which catch up on their next query (or in a
+	// server's background converger, or by cinch tenant migrate).
+	Behind int `json:"behind"`
 	// Error is set, in a list of branches, on a branch that cannot be read
 	// (e.g. its changes.json is not valid JSON): it names the file and says
 	// what to do; the other fields hold what could still be read. The

@@ -117,6 +117,7 @@ func (a *app) branchInfoCommand() *cobra.Command {
 					{"created_at", timeText(b.CreatedAt)},
 					{"changes", strconv.Itoa(b.Changes)},
 					{"tenants", strconv.Itoa(b.Tenants)},
+					{"behind", strconv.Itoa(b.Behind)},
 					{"merged_into", strings.Join(merged, ", ")},
 					{"active", yesNo(e.Active)},
 				})

@@ -10,11 +10,11 @@ import (
 )
 
 func (a *app) columnCommand() *cobra.Command {
-	return group("column", "Manage the columns of a table (changes reach every tenant)",
+	return withWait(group("column", "Manage the columns of a table (changes reach every tenant)",
 		`  cinch column add users phone:TEXT
   cinch column add users phone TEXT
   cinch column list users`,
-		a.columnListCommand(), a.columnAddCommand(), a.columnDropCommand(), a.columnRenameCommand(), a.columnAlterNullableCommand())
+		a.columnListCommand(), a.columnAddCommand(), a.columnDropCommand(), a.columnRenameCommand(), a.columnAlterNullableCommand()))
 }
 
 var columnHeaders = []string{"name", "type", "nullable", "default", "references", "flags"}

@@ -10,9 +10,9 @@ import (
 )
 
 func (a *app) indexCommand() *cobra.Command {
-	return group("index", "Manage indexes of the active branch (changes reach every tenant)",
+	return withWait(group("index", "Manage indexes of the active branch (changes reach every tenant)",
 		"  cinch index create users email --unique\n  cinch index list users",
-		a.indexListCommand(), a.indexCreateCommand(), a.indexDeleteCommand())
+		a.indexListCommand(), a.indexCreateCommand(), a.indexDeleteCommand()))
 }
 
 var indexHeaders = []string{"index", "table", "columns", "unique"}

@@ -33,6 +33,7 @@ type serveFlags struct {
 	corsOrigins        []string
 	kvSweep            time.Duration
 	noUI               bool
+	noConverge         bool
 }
 
 func (f *serveFlags) add(c *cobra.Command) {
@@ -46,6 +47,7 @@ func (f *serveFlags) add(c *cobra.Command) {
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fl.DurationVar(&f.kvSweep, "kv-sweep", DefaultKVSweep, "how often expired KV keys are removed from the tenants' files (0: never; expired keys are invisible either way)")
 	fl.BoolVar(&f.noUI, "no-ui", false, "do not serve the web console at /ui")
+	fl.BoolVar(&f.noConverge, "no-converge", false, "do not migrate tenants behind the branch's schema in the background (they still catch up on their next request)")
 	fl.StringSliceVar(&f.corsOrigins, "cors-origin", nil, "browser origin allowed to call the API (repeatable or comma-separated: https://app.example.com, http://localhost:3000, * for any); CORS is off without it")
 }
 
@@ -101,6 +103,7 @@ func (f *serveFlags) config() (server.Config, error) {
 		}
 		cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 	}
+	cfg.NoConverge = f.noConverge
 	return cfg, nil
 }
 

@@ -11,11 +11,11 @@ import (
 )
 
 func (a *app) tableCommand() *cobra.Command {
-	return group("table", "Manage tables of the active branch (changes reach every tenant)",
+	return withWait(group("table", "Manage tables of the active branch (changes reach every tenant)",
 		`  cinch table create users name:TEXT email:TEXT:not_null:unique
   cinch table list
   cinch table info users`,
-		a.tableListCommand(), a.tableCreateCommand(), a.tableInfoCommand(), a.tableCopyCommand(), a.tableDeleteCommand())
+		a.tableListCommand(), a.tableCreateCommand(), a.tableInfoCommand(), a.tableCopyCommand(), a.tableDeleteCommand()))
 }
 
 func (a *app) tableListCommand() *cobra.Command {

@@ -22,7 +22,7 @@ func (a *app) tenantCommand() *cobra.Command {
 		a.tenantListCommand(), a.tenantCreateCommand(), a.tenantInfoCommand(), a.tenantCopyCommand(),
 		a.tenantRenameCommand(), a.tenantDeleteCommand(), a.tenantStatsCommand(), a.tenantVacuumCommand(),
 		a.tenantAnalyzeCommand(), a.tenantCheckCommand(), a.tenantArchiveCommand(), a.tenantRestoreCommand(),
-		a.tenantGroupCommand(), a.tenantRotateKeyCommand())
+		a.tenantGroupCommand(), a.tenantRotateKeyCommand(), a.tenantMigrateCommand())
 }
 
 func tenantFields(t cinch.TenantInfo) [][2]string {
@@ -75,12 +75,12 @@ cinch tenant archive.`,
 			if changes, err := db.Changes(ctx); err == nil {
 				branchVersion = len(changes)
 			}
-			return emitList(a, list, []string{"name", "state", "size", "schema_version", "encrypted", "created_at", "group"}, func(t cinch.TenantInfo) []string {
+			return emitList(a, list, []string{"name", "state", "size", "schema_version", "behind", "encrypted", "created_at", "group"}, func(t cinch.TenantInfo) []string {
 				version := strconv.Itoa(t.SchemaVersion)
 				if branchVersion >= 0 && t.SchemaVersion < branchVersion {
 					version += " (pending " + strconv.Itoa(branchVersion) + ")"
 				}
-				return []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
+				return []string{t.Name, string(t.State), sizeText(t.SizeBytes), version, yesNo(t.Behind), yesNo(t.Encrypted), timeText(t.CreatedAt), t.Group}
 			})
 		}})
 	c.Flags().StringVar(&inactive, "inactive-since", "", "only served tenants not written for this long (365d, 48h, 90m)")
@@ -89,19 +89,39 @@ cinch tenant archive.`,
 
 func (a *app) tenantCreateCommand() *cobra.Command {
 	var opts cinch.TenantCreateOptions
+	var fromFile string
 	c := &cobra.Command{
-		Use:   "create NAME",
-		Short: "Create a tenant with the current schema, ready for use",
+		Use:   "create NAME... [--from-file F]",
+		Short: "Create tenants with the current schema, ready for use",
 		Long: `create makes a tenant's SQLite file with the branch's current schema.
 --lazy only registers the tenant (for bulk provisioning): its file appears on
 its first write. --from copies schema and data from a template tenant.
 --encrypt stores it encrypted at rest under --key (or CINCHDB_TENANT_KEY);
-cinch never stores the key, and every later command on the tenant needs it.`,
+cinch never stores the key, and every later command on the tenant needs it.
+
+Several NAMEs, or --from-file F (one name per line; blank lines and lines
+starting with # are skipped; - reads stdin), create a batch at once: the
+names must be new and distinct, else none is created, and the work is shared
+(much faster than one create per tenant). A batch cannot use --from or
+--encrypt.`,
 		Example: `  cinch tenant create acme_corp
   cinch tenant create customer_12345 --lazy
   cinch tenant create wayne_ent --from _template_default
-  cinch tenant create stark_ind --encrypt --key "$STARK_KEY"`,
-		Args: exactArgs(1),
+  cinch tenant create stark_ind --encrypt --key "$STARK_KEY"
+  cinch tenant create acme globex initech
+  cinch tenant create --from-file customers.txt --lazy`,
+		Args: usageArgs(func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && fromFile == "" {
+				return fmt.Errorf("give at least one tenant NAME, or --from-file F")
+			}
+			return nil
+		}),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if (len(args) > 1 || fromFile != "") && (opts.From != "" || opts.Encrypt) {
+				return usageErrorf("--from and --encrypt create one tenant at a time: give one NAME")
+			}
+			return nil
+		},
 		RunE: a.runE(call{names: names(cinch.KindTenant),
 			check: func(args []string) error {
 				if opts.From != "" {
@@ -110,6 +130,9 @@ cinch never stores the key, and every later command on the tenant needs it.`,
 				return nil
 			},
 			run: func(ctx context.Context, db cinch.DB, args []string) error {
+				if len(args) > 1 || fromFile != "" {
+					return a.createTenants(ctx, db, args, fromFile, opts)
+				}
 				name := args[0]
 				if opts.Encrypt {
 					opts.Key = a.tenantKey()
@@ -134,6 +157,7 @@ cinch never stores the key, and every later command on the tenant needs it.`,
 	c.Flags().StringVar(&opts.From, "from", "", "copy schema and data from this tenant")
 	c.Flags().BoolVar(&opts.Lazy, "lazy", false, "only register the tenant; create its file on first write")
 	c.Flags().BoolVar(&opts.Encrypt, "encrypt", false, "encrypt the tenant at rest under --key")
+	c.Flags().StringVar(&fromFile, "from-file", "", "create the tenants named in this file, one per line (- for stdin)")
 	return c
 }
 

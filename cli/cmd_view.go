@@ -10,10 +10,10 @@ import (
 )
 
 func (a *app) viewCommand() *cobra.Command {
-	return group("view", "Manage views of the active branch (changes reach every tenant)",
+	return withWait(group("view", "Manage views of the active branch (changes reach every tenant)",
 		`  cinch view create active_users "SELECT * FROM users WHERE phone IS NOT NULL"
   cinch view list`,
-		a.viewListCommand(), a.viewCreateCommand(), a.viewUpdateCommand(), a.viewInfoCommand(), a.viewDeleteCommand())
+		a.viewListCommand(), a.viewCreateCommand(), a.viewUpdateCommand(), a.viewInfoCommand(), a.viewDeleteCommand()))
 }
 
 func (a *app) viewListCommand() *cobra.Command {

@@ -86,6 +86,8 @@ func (a *app) runE(c call) func(*cobra.Command, []string) error {
 				return err
 			}
 		}
+		ctx, finish := a.rolloutContext(ctx, cmd)
+		defer finish()
 		if c.project != nil {
 			p, err := a.open(ctx)
 			if err != nil {
@@ -109,6 +111,7 @@ func (a *app) runE(c call) func(*cobra.Command, []string) error {
 // err itself if not nil, else the change record in JSON, or
 // "<msg> (change N)".
 func (a *app) changed(ctx context.Context, db cinch.DB, ch cinch.Change, err error, msg string) error {
+	finishRollout(ctx)
 	if err != nil {
 		return err
 	}

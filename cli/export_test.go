@@ -17,6 +17,7 @@ var (
 	ErrorMessage  = errorMessage
 	ParseSize     = parseSize
 	ParseAge      = parseAge
+	ParseNames    = parseNames
 	CommandHints  = commandHints
 )
 

@@ -93,3 +93,25 @@ func FuzzParseAge(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseNames checks that a --from-file of tenant names yields only
+// valid tenant names, or an error; never a panic or an empty list.
+func FuzzParseNames(f *testing.F) {
+	for _, s := range []string{"acme\nglobex\n", "# customers\n\nacme\n  globex  \n", "", "\n\n#x", "Bad-Name\n", "a\r\nb\r\n", "__x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		names, err := cli.ParseNames(strings.NewReader(s), "f.txt")
+		if err != nil {
+			return
+		}
+		if len(names) == 0 {
+			t.Fatalf("no error and no names for %q", s)
+		}
+		for _, n := range names {
+			if err := cinch.ValidateTenantName(n); err != nil {
+				t.Fatalf("invalid name %q from %q: %v", n, s, err)
+			}
+		}
+	})
+}

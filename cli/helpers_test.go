@@ -302,7 +302,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bogus"}, `Error: unknown command "bogus" for "cinch"`, "cinch --help"},
 		{[]string{"tenant", "bogus"}, `Error: unknown command "bogus" for "cinch tenant"`, "cinch tenant --help"},
 		{[]string{"tenant", "lsit"}, `(did you mean "list"?)`, "cinch tenant --help"},
-		{[]string{"tenant", "create"}, "Error: accepts 1 arg(s), received 0", "cinch tenant create --help"},
+		{[]string{"tenant", "create"}, "Error: give at least one tenant NAME, or --from-file F", "cinch tenant create --help"},
 		{[]string{"tenant", "list", "--bogus"}, "Error: unknown flag: --bogus", "cinch tenant list --help"},
 		{[]string{"version", "--format", "yaml"}, `Error: invalid --format "yaml": use table, json or csv`, "cinch version --help"},
 		{[]string{"column", "alter-nullable", "users", "phone"}, "give exactly one of --nullable and --not-null", "--help"},

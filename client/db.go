@@ -316,6 +316,25 @@ func (s tenants) Create(ctx context.Context, name string, opts cinch.TenantCreat
 	return out, d.c.do(ctx, http.MethodPost, p, in, &out)
 }
 
+// CreateMany creates several tenants in one request (POST .../tenants:batch).
+func (s tenants) CreateMany(ctx context.Context, names []string, opts cinch.TenantCreateOptions) ([]cinch.TenantInfo, error) {
+	p, err := s.base()
+	if err != nil {
+		return nil, err
+	}
+	if opts.From != "" || opts.Encrypt {
+		return nil, cinch.Errorf(cinch.ErrInvalidInput, "a batch of tenants cannot be copied from a template or encrypted").
+			WithHint("create those tenants one at a time")
+	}
+	for _, n := range names {
+		if err := cinch.ValidateTenantName(n); err != nil {
+			return nil, err
+		}
+	}
+	var out []cinch.TenantInfo
+	return out, s.d.c.do(ctx, http.MethodPost, p+":batch", map[string]any{"names": names, "lazy": opts.Lazy}, &out)
+}
+
 func (s tenants) Info(ctx context.Context, name string) (cinch.TenantInfo, error) {
 	p, err := s.one(name)
 	return send[cinch.TenantInfo](ctx, s.d.c, http.MethodGet, p, err, nil)

@@ -49,6 +49,8 @@ type branch struct {
 	changes  []cinch.Change
 	schema   *schema.Schema
 	template *sqlite.Conn
+	seed     []byte // a new tenant file's bytes at seedFor (seedBytes)
+	seedFor  string // the history seed was made for: its length and last change id
 }
 
 // --- The branch lock ---
@@ -304,9 +306,12 @@ func (b *branch) close() {
 // change makes one tracked schema change: plan it against the current
 // model, check it on the template, then roll it out (docs/design.md):
 //
-//   - a change that cannot fail on data is committed to changes.json first
-//     and then applied to every tenant (roll forward; a crash is finished by
-//     the next command, and every tenant also catches up when opened);
+//   - a change that cannot fail on data is committed to changes.json (the
+//     commit point), then applied to the tenants open in this process, and
+//     the call returns: every other tenant catches up when it is next opened,
+//     in any process (the schema generation tells open handles elsewhere), or
+//     by the converger (converge.go). Under cinch.WaitForRollout (or
+//     Config.WaitForRollout) it returns after every materialized tenant;
 //   - a data-dependent change is prepared on every tenant first, committed
 //     only if all accept it, and undone on all if one refuses.
 func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.Plan, error)) (_ cinch.Change, err error) {
@@ -336,20 +341,17 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 	if err := b.checkOnTemplate(ctx, next); err != nil {
 		return cinch.Change{}, err
 	}
-	names, err := b.materialized(ctx, false)
-	if err != nil {
-		return cinch.Change{}, err
-	}
-	migrate := func(c *sqlite.Conn) error {
-		_, err := c.Migrate(ctx, next)
-		return err
-	}
+	wait, progress := b.p.waitForRollout(ctx)
 	if p.DataDependent {
+		names, err := b.materialized(ctx, false)
+		if err != nil {
+			return cinch.Change{}, err
+		}
 		j := journal{Op: "prepare", Version: len(next), Change: ch, Inverse: p.Inverse, InverseRebuild: p.InverseRebuild}
 		if err := b.writeJournal(j); err != nil {
 			return cinch.Change{}, err
 		}
-		if errs := b.forEachTenant(ctx, names, migrate); len(errs) > 0 {
+		if errs := b.migrateTenants(ctx, names, next, false, progress); len(errs) > 0 {
 			// Undo on a context that outlives a canceled request.
 			if err := b.undo(context.WithoutCancel(ctx), j); err != nil {
 				return cinch.Change{}, err // journal stays: the next command retries the undo
@@ -360,14 +362,76 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 		if err := b.commit(ctx, next); err != nil {
 			return cinch.Change{}, err
 		}
+		b.p.gen.bumpSchema()
 		return ch, b.clearJournal()
 	}
-	return ch, b.rollForwardTo(ctx, next, names)
+	if err := b.commit(ctx, next); err != nil {
+		return cinch.Change{}, err
+	}
+	b.p.gen.bumpSchema()
+	if !wait {
+		// The tenants open here are migrated before returning, so this
+		// process's next query on them does not pay for it; the others catch
+		// up when next opened (also by another process: the schema
+		// generation moved) or by the converger.
+		errs := b.p.pool.catchUpOpen(context.WithoutCancel(ctx), b)
+		return ch, firstTenantError(errs, "apply the change to")
+	}
+	names, err := b.materialized(ctx, false)
+	if err != nil {
+		return ch, err
+	}
+	errs := b.migrateTenants(ctx, names, next, true, progress)
+	if ctx.Err() != nil {
+		return ch, &cinch.Error{Err: cinch.ErrCanceled,
+			Message: fmt.Sprintf("stopped waiting for the rollout of %s %s: the change is committed", ch.Type, ch.Entity),
+			Hint:    "the tenants not yet migrated catch up when next opened, or migrate them all now"}
+	}
+	return ch, firstTenantError(errs, "apply the change to")
+}
+
+// migrateTenants brings the named materialized, plain (not encrypted:
+// materialized(ctx, false) lists them) tenants to changes with
+// bounded parallelism (parallel), and returns the errors by tenant. A
+// tenant open in this process is migrated through its pooled writer;
+// another gets a connection of its own that commits the change with one
+// fsync and leaves it in the WAL (sqlite.Conn.MigrateWAL). With
+// tolerateAhead, a file already past the history (a data-dependent change
+// being prepared meanwhile) is not an error. progress, when set, is called
+// after each tenant, never concurrently.
+func (b *branch) migrateTenants(ctx context.Context, names []string, changes []cinch.Change, tolerateAhead bool, progress func(done, total int)) map[string]error {
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	return b.parallel(ctx, names, func(name string) error {
+		err := b.p.pool.withConn(ctx, b, name, "", true, func(c *sqlite.Conn, own bool) error {
+			var err error
+			if own {
+				_, err = c.MigrateWAL(ctx, changes)
+			} else {
+				_, err = c.Migrate(ctx, changes)
+			}
+			return err
+		})
+		if tolerateAhead && errors.Is(err, sqlite.ErrAhead) {
+			err = nil
+		}
+		if progress != nil {
+			mu.Lock()
+			done++
+			progress(done, len(names))
+			mu.Unlock()
+		}
+		return err
+	})
 }
 
 // rollForwardTo commits next (a history extending the current one) and
-// applies it to the named tenants. The journal is written before the commit
-// point, so a crash anywhere after it is finished by the next command.
+// applies it to the named tenants before returning (a merge, which may
+// hold data-dependent changes validated on every tenant). The journal is
+// written before the commit point, so a crash anywhere after it is
+// finished by the next command.
 func (b *branch) rollForwardTo(ctx context.Context, next []cinch.Change, names []string) error {
 	if err := b.writeJournal(journal{Op: "apply", Version: len(next)}); err != nil {
 		return err
@@ -376,11 +440,8 @@ func (b *branch) rollForwardTo(ctx context.Context, next []cinch.Change, names [
 		b.clearJournal()
 		return err
 	}
-	migrate := func(c *sqlite.Conn) error {
-		_, err := c.Migrate(ctx, next)
-		return err
-	}
-	if errs := b.forEachTenant(context.WithoutCancel(ctx), names, migrate); len(errs) > 0 {
+	b.p.gen.bumpSchema()
+	if errs := b.migrateTenants(context.WithoutCancel(ctx), names, next, false, nil); len(errs) > 0 {
 		return firstTenantError(errs, "apply the change to")
 	}
 	return b.clearJournal()
@@ -550,10 +611,7 @@ func (b *branch) rollForward(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	errs := b.forEachTenant(ctx, names, func(c *sqlite.Conn) error {
-		_, err := c.Migrate(ctx, changes)
-		return err
-	})
+	errs := b.migrateTenants(ctx, names, changes, false, nil)
 	return firstTenantError(errs, "apply the schema to")
 }
 
@@ -624,7 +682,11 @@ func (b *branch) forEachTenant(ctx context.Context, names []string, fn func(c *s
 // parallel runs fn for every name on a few workers and returns the errors
 // by name.
 func (b *branch) parallel(ctx context.Context, names []string, fn func(name string) error) map[string]error {
-	workers := min(4*runtime.GOMAXPROCS(0), 16) // rollouts wait on fsync more than on CPU
+	return b.parallelN(ctx, names, min(4*runtime.GOMAXPROCS(0), 16), fn) // rollouts wait on fsync more than on CPU
+}
+
+// parallelN is parallel on the given number of workers.
+func (b *branch) parallelN(ctx context.Context, names []string, workers int, fn func(name string) error) map[string]error {
 	var (
 		mu   sync.Mutex
 		errs = map[string]error{}
@@ -700,6 +762,7 @@ func (b *branch) info(r tenantRow, version int) cinch.TenantInfo {
 		if r.Encrypted { // the header is encrypted: the version last seen
 			info.SchemaVersion = r.Version
 		}
+		info.Behind = info.SchemaVersion < version
 	}
 	return info
 }
@@ -766,7 +829,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 		case dk != nil:
 			err = b.createEncrypted(ctx, tmp, dk)
 		default:
-			err = b.withTemplate(func(c *sqlite.Conn) error { return c.VacuumInto(tmp) })
+			err = b.writeSeed(tmp)
 		}
 		if err != nil {
 			sqlite.RemoveDB(tmp)
@@ -798,19 +861,59 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 }
 
 // createTenantFile writes a new tenant file at path holding the current
-// schema and no rows: VACUUM INTO from the template to a temporary file,
-// then Publish. Caller holds the branch lock.
+// schema and no rows: the seed bytes (VACUUM INTO from the template, once
+// per history) to a temporary file, then Publish. Caller holds the branch
+// lock.
 func (b *branch) createTenantFile(ctx context.Context, path string) error {
 	tmp := tempFile(path)
-	sqlite.RemoveDB(tmp)
-	err := b.withTemplate(func(c *sqlite.Conn) error {
-		return c.VacuumInto(tmp)
-	})
-	if err != nil {
+	if err := b.writeSeed(tmp); err != nil {
 		sqlite.RemoveDB(tmp)
 		return err
 	}
 	return sqlite.Publish(tmp, path)
+}
+
+// writeSeed writes the seed bytes (seedBytes) to the new file tmp, not yet
+// synced: Publish fsyncs it before it becomes visible.
+func (b *branch) writeSeed(tmp string) error {
+	seed, err := b.seedBytes()
+	if err != nil {
+		return err
+	}
+	sqlite.RemoveDB(tmp)
+	return os.WriteFile(tmp, seed, 0o644)
+}
+
+// seedBytes returns the bytes of a new tenant file holding the current
+// schema and no rows: VACUUM INTO from the template once per history,
+// then kept, so creating many tenants writes bytes instead of running
+// SQLite for each (batch.go). Caller holds the branch lock.
+func (b *branch) seedBytes() ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.template == nil {
+		return nil, cinch.Errorf(cinch.ErrBranchNotFound, "branch %q was deleted while in use", b.name).WithHint("retry")
+	}
+	key := fmt.Sprint(len(b.changes))
+	if n := len(b.changes); n > 0 {
+		key += "/" + b.changes[n-1].ID
+	}
+	if b.seed != nil && b.seedFor == key {
+		return b.seed, nil
+	}
+	tmp := tempFile(b.tenantPath(seedName))
+	sqlite.RemoveDB(tmp)
+	err := b.template.VacuumInto(tmp)
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(tmp)
+	}
+	sqlite.RemoveDB(tmp)
+	if err != nil {
+		return nil, err
+	}
+	b.seed, b.seedFor = data, key
+	return data, nil
 }
 
 // createEncrypted writes a new encrypted tenant file at tmp with the

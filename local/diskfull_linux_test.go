@@ -113,7 +113,9 @@ func TestDiskFull_FailsCleanlyAndRecovers(t *testing.T) {
 	dir := smallDisk(t, "3m")
 	db := newProject(t, local.Config{Dir: dir}).db
 	var err error
-	mustChange(t)(db.Tables().Create(ctx, "items", []cinch.Column{mustCol(t, "payload:TEXT")}))
+	// Waiting rollouts: this test is about a rollout hitting the full disk.
+	wait := cinch.WaitForRollout(ctx, nil)
+	mustChange(t)(db.Tables().Create(wait, "items", []cinch.Column{mustCol(t, "payload:TEXT")}))
 	for _, n := range []string{"hot", "cold"} {
 		if _, err := db.Tenants().Create(ctx, n, cinch.TenantCreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -170,7 +172,7 @@ func TestDiskFull_FailsCleanlyAndRecovers(t *testing.T) {
 	// committed, the tenants stay behind, tenant check keeps working and
 	// says so, and the change reaches them once there is space.
 	full.leave(16 << 10)
-	_, err = db.Columns().Add(ctx, "items", mustCol(t, "extra:TEXT"))
+	_, err = db.Columns().Add(wait, "items", mustCol(t, "extra:TEXT"))
 	if !errors.Is(err, cinch.ErrDiskFull) || !strings.Contains(err.Error(), "disk full: could not apply the change to tenant") {
 		t.Errorf("column add with room for the commit only: %v (code %s), want disk_full naming a tenant", err, cinch.Code(err))
 	}

@@ -18,6 +18,8 @@
 // The services of a DB, one type each:
 //
 //	tenants.go     cinch.TenantService: create (lazy, encrypted, copied), copy, rename, delete
+//	batch.go       creating many tenants at once (CreateMany): shared lock, registry
+//	               transaction and directory fsync per group; all or nothing per group
 //	tables.go      cinch.TableService
 //	columns.go     cinch.ColumnService
 //	views.go       cinch.ViewService
@@ -34,6 +36,9 @@
 //	branch.go      branch: the branch lock; the schema state (change history,
 //	               model, template); the rollout of a change, its journal and
 //	               crash recovery; creating tenant files; the sweep
+//	converge.go    tenants behind their branch (a change that returned at its commit
+//	               point): counting them, migrating them (Converge, tenant migrate),
+//	               the background converger a server runs
 //
 // The tenant handle pool, and what it reads:
 //

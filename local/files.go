@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -116,7 +117,67 @@ func fileVersion(path string) int {
 	if _, err := f.ReadAt(hdr[:], 0); err != nil {
 		return 0 // an empty file: nothing applied yet
 	}
+	if v, ok := walVersion(walFile(path)); ok {
+		return v
+	}
+	return headerVersion(hdr[:])
+}
+
+// headerVersion is user_version in a database header (bytes 60-63).
+func headerVersion(hdr []byte) int {
 	return int(hdr[60])<<24 | int(hdr[61])<<16 | int(hdr[62])<<8 | int(hdr[63])
+}
+
+// walVersion reads user_version from the newest committed copy of page 1
+// in a WAL file, if it holds one: a rollout that migrates a tenant no one
+// has open leaves the change in the WAL (sqlite.Conn.MigrateWAL), so the
+// main file's header is not yet the tenant's version. Frames count when
+// their salts match the WAL header's (older ones are left over from before
+// the WAL was restarted) and a commit frame follows them. It is for
+// reporting (tenant list, the count of tenants behind); checksums are not
+// verified.
+func walVersion(path string) (int, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	var wh [32]byte
+	if _, err := f.ReadAt(wh[:], 0); err != nil {
+		return 0, false
+	}
+	pageSize := int64(binary.BigEndian.Uint32(wh[8:12]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	if pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0 {
+		return 0, false
+	}
+	salt1, salt2 := binary.BigEndian.Uint32(wh[16:20]), binary.BigEndian.Uint32(wh[20:24])
+	var (
+		fh        [24]byte
+		page1     [64]byte
+		pending   = -1 // version in a page-1 frame not yet followed by a commit
+		committed = -1
+	)
+	for off := int64(32); ; off += 24 + pageSize {
+		if _, err := f.ReadAt(fh[:], off); err != nil {
+			break
+		}
+		if binary.BigEndian.Uint32(fh[8:12]) != salt1 || binary.BigEndian.Uint32(fh[12:16]) != salt2 {
+			break
+		}
+		if binary.BigEndian.Uint32(fh[0:4]) == 1 {
+			if _, err := f.ReadAt(page1[:], off+24); err != nil {
+				break
+			}
+			pending = headerVersion(page1[:])
+		}
+		if binary.BigEndian.Uint32(fh[4:8]) != 0 && pending >= 0 { // a commit frame
+			committed = pending
+		}
+	}
+	return committed, committed >= 0
 }
 
 // diskSize is the size of a tenant's db and wal files.

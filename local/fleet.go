@@ -76,6 +76,14 @@ func (f fleet) Stats(ctx context.Context, opts cinch.FleetOptions) ([]cinch.Tena
 		}
 		defer c.Close()
 		st.SchemaVersion, _ = c.UserVersion()
+		if st.SchemaVersion < version {
+			// A read of a behind tenant catches it up first, stats too.
+			if b.catchUp(ctx, c) == nil {
+				st.SchemaVersion, _ = c.UserVersion()
+				_ = c.Checkpoint()
+				st.SizeBytes = b.info(r, version).SizeBytes
+			}
+		}
 		st.Pending = st.SchemaVersion < version
 		st.Tables, st.Rows = countRows(ctx, c)
 		return st

@@ -17,29 +17,38 @@ type generation struct {
 
 func openGeneration(path string) (*generation, error) {
 	if _, err := os.Stat(path); err != nil {
-		if err := os.WriteFile(path, make([]byte, 8), 0o644); err != nil {
+		if err := os.WriteFile(path, make([]byte, generationSize), 0o644); err != nil {
 			return nil, err
 		}
 	}
 	return &generation{path: path}, nil
 }
 
-func (g *generation) load() uint64 {
+// word reads counter i (0: handles, 1: schema).
+func (g *generation) word(i int) uint64 {
 	b, err := os.ReadFile(g.path)
-	if err != nil || len(b) < 8 {
+	if err != nil || len(b) < 8*(i+1) {
 		return 0
 	}
-	return binary.LittleEndian.Uint64(b)
+	return binary.LittleEndian.Uint64(b[8*i:])
 }
 
-func (g *generation) bump() uint64 {
+func (g *generation) add(i int) uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	v := g.load() + 1
-	b := make([]byte, 8)
-	binary.LittleEndian.PutUint64(b, v)
+	b := make([]byte, generationSize)
+	b0, b1 := g.word(0), g.word(1)
+	binary.LittleEndian.PutUint64(b, b0)
+	binary.LittleEndian.PutUint64(b[8:], b1)
+	v := binary.LittleEndian.Uint64(b[8*i:]) + 1
+	binary.LittleEndian.PutUint64(b[8*i:], v)
 	os.WriteFile(g.path, b, 0o644)
 	return v
 }
+
+func (g *generation) load() uint64       { return g.word(0) }
+func (g *generation) bump() uint64       { return g.add(0) }
+func (g *generation) loadSchema() uint64 { return g.word(1) }
+func (g *generation) bumpSchema() uint64 { return g.add(1) }
 
 func (g *generation) close() error { return nil }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
@@ -18,6 +19,11 @@ type handle struct {
 	elem *list.Element
 	refs int  // guarded by pool.mu
 	dead bool // guarded by pool.mu: close when refs drop to 0
+
+	// sgen is the schema generation (gen_unix.go) the writer was last
+	// caught up at: when the project's moves past it, the next acquire
+	// catches the tenant up to the branch's history first (pool.acquire).
+	sgen atomic.Uint64
 
 	initMu sync.Mutex
 	ready  bool
@@ -81,6 +87,7 @@ func (h *handle) init(ctx context.Context, key string) error {
 		return err
 	}
 	h.salt, h.dk = row.Salt, dk
+	sgen := h.b.p.gen.loadSchema() // before catching up: a change after it is seen later
 	w, err := sqlite.Open(ctx, h.path, h.connOptions())
 	if err != nil {
 		return err
@@ -102,7 +109,37 @@ func (h *handle) init(ctx context.Context, key string) error {
 		}
 	}
 	h.writer, h.lazy, h.ready = w, false, true
+	h.sgen.Store(sgen)
 	return nil
+}
+
+// catchUpTo brings an open tenant to the branch's history when the schema
+// generation moved to sgen since its writer was last caught up: another
+// process (or this one) committed a schema change that did not wait for
+// this tenant. Lazy handles need nothing: they read the branch's template.
+func (h *handle) catchUpTo(ctx context.Context, sgen uint64) error {
+	h.initMu.Lock()
+	lazy := h.lazy
+	h.initMu.Unlock()
+	if lazy {
+		h.sgen.Store(sgen)
+		return nil
+	}
+	return h.useWriter(func(w *sqlite.Conn) error {
+		if h.sgen.Load() == sgen {
+			return nil // another caller did it
+		}
+		if err := h.b.catchUp(ctx, w); err != nil {
+			return err
+		}
+		if h.dk != nil { // its header is encrypted: record the version for tenant list
+			if v, err := w.UserVersion(); err == nil {
+				h.b.reg.exec(ctx, "UPDATE tenants SET version = ? WHERE name = ? AND version <> ?", v, h.key.tenant, v)
+			}
+		}
+		h.sgen.Store(sgen)
+		return nil
+	})
 }
 
 // checkKey verifies a caller's key against an open encrypted handle.

@@ -38,6 +38,7 @@ const (
 
 	configName      = "config.toml"
 	generationName  = "generation"
+	generationSize  = 16      // two counters (gen_unix.go)
 	lockName        = ".lock" // the project lock and each branch lock
 	databasesName   = "databases"
 	branchesName    = "branches"
@@ -92,6 +93,11 @@ func archiveFile(dir, tenant string) string {
 
 // tempFile is where a file is built before it is renamed to path.
 func tempFile(path string) string { return path + tempExt }
+
+// seedName is the file name (under tenants/, as a temporary file) of a
+// branch's new-tenant seed while it is made: no tenant can have it (names
+// starting with "__" are refused).
+const seedName = "__seed"
 
 // rotateFile is a tenant file re-encrypted under a new key, until the
 // rotation renames it to path.

@@ -58,6 +58,15 @@ func (pl *pool) acquire(ctx context.Context, b *branch, tenant, tenantKey string
 		pl.release(h)
 		return nil, err
 	}
+	// A schema change committed since the handle was caught up (in any
+	// process) is applied before the handle is used: one atomic load when
+	// nothing changed.
+	if sgen := pl.p.gen.loadSchema(); h.sgen.Load() != sgen {
+		if err := h.catchUpTo(ctx, sgen); err != nil {
+			pl.release(h)
+			return nil, err
+		}
+	}
 	return h, nil
 }
 
@@ -74,6 +83,14 @@ func (pl *pool) release(h *handle) {
 // withWriter runs fn on a writer connection of a materialized tenant: the
 // pooled one if the tenant is open here, else a short-lived one.
 func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey string, fn func(*sqlite.Conn) error) error {
+	return pl.withConn(ctx, b, tenant, tenantKey, false, func(c *sqlite.Conn, _ bool) error { return fn(c) })
+}
+
+// withConn is withWriter telling fn whether c is the short-lived connection
+// (own), which fn may leave unusable (sqlite.Conn.MigrateWAL). With plain,
+// the caller knows the tenant is not encrypted (it listed it so), and the
+// registry is not asked: a rollout's workers would queue on it.
+func (pl *pool) withConn(ctx context.Context, b *branch, tenant, tenantKey string, plain bool, fn func(c *sqlite.Conn, own bool) error) error {
 	key := poolKey{b.database, b.name, tenant}
 	pl.mu.Lock()
 	h := pl.m[key]
@@ -92,15 +109,17 @@ func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey str
 			if err := h.checkKey(pl.p, tenantKey); err != nil {
 				return err
 			}
-			return h.useWriter(fn)
+			return h.useWriter(func(w *sqlite.Conn) error { return fn(w, false) })
 		}
 	}
 	opts := pl.p.connOptions()
-	if row, found, err := b.reg.get(ctx, tenant); err != nil {
-		return err
-	} else if found && row.Encrypted {
-		if opts.Key, err = pl.p.tenantKey(row, tenantKey); err != nil {
+	if !plain {
+		if row, found, err := b.reg.get(ctx, tenant); err != nil {
 			return err
+		} else if found && row.Encrypted {
+			if opts.Key, err = pl.p.tenantKey(row, tenantKey); err != nil {
+				return err
+			}
 		}
 	}
 	c, err := sqlite.Open(ctx, b.tenantPath(tenant), opts)
@@ -108,7 +127,42 @@ func (pl *pool) withWriter(ctx context.Context, b *branch, tenant, tenantKey str
 		return err
 	}
 	defer c.Close()
-	return pl.p.do(c, tenant, func() error { return fn(c) })
+	return pl.p.do(c, tenant, func() error { return fn(c, true) })
+}
+
+// catchUpOpen catches up every open, materialized handle of a branch to
+// the current schema generation (the branch's history): what a schema
+// change does before it returns. Handles opened with a key (encrypted
+// tenants) are caught up too; they hold their key. The errors are by tenant.
+func (pl *pool) catchUpOpen(ctx context.Context, b *branch) map[string]error {
+	sgen := pl.p.gen.loadSchema()
+	pl.mu.Lock()
+	var hs []*handle
+	for k, h := range pl.m {
+		if k.database == b.database && k.branch == b.name && !h.dead {
+			h.refs++
+			hs = append(hs, h)
+		}
+	}
+	pl.mu.Unlock()
+	byName := make(map[string]*handle, len(hs))
+	names := make([]string, 0, len(hs))
+	for _, h := range hs {
+		h.initMu.Lock()
+		ready := h.ready && !h.lazy
+		h.initMu.Unlock()
+		if ready {
+			byName[h.key.tenant] = h
+			names = append(names, h.key.tenant)
+		} else {
+			pl.release(h)
+		}
+	}
+	errs := b.parallel(ctx, names, func(name string) error { return byName[name].catchUpTo(ctx, sgen) })
+	for _, h := range byName {
+		pl.release(h)
+	}
+	return errs
 }
 
 // isOpen reports whether a tenant has a ready, materialized handle here.

@@ -13,7 +13,7 @@ import (
 func TestPool_MaxOpenTenants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newProject(t, local.Config{MaxOpenTenants: 4, ReadersPerTenant: 1})
+	f := newProject(t, local.Config{MaxOpenTenants: 4, ReadersPerTenant: 1, WaitForRollout: true})
 	engMustChange(t)(f.db.Tables().Create(ctx, "items", engCols(t, "n:INTEGER")))
 	const n = 50
 	for i := range n {

@@ -43,6 +43,9 @@ type Config struct {
 	// the handle pool and told when the handle closes (cluster mode:
 	// package cluster makes this node the tenant's owner; see owner.go).
 	Owner Owner
+	// WaitForRollout makes every schema change wait until every
+	// materialized tenant has it, as cinch.WaitForRollout does for one call.
+	WaitForRollout bool
 }
 
 // Settings is what config.toml holds.
@@ -488,7 +491,11 @@ func (p *Project) BranchInfo(ctx context.Context, database, name string) (cinch.
 	if err != nil {
 		return cinch.BranchInfo{}, err
 	}
-	return cinch.BranchInfo{Name: name, Database: database, Parent: m.Parent, CreatedAt: m.CreatedAt, Changes: len(changes), Tenants: n}, nil
+	behind, err := behindCount(ctx, b)
+	if err != nil {
+		return cinch.BranchInfo{}, err
+	}
+	return cinch.BranchInfo{Name: name, Database: database, Parent: m.Parent, CreatedAt: m.CreatedAt, Changes: len(changes), Tenants: n, Behind: behind}, nil
 }
 
 // branch returns the loaded state of a branch.
@@ -683,6 +690,42 @@ func (p *Project) rewriteSettings(fn func(*Settings)) error {
 	}
 	fn(&s)
 	return writeSettings(p.root, s)
+}
+
+// Converge makes one pass over every branch of every database and migrates
+// the tenants that are behind their branch's schema (a change returned
+// without waiting for them) and that opts.Filter picks, a few at a time
+// under each branch's lock. Encrypted tenants are left to their next open
+// with their key. A server runs it in the background (RunConverger); a
+// cluster node passes a filter of the tenants it owns.
+func (p *Project) Converge(ctx context.Context, opts ConvergeOptions) (ConvergeResult, error) {
+	return converge(ctx, p, opts)
+}
+
+// RunConverger runs Converge passes until ctx is done: one at once, then
+// one whenever a schema change is committed (by any process on the
+// project; it polls every poll, 1 s if 0) and, while tenants fail to
+// migrate, one a minute. It returns when ctx is done; a server runs it on a
+// goroutine and cancels ctx when it shuts down.
+func (p *Project) RunConverger(ctx context.Context, opts ConvergeOptions, poll time.Duration) {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	runConverger(ctx, p, opts, poll, time.Minute)
+}
+
+// ConvergeInBackground runs the converger of a server (RunConverger over
+// every tenant) until ctx is done: cinch serve's server.BackgroundConverger.
+func (p *Project) ConvergeInBackground(ctx context.Context) {
+	p.RunConverger(ctx, ConvergeOptions{}, 0)
+}
+
+// waitForRollout reports whether a schema change made under ctx waits for
+// every tenant (cinch.WaitForRollout, or Config.WaitForRollout), and its
+// progress callback.
+func (p *Project) waitForRollout(ctx context.Context) (bool, func(done, total int)) {
+	wait, progress := cinch.RolloutWait(ctx)
+	return wait || p.cfg.WaitForRollout, progress
 }
 
 // Catalog returns the project's read-only catalog.

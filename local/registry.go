@@ -142,6 +142,31 @@ func (r *registry) insert(ctx context.Context, t tenantRow) error {
 	return err
 }
 
+// insertMany inserts rows in one transaction (one commit for a batch of
+// tenants): all or none. A name already taken fails it with ErrConstraint.
+func (r *registry) insertMany(ctx context.Context, rows []tenantRow) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn == nil {
+		return cinch.Errorf(cinch.ErrBranchNotFound, "the branch was deleted while in use").WithHint("retry")
+	}
+	return r.conn.System(func() error {
+		return r.conn.Update(ctx, func() error {
+			for _, t := range rows {
+				var salt any
+				if t.Salt != nil {
+					salt = t.Salt
+				}
+				if _, err := r.conn.Query(ctx, cinch.QueryOptions{}, "INSERT INTO tenants (name, created_at, grp, encrypted, salt, version) VALUES (?, ?, ?, ?, ?, ?)",
+					t.Name, t.CreatedAt.UTC().Format(cinch.TimeFormat), t.Group, t.Encrypted, salt, t.Version); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
+
 func (r *registry) remove(ctx context.Context, name string) error {
 	_, err := r.exec(ctx, "DELETE FROM tenants WHERE name = ?", name)
 	return err

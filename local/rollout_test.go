@@ -183,7 +183,7 @@ func TestRollout_DataDependentChangeRefused(t *testing.T) {
 func TestColumnService_AlterNullableFill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newProject(t, local.Config{})
+	f := newProject(t, local.Config{WaitForRollout: true}) // files compared after each change
 	db := f.db
 	engMustChange(t)(db.Tables().Create(ctx, "users", engCols(t, "name:TEXT", "age:INTEGER", "vip:BOOLEAN")))
 	engMustCreateTenant(t, db, "acme", false)

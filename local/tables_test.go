@@ -15,7 +15,7 @@ import (
 func TestTableService_ChangesReachEveryTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newProject(t, local.Config{})
+	f := newProject(t, local.Config{WaitForRollout: true}) // files compared after each change
 	db := f.db
 	engMustCreateTenant(t, db, "acme", false)
 	engMustCreateTenant(t, db, "opened", false)

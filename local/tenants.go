@@ -54,6 +54,19 @@ func (t tenants) Info(ctx context.Context, name string) (cinch.TenantInfo, error
 // opts.Key when opts.Encrypt is set. The order (temporary file, rename,
 // registry row) means a crash leaves nothing visible: at most an
 // unregistered file, which is never served and which the sweep removes.
+// CreateMany creates several tenants at once (cinch.TenantService; the
+// work is in batch.go).
+func (t tenants) CreateMany(ctx context.Context, names []string, opts cinch.TenantCreateOptions) ([]cinch.TenantInfo, error) {
+	if err := checkBatch(names, opts); err != nil {
+		return nil, err
+	}
+	b, err := t.branch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return createMany(ctx, b, names, opts)
+}
+
 func (t tenants) Create(ctx context.Context, name string, opts cinch.TenantCreateOptions) (cinch.TenantInfo, error) {
 	if err := cinch.ValidateTenantName(name); err != nil {
 		return cinch.TenantInfo{}, err

@@ -33,6 +33,11 @@ type (
 		// X-Cinch-Tenant-Key header (never in the body, never stored).
 		Encrypt bool `json:"encrypt,omitempty"`
 	}
+	// TenantBatchRequest is the body of POST .../tenants:batch.
+	TenantBatchRequest struct {
+		Names []string `json:"names"`
+		Lazy  bool     `json:"lazy,omitempty"`
+	}
 	// RenameRequest renames a tenant (PATCH .../tenants/{tenant}) or a
 	// column (PATCH .../columns/{column}).
 	RenameRequest struct {

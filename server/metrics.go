@@ -59,6 +59,9 @@ type engineCollector struct{ e Engine }
 var (
 	tenantsDesc = prometheus.NewDesc("cinch_tenants", "Registered tenants per branch.",
 		[]string{"database", "branch"}, nil)
+	behindDesc = prometheus.NewDesc("cinch_tenants_behind",
+		"Materialized tenants of a branch whose file lacks some of its schema changes (they catch up on their next request, or by the background converger).",
+		[]string{"database", "branch"}, nil)
 	rolloutDesc = prometheus.NewDesc("cinch_rollouts_in_progress",
 		"1 while a branch has a schema rollout or other multi-step operation in flight (its journal exists).",
 		[]string{"database", "branch"}, nil)
@@ -66,6 +69,7 @@ var (
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- tenantsDesc
+	ch <- behindDesc
 	ch <- rolloutDesc
 }
 
@@ -87,6 +91,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, b := range branches {
 			ch <- prometheus.MustNewConstMetric(tenantsDesc, prometheus.GaugeValue, float64(b.Tenants), db.Name, b.Name)
+			ch <- prometheus.MustNewConstMetric(behindDesc, prometheus.GaugeValue, float64(b.Behind), db.Name, b.Name)
 			v := 0.0
 			if c.e.RolloutInProgress(db.Name, b.Name) {
 				v = 1

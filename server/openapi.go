@@ -434,11 +434,14 @@ var fieldDocs = map[string]fieldDoc{
 	"ColumnPatchRequest.fill_value": {set: map[string]any{"description": "with nullable: false, the value existing NULLs become"}},
 	"ColumnSpec.type":               {set: map[string]any{"description": "TEXT, INTEGER, REAL, BLOB, NUMERIC or BOOLEAN, in any case"}},
 	"ColumnSpec.nullable":           {set: map[string]any{"description": "false for NOT NULL; columns are nullable by default"}},
+	"TenantBatchRequest.names":      {set: map[string]any{"description": "the new tenants' names: distinct, none taken (else nothing is created); at most 100000", "minItems": 1}},
+	"TenantBatchRequest.lazy":       {set: map[string]any{"description": "only register the tenants: each file appears on its first write"}},
 	"TenantCreateRequest.lazy":      {set: map[string]any{"description": "only register the tenant: its file appears on first write"}},
 	"TenantCreateRequest.from":      {set: map[string]any{"description": "copy data and schema from this template tenant"}},
 	"TenantCreateRequest.encrypt":   {set: map[string]any{"description": "encrypt under the key in the " + cinch.TenantKeyHeader + " header (never in the body, never stored)"}},
 	"BranchCreateRequest.from":      {set: map[string]any{"default": cinch.DefaultBranch, "description": "the branch to start from"}},
 	"BranchInfo.tenants":            {optional: true, set: map[string]any{"description": "the branch's tenants; left out for keys limited to one tenant"}},
+	"BranchInfo.behind":             {optional: true, set: map[string]any{"description": "materialized tenants whose file lacks some of the branch's changes (caught up on their next request or by the server's converger); left out for keys limited to one tenant"}},
 	"QueryResult.columns":           {set: map[string]any{"description": "column names, in order"}},
 	"QueryResult.rows": {schema: func(g *schemaGen) map[string]any {
 		return map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": g.sqlValue()}}

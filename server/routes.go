@@ -107,6 +107,8 @@ func routeTable() []route {
 			access: branchAdmin, resp: []cinch.TenantInfo{}, status: 200, query: tenantListParams, handle: listTenants},
 		{method: "POST", path: branchPath + "/tenants", op: "createTenant", summary: "Create a tenant (lazy, or from a template tenant)",
 			access: branchAdmin, write: true, body: TenantCreateRequest{}, resp: cinch.TenantInfo{}, status: 201, handle: createTenant},
+		{method: "POST", path: branchPath + "/tenants:batch", op: "createTenants", summary: "Create several tenants at once (lazy or with their files); all are new, or none is created",
+			access: branchAdmin, write: true, body: TenantBatchRequest{}, resp: []cinch.TenantInfo{}, status: 201, handle: createTenants},
 		{method: "GET", path: tenantPath, op: "getTenant", summary: "Describe a tenant",
 			access: tenant, resp: cinch.TenantInfo{}, status: 200, handle: getTenant},
 		{method: "PATCH", path: tenantPath, op: "renameTenant", summary: "Rename a tenant (not main)",
@@ -505,6 +507,7 @@ func createBranch(c *call) (any, error) {
 type tenantScopedBranch struct {
 	cinch.BranchInfo
 	Tenants *int `json:"tenants,omitempty"` // shadows BranchInfo.Tenants: always left out
+	Behind  *int `json:"behind,omitempty"`  // shadows BranchInfo.Behind: always left out
 }
 
 func getBranch(c *call) (any, error) {
@@ -586,6 +589,27 @@ func createTenant(c *call) (any, error) {
 	}
 	return d.Tenants().Create(c.ctx, req.Name, cinch.TenantCreateOptions{Lazy: req.Lazy, From: req.From,
 		Encrypt: req.Encrypt, Key: c.r.Header.Get(cinch.TenantKeyHeader)})
+}
+
+func createTenants(c *call) (any, error) {
+	var req TenantBatchRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	for _, n := range req.Names {
+		if err := cinch.ValidateTenantName(n); err != nil {
+			return nil, err
+		}
+	}
+	d, err := c.conn()
+	if err != nil {
+		return nil, err
+	}
+	list, err := d.Tenants().CreateMany(c.ctx, req.Names, cinch.TenantCreateOptions{Lazy: req.Lazy})
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(list), nil
 }
 
 func getTenant(c *call) (any, error) {

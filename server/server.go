@@ -69,6 +69,11 @@ type Config struct {
 	// key: the web console (package console), static files that call this
 	// API with the user's key like any other client. Nil: no /ui.
 	UI http.Handler
+	// Converge, when set, is the background converger Serve runs instead
+	// of the engine's (BackgroundConverger): it must return when its ctx is
+	// done. NoConverge runs none.
+	Converge   func(ctx context.Context)
+	NoConverge bool
 }
 
 func (c Config) withDefaults() Config {
@@ -189,6 +194,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.srvMu.Lock()
 	s.srv = srv
 	s.srvMu.Unlock()
+	stopConverger := s.startConverger(ctx)
+	defer stopConverger()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -705,6 +705,7 @@ func TestMetrics(t *testing.T) {
 		"cinch_open_tenant_handles",
 		`cinch_tenants{branch="main",database="main"} 2`,
 		`cinch_rollouts_in_progress{branch="main",database="main"} 0`,
+		`cinch_tenants_behind{branch="main",database="main"} `,
 	} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %q", want)

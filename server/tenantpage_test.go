@@ -91,7 +91,7 @@ func TestListTenants_PagingSortFilter(t *testing.T) {
 		{"?prefix=t&sort=size:desc&limit=1", []string{"t03"}, "12"},
 		{"?prefix=t&state=lazy&limit=2", []string{"t01", "t05"}, "5"}, // t03 got a file with its rows
 		{"?state=materialized&prefix=t0&limit=2", []string{"t00", "t02"}, "6"},
-		{"?behind=true", []string{"t02"}, "1"},
+		{"?behind=true&prefix=t", []string{"t02"}, "1"}, // main is behind too: only open tenants migrate at once
 	} {
 		got, total, r := e.listPage(key, c.query)
 		if r.status != 200 || !slices.Equal(got, c.want) || total != c.total {

@@ -128,7 +128,8 @@ func newProject(ctx context.Context, dir string, cfg local.Config) (*project, er
 		{Name: "name", Type: cinch.TypeText, Nullable: true},
 		{Name: "email", Type: cinch.TypeText, Nullable: true},
 	}
-	if _, err := db.Tables().Create(ctx, table, cols); err != nil {
+	// Waiting: cases read main's file for the schema.
+	if _, err := db.Tables().Create(cinch.WaitForRollout(ctx, nil), table, cols); err != nil {
 		p.Close(ctx)
 		return nil, err
 	}

@@ -12,12 +12,12 @@ import (
 // TestRunJSONShape runs two cases at the smallest scale and checks the
 // shape of the -json output (fields and types), not the numbers.
 func TestRunJSONShape(t *testing.T) {
-	results, err := run(context.Background(), tinyScale, []string{"point-read", "tenant-create/lazy"}, io.Discard)
+	results, err := run(context.Background(), tinyScale, []string{"point-read", "tenant-create/lazy", "tenant-create/eager-batch", "add-column"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 2 {
-		t.Fatalf("%d results, want 2", len(results))
+	if len(results) != 6 { // the add-column cases: commit, converge, wait
+		t.Fatalf("%d results, want 6", len(results))
 	}
 	data, err := json.Marshal(results)
 	if err != nil {

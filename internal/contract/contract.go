@@ -28,6 +28,7 @@ func Run(t *testing.T, newDB func(t *testing.T) cinch.DB) {
 		{"Tables", testTables},
 		{"Columns", testColumns},
 		{"Tenants", testTenants},
+		{"CreateMany", testCreateMany},
 		{"Rows", testRows},
 		{"Filters", testFilters},
 		{"Query", testQuery},

@@ -397,6 +397,16 @@ class Tenants(_Service):
             t = t.with_tenant_key(key)
         return TenantInfo._from_json(t.request("POST", self._base(), body))
 
+    def create_many(self, names: Sequence[str], *, lazy: bool = False) -> List[TenantInfo]:
+        """Creates several tenants in one request, sharing the work (much
+        faster than one create each); returns them in the order given. The
+        names must be new and distinct, else none is created. lazy: only
+        register them (each file appears on its first write)."""
+        body: dict = {"names": list(names)}
+        if lazy:
+            body["lazy"] = True
+        return TenantInfo._list(self._t.request("POST", self._base() + ":batch", body))
+
     def delete(self, name: str) -> None:
         """Deletes a tenant and its file (not main)."""
         self._t.request("DELETE", self._db._tenant_path(name))
@@ -414,6 +424,7 @@ class Tenants(_Service):
     list_tenants = list
     get_tenant = get
     create_tenant = create
+    create_tenants = create_many
     delete_tenant = delete
     copy_tenant = copy
     rename_tenant = rename

@@ -169,6 +169,7 @@ class TenantInfo(_Model):
     created_at: datetime
     size_bytes: int = 0
     schema_version: int = 0
+    behind: bool = False
     encrypted: bool = False
     group: Optional[str] = None
     _times: ClassVar[tuple] = ("created_at",)
@@ -223,6 +224,7 @@ class BranchInfo(_Model):
     changes: int = 0
     parent: Optional[str] = None
     tenants: Optional[int] = None
+    behind: Optional[int] = None
     error: Optional[str] = None
     _times: ClassVar[tuple] = ("created_at",)
 

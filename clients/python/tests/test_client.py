@@ -143,6 +143,19 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(cinch.TenantNotFound):
             ts.get("stark_ind")
 
+    def test_create_many(self):
+        ts = self.db.tenants
+        made = ts.create_many(["batch_a", "batch_b"])
+        self.assertEqual([t.name for t in made], ["batch_a", "batch_b"])
+        self.assertEqual({t.state for t in made}, {"materialized"})
+        lazy = ts.create_tenants(["batch_c"], lazy=True)
+        self.assertEqual(lazy[0].state, "lazy")
+        with self.assertRaises(cinch.TenantExists):
+            ts.create_many(["batch_new", "batch_a"])
+        self.assertNotIn("batch_new", [t.name for t in ts.list()])
+        for name in ("batch_a", "batch_b", "batch_c"):
+            ts.delete(name)
+
     def test_schema(self):
         db = self.db
         db.tables.create_table("orders", [cinch.Column(name="total", type="REAL"),

@@ -640,6 +640,10 @@ export class Tenants {
   create(name: string, options: { lazy?: boolean; from?: string; encrypt?: boolean } = {}): Promise<TenantInfo> {
     return this.db.call("post", "/v1/databases/{db}/branches/{branch}/tenants", { path: this.db.at, body: { name, ...options } });
   }
+  /** Creates several tenants in one request, sharing the work (much faster than one create each), in the order given. The names must be new and distinct, else none is created. lazy: registered only, each file appears on its first write. */
+  createMany(names: string[], options: { lazy?: boolean } = {}): Promise<TenantInfo[]> {
+    return this.db.call("post", "/v1/databases/{db}/branches/{branch}/tenants:batch", { path: this.db.at, body: { names, ...options } });
+  }
   /** Describes a tenant. */
   get(name: string): Promise<TenantInfo> {
     return this.db.call("get", "/v1/databases/{db}/branches/{branch}/tenants/{tenant}", { path: { ...this.db.at, tenant: name } });

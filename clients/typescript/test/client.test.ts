@@ -207,6 +207,12 @@ test("errors are classes per code, with code, status and message", async () => {
   await rejects(db.query("DELETE FROM users", [], { readOnly: true }), ReadOnlyError);
   await rejects(db.tables.getTable("nowhere"), TableNotFoundError);
   await rejects(db.tenants.createTenant("acme_corp"), TenantExistsError);
+  const batch = await db.tenants.createMany(["batch_a", "batch_b"]);
+  assert.deepEqual(batch.map((t) => t.name), ["batch_a", "batch_b"]);
+  const lazyBatch = await db.tenants.createMany(["batch_c"], { lazy: true });
+  assert.equal(lazyBatch[0]?.state, "lazy");
+  await rejects(db.tenants.createMany(["batch_new", "batch_a"]), TenantExistsError);
+  assert.ok(!(await db.tenants.list()).some((t) => t.name === "batch_new"));
   await rejects(db.switchBranch("nowhere").query("SELECT 1"), BranchNotFoundError);
   const bad = connect(srv.url, "cinch_wrong_key");
   const u = await rejects(bad.query("SELECT 1"), UnauthorizedError);

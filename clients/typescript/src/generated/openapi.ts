@@ -932,6 +932,26 @@ export interface paths {
         patch: operations["updateRow"];
         trace?: never;
     };
+    "/v1/databases/{db}/branches/{branch}/tenants:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create several tenants at once (lazy or with their files); all are new, or none is created
+         * @description Key scope needed: branch. Refused for read-only keys.
+         */
+        post: operations["createTenants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/databases/{db}/branches/{branch}/views": {
         parameters: {
             query?: never;
@@ -1071,6 +1091,8 @@ export interface components {
             name: string;
         };
         BranchInfo: {
+            /** @description materialized tenants whose file lacks some of the branch's changes (caught up on their next request or by the server's converger); left out for keys limited to one tenant */
+            behind?: number;
             changes: number;
             /** Format: date-time */
             created_at: string;
@@ -1407,6 +1429,12 @@ export interface components {
             name: string;
             sql: string;
         };
+        TenantBatchRequest: {
+            /** @description only register the tenants: each file appears on its first write */
+            lazy?: boolean;
+            /** @description the new tenants' names: distinct, none taken (else nothing is created); at most 100000 */
+            names: string[];
+        };
         TenantCheck: {
             branch_version: number;
             drift: boolean;
@@ -1430,6 +1458,7 @@ export interface components {
             group: string;
         };
         TenantInfo: {
+            behind: boolean;
             /** Format: date-time */
             created_at: string;
             encrypted: boolean;
@@ -1458,6 +1487,7 @@ export interface components {
             tenants?: string[];
         };
         TenantStats: {
+            behind: boolean;
             /** Format: date-time */
             created_at: string;
             encrypted: boolean;
@@ -3836,6 +3866,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Row"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    createTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantInfo"][];
                 };
             };
             400: components["responses"]["BadRequest"];
