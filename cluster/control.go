@@ -64,7 +64,7 @@ type control struct {
 
 func newControl(ctx context.Context, js jetstream.JetStream, replicas int, node string, keys *Keys, stateDir string) (*control, error) {
 	err := retry(ctx, func(ctx context.Context) error {
-		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		err := ensureStream(ctx, js, jetstream.StreamConfig{
 			Name: controlStream, Subjects: []string{controlSubject}, Storage: jetstream.FileStorage, Replicas: replicas,
 		})
 		if err != nil {

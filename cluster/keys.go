@@ -53,7 +53,7 @@ const keyCacheAge = 5 * time.Second
 func newKeys(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, error) {
 	var kv jetstream.KeyValue
 	err := retry(ctx, func(ctx context.Context) (err error) {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: keysBucket, Replicas: replicas, Storage: jetstream.FileStorage, History: 1})
+		kv, err = ensureKV(ctx, js, jetstream.KeyValueConfig{Bucket: keysBucket, Replicas: replicas, Storage: jetstream.FileStorage, History: 1})
 		if err != nil {
 			return unavailable("create the key bucket", err)
 		}

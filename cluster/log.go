@@ -48,7 +48,7 @@ func (t Tenant) subject() string { return fmt.Sprintf("cinch.log.%d.%s", t.shard
 // direct gets: a read must see the leader's state).
 func (l *Log) ensure(ctx context.Context) error {
 	for i := range LogShards {
-		_, err := l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		err := ensureStream(ctx, l.js, jetstream.StreamConfig{
 			Name:      logStream(i),
 			Subjects:  []string{fmt.Sprintf("cinch.log.%d.>", i)},
 			Storage:   jetstream.FileStorage,

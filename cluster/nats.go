@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func StartNATS(cfg NATSConfig) (*server.Server, error) {
 		StoreDir:   cfg.StoreDir,
 		SyncAlways: true,
 		NoSigs:     true,
-		NoLog:      true,
+		NoLog:      os.Getenv("CINCH_NATS_LOG") == "",
 	}
 	if cfg.Cluster != "" {
 		chost, cport, err := splitHostPort(cfg.Cluster)
@@ -52,6 +53,9 @@ func StartNATS(cfg NATSConfig) (*server.Server, error) {
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	if !opts.NoLog { // CINCH_NATS_LOG=1: the server's own log on stderr, to debug a cluster
+		s.ConfigureLogger()
 	}
 	go s.Start()
 	if !s.ReadyForConnections(30 * time.Second) {

@@ -91,14 +91,30 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, js: js, log: &Log{js: js, replicas: cfg.Replicas}, owned: map[string]*owned{}}
-	// A cluster that is still electing its leaders drops requests: each
-	// step is retried with its own timeout until ctx ends.
+	// A cluster that is still electing its leaders drops requests: wait
+	// for JetStream to answer (short attempts), then each step is retried
+	// with its own timeout until ctx ends.
+	for {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := js.AccountInfo(actx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, unavailable("wait for JetStream", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	err = retry(ctx, func(ctx context.Context) error { return n.log.ensure(ctx) })
 	if err != nil {
 		return nil, err
 	}
 	err = retry(ctx, func(ctx context.Context) (err error) {
-		n.leases, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		n.leases, err = ensureKV(ctx, js, jetstream.KeyValueConfig{
 			Bucket: leaseBucket, Replicas: cfg.Replicas, Storage: jetstream.FileStorage,
 			History: 1, LimitMarkerTTL: time.Second,
 		})
@@ -111,7 +127,7 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	err = retry(ctx, func(ctx context.Context) (err error) {
-		n.snaps, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		n.snaps, err = ensureObjectStore(ctx, js, jetstream.ObjectStoreConfig{
 			Bucket: snapshotBucket, Replicas: cfg.Replicas, Storage: jetstream.FileStorage,
 		})
 		if err != nil {
@@ -126,13 +142,17 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// retry runs fn with a 5 s timeout per attempt until it succeeds or ctx
+// retry runs fn with a 3 s timeout per attempt until it succeeds or ctx
 // ends, returning the last error.
 func retry(ctx context.Context, fn func(context.Context) error) error {
 	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		t0 := time.Now()
 		err := fn(actx)
 		cancel()
+		if os.Getenv("CINCH_NATS_LOG") != "" {
+			fmt.Fprintf(os.Stderr, "cinch cluster: setup step took %v: %v\n", time.Since(t0), err)
+		}
 		if err == nil || ctx.Err() != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		return nil, err
 	}
 	err = retry(ctx, func(ctx context.Context) (err error) {
-		r.nodes, err = r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: nodesBucket, Replicas: cfg.Replicas,
+		r.nodes, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: nodesBucket, Replicas: cfg.Replicas,
 			Storage: jetstream.FileStorage, History: 1, LimitMarkerTTL: time.Second})
 		return err
 	})

@@ -740,3 +740,19 @@ func (p *Project) DropTenantHandle(ctx context.Context, database, branch, tenant
 	}
 	p.pool.forget(b, tenant, false)
 }
+
+// WarmTenant opens the tenant's handle in the pool (as its first request
+// would) and keeps it there: with Config.Owner this makes the process the
+// tenant's owner, or fails with the Owner's error (cinch.ErrNotOwner).
+func (p *Project) WarmTenant(ctx context.Context, database, branch, tenant string) error {
+	b, err := p.branch(ctx, database, branch)
+	if err != nil {
+		return err
+	}
+	h, err := p.pool.acquire(ctx, b, tenant, "")
+	if err != nil {
+		return err
+	}
+	p.pool.release(h)
+	return nil
+}
