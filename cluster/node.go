@@ -66,6 +66,7 @@ type owned struct {
 	// it is then (made here from the branch's template) as the snapshot all
 	// later commits apply to.
 	needBase bool
+	commits  int // commits appended since Acquire
 }
 
 // NewNode prepares the cluster state on JetStream (log streams, lease KV,
@@ -170,9 +171,21 @@ func (n *Node) Name() string { return n.cfg.Node }
 // Log is the tenants' write log.
 func (n *Node) Log() *Log { return n.log }
 
-// Owner returns the node holding t's lease, "" when nobody does.
+// Owner returns the node holding t's lease, "" when nobody does. Each try
+// has a short timeout: the KV answers reads from any replica, and a paused
+// one (SIGSTOP) takes the request and never answers.
 func (n *Node) Owner(ctx context.Context, t Tenant) (string, error) {
-	return ownedBy(ctx, n.leases, t.token())
+	var err error
+	for range 5 {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		var owner string
+		owner, err = ownedBy(actx, n.leases, t.token())
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return owner, err
+		}
+	}
+	return "", err
 }
 
 // Owns reports whether this node owns t and may commit to it.
@@ -276,6 +289,7 @@ func (o *owned) sink(c sqlite.Commit) error {
 		return err
 	}
 	o.last = seq
+	o.commits++
 	return nil
 }
 
@@ -461,7 +475,19 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 	o.mu.Lock()
 	broken, last := o.broken, o.last
 	o.broken = true
+	commits := o.commits
 	o.mu.Unlock()
+	if !broken && commits > 0 {
+		// Released, the file is closed and checkpointed (SQLite folds the
+		// WAL into it when its last connection closes): store it as the
+		// snapshot while the lease still keeps others out, so the log
+		// below it can go.
+		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+			if err := n.putSnapshotFile(ctx, t, path, last); err == nil {
+				_ = n.log.Purge(ctx, t, last)
+			}
+		}
+	}
 	o.lease.release(ctx)
 	if !broken {
 		_ = os.WriteFile(seqFile(path), []byte(strconv.FormatUint(last, 10)), 0o600)

@@ -268,7 +268,7 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 				}
 			}
 			var done bool
-			done, err = h.forward(w, req, owner, body)
+			done, err = h.forward(w, req, t, owner, body)
 			if done {
 				return
 			}
@@ -296,7 +296,7 @@ type forwarded struct {
 
 // forward sends the request to owner and writes its answer. done false:
 // the owner did not answer (gone); the caller retries.
-func (h *router) forward(w http.ResponseWriter, req *http.Request, owner string, body []byte) (bool, error) {
+func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, owner string, body []byte) (bool, error) {
 	hdr := http.Header{}
 	for _, k := range []string{"Authorization", "Content-Type", "Accept", cinch.TenantKeyHeader, "X-Request-Id"} {
 		if v := req.Header.Values(k); len(v) > 0 {
@@ -304,13 +304,46 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, owner string,
 		}
 	}
 	data, _ := json.Marshal(forwarded{Method: req.Method, Path: req.URL.RequestURI(), Header: hdr, Body: body})
-	ctx, cancel := context.WithTimeout(req.Context(), 5*time.Minute)
+	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
+	// A paused owner holds the request without answering: stop waiting once
+	// its lease is gone. The request may still run there (and be fenced if it
+	// writes), so it is not sent anywhere else: the client learns the outcome
+	// is unknown and decides.
+	moved := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if o, err := h.r.node.Owner(ctx, t); err == nil && o != owner {
+				close(moved)
+				cancel()
+				return
+			}
+		}
+	}()
 	msg, err := h.r.nc.RequestWithContext(ctx, forwardSubject(owner), data)
+	select {
+	case <-moved:
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable,
+			Message: fmt.Sprintf("node %s stopped answering while it served this request on tenant %s: it may or may not have been applied", owner, t),
+			Hint:    "check, then retry: another node now serves the tenant"})
+		return true, nil
+	default:
+	}
 	if errors.Is(err, nats.ErrNoResponders) {
+		// Nobody listens there: the request was not delivered.
 		return false, fmt.Errorf("node %s does not answer", owner)
 	} else if err != nil {
-		return false, err
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable,
+			Message: fmt.Sprintf("forwarding to node %s, the owner of tenant %s: %v; the request may or may not have been applied", owner, t, err),
+			Hint:    "check, then retry"})
+		return true, nil
 	}
 	var res forwarded
 	if err := json.Unmarshal(msg.Data, &res); err != nil {

@@ -133,23 +133,52 @@ func (r *Runtime) Keys() *Keys { return r.keys }
 func (r *Runtime) Node() *Node { return r.node }
 
 // Owner is the engine's ownership hook (local.Config.Owner).
-func (r *Runtime) Owner() *Owner { return &Owner{r: r} }
+func (r *Runtime) Owner() *Owner { return &Owner{r: r, refs: map[Tenant]int{}} }
 
 // Owner makes the engine ask the cluster before it opens a tenant file.
-type Owner struct{ r *Runtime }
+// The engine may hold two handles on one tenant for a moment (a new one
+// opens while the one it replaces closes), so holds are counted: the
+// tenant is released when the last handle closes.
+type Owner struct {
+	r    *Runtime
+	mu   sync.Mutex
+	refs map[Tenant]int
+}
 
 // Acquire makes this node the tenant's owner, unless it already is.
 func (o *Owner) Acquire(ctx context.Context, database, branch, tenant, path string) error {
 	t := Tenant{database, branch, tenant}
-	if o.r.node.Owns(t, path) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.refs[t] > 0 && o.r.node.Owns(t, path) {
+		o.refs[t]++
 		return nil
 	}
-	return o.r.node.Acquire(ctx, t, path)
+	if o.refs[t] > 0 {
+		// Lost meanwhile (OnLost): give the old hold up before taking it again.
+		o.r.node.Release(ctx, t, path)
+		o.refs[t] = 0
+	}
+	if err := o.r.node.Acquire(ctx, t, path); err != nil {
+		return err
+	}
+	o.refs[t] = 1
+	return nil
 }
 
-// Release gives the tenant up (its handle was closed).
+// Release drops one hold; the last one gives the tenant up.
 func (o *Owner) Release(database, branch, tenant, path string) {
-	o.r.node.Release(context.Background(), Tenant{database, branch, tenant}, path)
+	t := Tenant{database, branch, tenant}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.refs[t] == 0 {
+		return
+	}
+	o.refs[t]--
+	if o.refs[t] == 0 {
+		delete(o.refs, t)
+		o.r.node.Release(context.Background(), t, path)
+	}
 }
 
 // lost is called when the node lost a tenant: the engine closes its handle,
