@@ -24,7 +24,7 @@ type testCluster struct {
 	conns   map[*Node]*nats.Conn
 }
 
-func startTestCluster(t *testing.T) *testCluster {
+func startTestCluster(t testing.TB) *testCluster {
 	t.Helper()
 	tc := &testCluster{conns: map[*Node]*nats.Conn{}}
 	// JetStream clustering needs every server to name its routes up front,
