@@ -85,6 +85,11 @@ test-python:
 build:
 	$(GO) build -o bin/cinch ./cmd/cinch
 
+## cluster: three cluster nodes on this machine (scripts/cluster.sh; docs/cluster.md), Ctrl-C stops them.
+.PHONY: cluster
+cluster:
+	scripts/cluster.sh
+
 ## torture: long crash/concurrency torture (TRIALS per operation; SEED replays a run).
 TRIALS ?= 50
 torture:

@@ -51,6 +51,8 @@ var (
 	ErrDiskFull           = errors.New("disk full")
 	ErrRateLimited        = errors.New("rate limited")
 	ErrNotImplemented     = errors.New("not implemented")
+	ErrNotOwner           = errors.New("not the tenant's owner")
+	ErrUnavailable        = errors.New("unavailable")
 	ErrInternal           = errors.New("internal error")
 	ErrCanceled           = errors.New("canceled")
 	ErrConfirmationNeeded = errors.New("confirmation needed")
@@ -103,6 +105,8 @@ var Codes = []struct {
 	{ErrDiskFull, "disk_full"},
 	{ErrRateLimited, "rate_limited"},
 	{ErrNotImplemented, "not_implemented"},
+	{ErrNotOwner, "not_owner"},
+	{ErrUnavailable, "unavailable"},
 	{ErrCanceled, "canceled"},
 	{ErrConfirmationNeeded, "confirmation_needed"},
 	{ErrInternal, "internal"},

@@ -179,6 +179,7 @@ folder (init, config, db, switches, key, serve) work locally only.`,
 		a.codegenCommand(),
 		a.configCommand(),
 		a.kvCommand(),
+		a.clusterCommand(),
 	)
 	a.addCompletion(root)
 	return root

@@ -108,6 +108,26 @@ func (f *serveFlags) config() (server.Config, error) {
 }
 
 // formatSize writes a default size the way --max-body takes it.
+// listen opens the API's listener, with TLS when a certificate is given.
+func listen(addr, certFile, keyFile string) (net.Listener, string, error) {
+	var tlsConfig *tls.Config
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, "", cinch.Errorf(cinch.ErrInvalidInput, "loading the TLS certificate: %v", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", cinch.Errorf(cinch.ErrInvalidInput, "cannot listen on %s: %v", addr, err).WithHint("choose another --addr")
+	}
+	if tlsConfig != nil {
+		return tls.NewListener(ln, tlsConfig), "https", nil
+	}
+	return ln, "http", nil
+}
+
 func formatSize(n int64) string {
 	switch {
 	case n > 0 && n%(1<<30) == 0:
@@ -124,6 +144,7 @@ func formatSize(n int64) string {
 func (a *app) serveCommand() *cobra.Command {
 	var addr, certFile, keyFile string
 	var limits serveFlags
+	var cl clusterFlags
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the project over HTTP (SPEC §7 API, keys from cinch key create)",
@@ -158,26 +179,16 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 			if err != nil {
 				return err
 			}
+			if cl.enabled {
+				return a.serveCluster(ctx, addr, certFile, keyFile, cfg, &cl)
+			}
 			p, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
-			var tlsConfig *tls.Config
-			if certFile != "" {
-				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-				if err != nil {
-					return cinch.Errorf(cinch.ErrInvalidInput, "loading the TLS certificate: %v", err)
-				}
-				tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-			}
-			ln, err := net.Listen("tcp", addr)
+			ln, scheme, err := listen(addr, certFile, keyFile)
 			if err != nil {
-				return cinch.Errorf(cinch.ErrInvalidInput, "cannot listen on %s: %v", addr, err).WithHint("choose another --addr")
-			}
-			scheme := "http"
-			if tlsConfig != nil {
-				ln = tls.NewListener(ln, tlsConfig)
-				scheme = "https"
+				return err
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, nil))
 			cfg.Logger = log
@@ -197,5 +208,6 @@ Every limit has a flag; an error caused by one names it. Sizes take units:
 	c.Flags().StringVar(&certFile, "tls-cert", "", "serve HTTPS with this certificate (PEM; needs --tls-key)")
 	c.Flags().StringVar(&keyFile, "tls-key", "", "the private key of --tls-cert (PEM)")
 	limits.add(c)
+	cl.add(c)
 	return c
 }

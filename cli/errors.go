@@ -65,6 +65,8 @@ var errorTable = map[string]errorInfo{
 	"disk_full":           {1, "free disk space and run the command again; nothing was lost"},
 	"rate_limited":        {1, "try again later"},
 	"not_implemented":     {1, ""},
+	"not_owner":           {1, "retry: another node owns the tenant"},
+	"unavailable":         {1, "the cluster has no quorum; retry when a majority of nodes is up"},
 	"canceled":            {1, ""},
 	"confirmation_needed": {1, "pass --force to do it without asking"},
 	"internal":            {1, ""},

@@ -109,6 +109,8 @@ func codeForStatus(status int) string {
 		return "rate_limited"
 	case http.StatusBadRequest:
 		return "invalid_input"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
 	}
 	return "internal"
 }

@@ -32,6 +32,7 @@ type handle struct {
 	dk     []byte        // encrypted tenants: the derived key its connections use
 	sem    chan struct{} // MaxConcurrent slots, nil when unlimited
 	lazy   bool          // registered, no file: reads go to the branch template
+	owned  bool          // Config.Owner acquired the tenant for this handle
 
 	wmu    sync.Mutex
 	writer *sqlite.Conn
@@ -73,6 +74,9 @@ func (h *handle) init(ctx context.Context, key string) error {
 	h.limits = limits
 	if limits.MaxConcurrent > 0 {
 		h.sem = make(chan struct{}, limits.MaxConcurrent)
+	}
+	if err := h.own(ctx); err != nil {
+		return err
 	}
 	if !exists(h.path) {
 		h.lazy, h.ready = true, true
@@ -290,4 +294,30 @@ func (h *handle) close() {
 	}
 	h.idle = nil
 	h.rmu.Unlock()
+	h.disown()
+}
+
+// own acquires the handle's tenant from the project's Owner, once.
+// Caller holds h.initMu.
+func (h *handle) own(ctx context.Context) error {
+	o := h.b.p.cfg.Owner
+	if o == nil || h.owned {
+		return nil
+	}
+	if err := o.Acquire(ctx, h.key.database, h.key.branch, h.key.tenant, h.path); err != nil {
+		return err
+	}
+	h.owned = true
+	return nil
+}
+
+// disown releases the handle's tenant after its connections are closed.
+func (h *handle) disown() {
+	h.initMu.Lock()
+	owned := h.owned
+	h.owned = false
+	h.initMu.Unlock()
+	if owned {
+		h.b.p.cfg.Owner.Release(h.key.database, h.key.branch, h.key.tenant, h.path)
+	}
 }

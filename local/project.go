@@ -39,6 +39,10 @@ type Config struct {
 	Logger           *slog.Logger  // nil: discard
 	Now              func() time.Time
 	StrictTenant     StrictTenant // data operations without a tenant: see StrictTenant (default: config.toml's strict_tenant)
+	// Owner, when set, is asked before any tenant file is opened through
+	// the handle pool and told when the handle closes (cluster mode:
+	// package cluster makes this node the tenant's owner; see owner.go).
+	Owner Owner
 	// WaitForRollout makes every schema change wait until every
 	// materialized tenant has it, as cinch.WaitForRollout does for one call.
 	WaitForRollout bool
@@ -726,3 +730,29 @@ func (p *Project) waitForRollout(ctx context.Context) (bool, func(done, total in
 
 // Catalog returns the project's read-only catalog.
 func (p *Project) Catalog() Catalog { return Catalog{p} }
+
+// DropTenantHandle closes this process's handle on a tenant, if open (its
+// users finish first). Cluster mode calls it when the node lost the tenant.
+func (p *Project) DropTenantHandle(ctx context.Context, database, branch, tenant string) {
+	b, err := p.branch(ctx, database, branch)
+	if err != nil {
+		return
+	}
+	p.pool.forget(b, tenant, false)
+}
+
+// WarmTenant opens the tenant's handle in the pool (as its first request
+// would) and keeps it there: with Config.Owner this makes the process the
+// tenant's owner, or fails with the Owner's error (cinch.ErrNotOwner).
+func (p *Project) WarmTenant(ctx context.Context, database, branch, tenant string) error {
+	b, err := p.branch(ctx, database, branch)
+	if err != nil {
+		return err
+	}
+	h, err := p.pool.acquire(ctx, b, tenant, "")
+	if err != nil {
+		return err
+	}
+	p.pool.release(h)
+	return nil
+}

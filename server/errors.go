@@ -79,6 +79,8 @@ var statusByCode = map[string]int{
 	"disk_full":              http.StatusInsufficientStorage,
 	"rate_limited":           http.StatusTooManyRequests,
 	"not_implemented":        http.StatusNotImplemented,
+	"not_owner":              http.StatusServiceUnavailable,
+	"unavailable":            http.StatusServiceUnavailable,
 	"no_project":             http.StatusInternalServerError,
 	"internal":               http.StatusInternalServerError,
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// done. NoConverge runs none.
 	Converge   func(ctx context.Context)
 	NoConverge bool
+	// Wrap, when set, wraps the server's whole handler (cluster mode: the
+	// cluster routes each request, and serves it here through inner).
+	Wrap func(inner http.Handler) http.Handler
 }
 
 func (c Config) withDefaults() Config {
@@ -170,6 +173,9 @@ func New(e Engine, keys KeyStore, cfg Config) *Server {
 		s.registered = append(s.registered, pattern)
 	}
 	s.handler = s.observe(http.HandlerFunc(s.dispatch))
+	if cfg.Wrap != nil {
+		s.handler = cfg.Wrap(s.handler)
+	}
 	return s
 }
 

@@ -100,6 +100,8 @@ func open(path string, opts Options) (*sqlite3.Conn, error) {
 func fileName(path string, encrypted bool, query ...string) string {
 	if encrypted {
 		query = append([]string{"vfs=adiantum"}, query...)
+	} else if capturing() {
+		query = append([]string{"vfs=" + CaptureVFS}, query...)
 	}
 	if len(query) == 0 {
 		return FileURI(path)
@@ -200,7 +202,13 @@ func (c *Conn) System(fn func() error) error {
 
 // Exec runs trusted SQL (cinch's own), without the guard.
 func (c *Conn) Exec(sql string) error {
-	return c.System(func() error { return c.raw.Exec(sql) })
+	err := c.System(func() error { return c.raw.Exec(sql) })
+	if err != nil && errors.Is(err, sqlite3.IOERR) {
+		if ce := takeCaptureError(c.path); ce != nil {
+			return ce
+		}
+	}
+	return err
 }
 
 // SetMaxBytes caps the database file at about n bytes (PRAGMA

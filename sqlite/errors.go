@@ -30,6 +30,11 @@ func translateAt(err error, path string) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, sqlite3.IOERR) {
+		if ce := takeCaptureError(path); ce != nil {
+			return ce
+		}
+	}
 	if DiskFull(err, path) {
 		var ce *cinch.Error
 		if errors.As(err, &ce) && errors.Is(ce, cinch.ErrDiskFull) {

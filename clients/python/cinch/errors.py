@@ -133,6 +133,8 @@ _TABLE = [
     ("rate_limited", "RateLimited", 429),
     # Not "NotImplemented": that is a Python builtin constant.
     ("not_implemented", "NotImplementedOnServer", 501),
+    ("not_owner", "NotOwner", 503),
+    ("unavailable", "Unavailable", 503),
     ("no_project", "NoProject", 500),
     ("internal", "InternalError", 500),
 ]
@@ -318,6 +320,14 @@ class RateLimited(CinchError):
 
 class NotImplementedOnServer(CinchError):
     """The server does not implement this (code ``not_implemented``)."""
+
+
+class NotOwner(CinchError):
+    """Another cluster node owns the tenant; retry (code ``not_owner``)."""
+
+
+class Unavailable(CinchError):
+    """The cluster cannot take writes now (no quorum); retry later."""
 
 
 class NoProject(CinchError):

@@ -275,6 +275,16 @@ export class NotImplementedError extends CinchError {
   static override readonly code: string = "not_implemented";
   static override readonly status: number = 501;
 }
+/** not_owner (503): another cluster node owns the tenant; retry. */
+export class NotOwnerError extends CinchError {
+  static override readonly code: string = "not_owner";
+  static override readonly status: number = 503;
+}
+/** unavailable (503): the cluster cannot take writes now; retry later. */
+export class UnavailableError extends CinchError {
+  static override readonly code: string = "unavailable";
+  static override readonly status: number = 503;
+}
 /** no_project (500): No CinchDB project found. */
 export class NoProjectError extends CinchError {
   static override readonly code: string = "no_project";
@@ -332,6 +342,8 @@ export const ERROR_CLASSES = {
   disk_full: DiskFullError,
   rate_limited: RateLimitedError,
   not_implemented: NotImplementedError,
+  not_owner: NotOwnerError,
+  unavailable: UnavailableError,
   no_project: NoProjectError,
   internal: InternalError,
 } as const satisfies Record<string, typeof CinchError>;

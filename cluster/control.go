@@ -1,0 +1,247 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The control log: every request that changes what all nodes must agree
+// on (schema changes, tenant registry, groups) is appended to one stream
+// and applied by every node, in the stream's order, through its own engine.
+// A node that was down applies what it missed when it starts.
+const (
+	controlStream  = "CINCH_CONTROL"
+	controlSubject = "cinch.control"
+)
+
+// controlEntry is one control request as the node that received it
+// authenticated it.
+type controlEntry struct {
+	ID     string            `json:"id"`     // matches the entry to the request waiting for it
+	Origin string            `json:"origin"` // the node that received it
+	KeyID  string            `json:"key_id"` // the API key that sent it: every node applies it with that key's scope
+	Method string            `json:"method"`
+	Path   string            `json:"path"` // with the query string
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+}
+
+// applied is a control entry's result on the node that received it.
+type applied struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+type control struct {
+	js    jetstream.JetStream
+	node  string
+	keys  *Keys
+	inner http.Handler
+	file  string // holds the sequence of the last entry applied here
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	applied uint64
+	waiters map[string]chan applied
+	failed  error
+	cc      jetstream.ConsumeContext
+}
+
+func newControl(ctx context.Context, js jetstream.JetStream, replicas int, node string, keys *Keys, stateDir string) (*control, error) {
+	err := retry(ctx, func(ctx context.Context) error {
+		err := ensureStream(ctx, js, jetstream.StreamConfig{
+			Name: controlStream, Subjects: []string{controlSubject}, Storage: jetstream.FileStorage, Replicas: replicas,
+		})
+		if err != nil {
+			return unavailable("create the control stream", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &control{js: js, node: node, keys: keys, file: filepath.Join(stateDir, "cluster-applied"), waiters: map[string]chan applied{}}
+	c.cond = sync.NewCond(&c.mu)
+	if b, err := os.ReadFile(c.file); err == nil {
+		c.applied, _ = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	}
+	return c, nil
+}
+
+// start applies every entry after the last one applied here, then follows
+// the stream. inner is the node's own API handler.
+func (c *control) start(ctx context.Context, inner http.Handler) error {
+	c.inner = inner
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if c.applied > 0 {
+		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: c.applied + 1}
+	}
+	var cons jetstream.Consumer
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		cons, err = c.js.OrderedConsumer(ctx, controlStream, cfg)
+		return err
+	})
+	if err != nil {
+		return unavailable("follow the control stream", err)
+	}
+	c.cc, err = cons.Consume(c.apply)
+	if err != nil {
+		return unavailable("follow the control stream", err)
+	}
+	return nil
+}
+
+func (c *control) stop() {
+	if c.cc != nil {
+		c.cc.Stop()
+	}
+	c.mu.Lock()
+	c.failed = errors.New("the node is stopping")
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// apply runs one entry through the node's handler with the scope of the
+// key that sent it. Entries arrive one at a time, in order.
+func (c *control) apply(m jetstream.Msg) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	seq := meta.Sequence.Stream
+	c.mu.Lock()
+	done := seq <= c.applied
+	c.mu.Unlock()
+	if done {
+		return
+	}
+	var e controlEntry
+	res := applied{status: http.StatusInternalServerError}
+	if err := json.Unmarshal(m.Data(), &e); err == nil {
+		req := httptest.NewRequest(e.Method, e.Path, bytes.NewReader(e.Body))
+		for k, v := range e.Header {
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("Authorization", "Bearer "+c.keys.systemSecret(e.KeyID))
+		rec := httptest.NewRecorder()
+		c.inner.ServeHTTP(rec, req)
+		res = applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	}
+	// Remember the position before answering: a restart must not apply it twice.
+	_ = writeFileSync(c.file, []byte(strconv.FormatUint(seq, 10)))
+	c.mu.Lock()
+	c.applied = seq
+	w := c.waiters[e.ID]
+	delete(c.waiters, e.ID)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if w != nil && e.Origin == c.node {
+		w <- res
+	}
+}
+
+// submit appends e to the control log and returns its result here, once
+// this node applied it.
+func (c *control) submit(ctx context.Context, e controlEntry) (applied, error) {
+	var id [12]byte
+	rand.Read(id[:])
+	e.ID, e.Origin = hex.EncodeToString(id[:]), c.node
+	data, err := json.Marshal(e)
+	if err != nil {
+		return applied{}, err
+	}
+	w := make(chan applied, 1)
+	c.mu.Lock()
+	c.waiters[e.ID] = w
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, e.ID)
+		c.mu.Unlock()
+	}()
+	if _, err := c.js.Publish(ctx, controlSubject, data); err != nil {
+		return applied{}, unavailable("append to the control log", err)
+	}
+	select {
+	case r := <-w:
+		return r, nil
+	case <-ctx.Done():
+		return applied{}, fmt.Errorf("waiting for the control change to apply here: %w", ctx.Err())
+	}
+}
+
+// barrier waits until this node applied every control entry appended
+// before the call: a request served after it sees every schema change a
+// client was told about, whichever node told it.
+func (c *control) barrier(ctx context.Context) error {
+	s, err := c.js.Stream(ctx, controlStream)
+	if err != nil {
+		return unavailable("read the control stream", err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return unavailable("read the control stream", err)
+	}
+	last := info.State.LastSeq
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.applied < last {
+		if c.failed != nil {
+			return c.failed
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("waiting for this node to apply the control log: %w", ctx.Err())
+		}
+		c.cond.Wait()
+	}
+	return nil
+}
+
+// appliedSeq is the sequence of the last control entry applied here.
+func (c *control) appliedSeq() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.applied
+}
+
+// writeFileSync writes data to path atomically and durably.
+func writeFileSync(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,12 @@
+// Package cluster is cinch's replication core on NATS JetStream
+// (docs/cluster.md): an embedded NATS server, the tenant write log (shard
+// streams, one subject per tenant, appends fenced by the expected last
+// sequence of the subject), ownership leases (KV keys with a per-key TTL),
+// snapshots (object store), and a Node that acquires a tenant (lease,
+// rebuild of the local file from snapshot and log, takeover record) and
+// hands every commit of the tenants it owns to the log before the commit
+// becomes visible (sqlite.Capturer).
+//
+// JetStream does the consensus (Raft per stream, fsync before ack); this
+// package only decides what goes where and in which order.
+package cluster

@@ -1,0 +1,131 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cinchdb/cinch"
+)
+
+// leaseBucket holds one key per owned tenant; its value is the owner's name.
+const leaseBucket = "cinch_leases"
+
+// lease is this node's hold on one tenant: a KV key created with a per-key
+// TTL and renewed before it expires. The lease only routes requests and
+// keeps owners apart in the common case; safety rests on the log's fence.
+type lease struct {
+	kv   jetstream.KeyValue
+	js   jetstream.JetStream
+	key  string
+	node string
+	ttl  time.Duration
+
+	mu   sync.Mutex
+	rev  uint64
+	ok   time.Time // last successful create or renewal
+	lost chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// ownedBy reports the node holding key, "" if none.
+func ownedBy(ctx context.Context, kv jetstream.KeyValue, key string) (string, error) {
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return "", nil
+	} else if err != nil {
+		return "", unavailable("read the lease of "+key, err)
+	}
+	return string(e.Value()), nil
+}
+
+// acquireLease creates key for node with the TTL. A key held by another
+// node fails with cinch.ErrNotOwner naming the owner.
+func acquireLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, key, node string, ttl time.Duration) (*lease, error) {
+	rev, err := kv.Create(ctx, key, []byte(node), jetstream.KeyTTL(ttl))
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		owner, _ := ownedBy(ctx, kv, key)
+		if owner == node {
+			return nil, fmt.Errorf("lease %s: this node (%s) still holds it from before", key, node)
+		}
+		return nil, &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("tenant %s is owned by node %q", key, owner),
+			Hint: "send the request to that node, or retry after its lease expires"}
+	} else if err != nil {
+		return nil, unavailable("acquire the lease of "+key, err)
+	}
+	l := &lease{kv: kv, js: js, key: key, node: node, ttl: ttl, rev: rev, ok: time.Now(),
+		lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.renewLoop()
+	return l, nil
+}
+
+// renew publishes the value again on the key's subject, expecting the
+// revision this node wrote last, with a fresh TTL. (A KV Update would make
+// a per-key-TTL key permanent.)
+func (l *lease) renew(ctx context.Context) error {
+	l.mu.Lock()
+	rev := l.rev
+	l.mu.Unlock()
+	ack, err := l.js.Publish(ctx, "$KV."+leaseBucket+"."+l.key, []byte(l.node),
+		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(l.ttl))
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.rev, l.ok = ack.Sequence, time.Now()
+	l.mu.Unlock()
+	return nil
+}
+
+// renewLoop renews every third of the TTL and declares the lease lost when
+// a renewal is refused or none succeeded for two thirds of it: the node
+// steps down before the key can expire under it.
+func (l *lease) renewLoop() {
+	defer close(l.done)
+	tick := time.NewTicker(l.ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+		err := l.renew(ctx)
+		cancel()
+		l.mu.Lock()
+		late := time.Since(l.ok) > 2*l.ttl/3
+		l.mu.Unlock()
+		var apiErr *jetstream.APIError
+		refused := errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+		if refused || (err != nil && late) {
+			close(l.lost)
+			return
+		}
+	}
+}
+
+// release stops renewing and deletes the key if it is still this node's.
+func (l *lease) release(ctx context.Context) {
+	select {
+	case <-l.stop:
+		return
+	default:
+		close(l.stop)
+	}
+	<-l.done
+	select {
+	case <-l.lost:
+		return
+	default:
+	}
+	l.mu.Lock()
+	rev := l.rev
+	l.mu.Unlock()
+	_ = l.kv.Delete(ctx, l.key, jetstream.LastRevision(rev))
+}

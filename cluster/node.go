@@ -1,0 +1,570 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
+)
+
+// snapshotBucket is the object store of tenant snapshots.
+const snapshotBucket = "cinch_snapshots"
+
+// DefaultLeaseTTL is how long a lease outlives its node's last renewal.
+const DefaultLeaseTTL = 3 * time.Second
+
+// Config configures a Node.
+type Config struct {
+	Node     string        // this node's name, unique in the cluster
+	Root     string        // the folder whose database files are captured (the project's)
+	Replicas int           // JetStream replicas of the cluster state: 3 in a cluster, 1 on one server
+	LeaseTTL time.Duration // DefaultLeaseTTL if zero
+	// OnLost is called (in its own goroutine) when this node loses a tenant
+	// it owned: its lease could not be renewed or its log fenced it. The
+	// engine must close its handle on the tenant and Release it.
+	OnLost func(Tenant)
+}
+
+// Node is one cluster member's replication state: the tenants it owns, and
+// the JetStream log, leases and snapshots they use.
+type Node struct {
+	cfg    Config
+	js     jetstream.JetStream
+	log    *Log
+	leases jetstream.KeyValue
+	snaps  jetstream.ObjectStore
+
+	mu    sync.Mutex
+	owned map[string]*owned // by absolute file path
+}
+
+// owned is a tenant this node owns.
+type owned struct {
+	n     *Node
+	t     Tenant
+	path  string
+	lease *lease
+
+	mu     sync.Mutex // serializes appends
+	last   uint64     // the sequence of the last record of the tenant's log: the next append expects it
+	broken bool       // fenced, lease lost, or an append's outcome unknown: refuse commits until re-acquired
+	// needBase: the cluster holds no snapshot of the tenant yet (nothing was
+	// ever committed to it anywhere): the first commit stores the file as
+	// it is then (made here from the branch's template) as the snapshot all
+	// later commits apply to.
+	needBase bool
+	commits  int // commits appended since Acquire
+}
+
+// NewNode prepares the cluster state on JetStream (log streams, lease KV,
+// snapshot store; created if missing) and registers the node's root with
+// the process's commit capture.
+func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
+	if cfg.Node == "" || strings.ContainsAny(cfg.Node, " .*>\t\n") {
+		return nil, cinch.Errorf(cinch.ErrInvalidName, "node name %q: use letters, digits, - and _", cfg.Node)
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 3
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	root, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Root = root
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, js: js, log: &Log{js: js, replicas: cfg.Replicas}, owned: map[string]*owned{}}
+	// A cluster that is still electing its leaders drops requests: wait
+	// for JetStream to answer (short attempts), then each step is retried
+	// with its own timeout until ctx ends.
+	for {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := js.AccountInfo(actx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, unavailable("wait for JetStream", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	err = retry(ctx, func(ctx context.Context) error { return n.log.ensure(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		n.leases, err = ensureKV(ctx, js, jetstream.KeyValueConfig{
+			Bucket: leaseBucket, Replicas: cfg.Replicas, Storage: jetstream.FileStorage,
+			History: 1, LimitMarkerTTL: time.Second,
+		})
+		if err != nil {
+			return unavailable("create the lease bucket", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		n.snaps, err = ensureObjectStore(ctx, js, jetstream.ObjectStoreConfig{
+			Bucket: snapshotBucket, Replicas: cfg.Replicas, Storage: jetstream.FileStorage,
+		})
+		if err != nil {
+			return unavailable("create the snapshot store", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	captures.addRoot(root, n)
+	return n, nil
+}
+
+// retry runs fn with a 3 s timeout per attempt until it succeeds or ctx
+// ends, returning the last error.
+func retry(ctx context.Context, fn func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		t0 := time.Now()
+		err := fn(actx)
+		cancel()
+		if os.Getenv("CINCH_NATS_LOG") != "" {
+			fmt.Fprintf(os.Stderr, "cinch cluster: setup step took %v: %v\n", time.Since(t0), err)
+		}
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Name is the node's name.
+func (n *Node) Name() string { return n.cfg.Node }
+
+// Log is the tenants' write log.
+func (n *Node) Log() *Log { return n.log }
+
+// Owner returns the node holding t's lease, "" when nobody does. Each try
+// has a short timeout: the KV answers reads from any replica, and a paused
+// one (SIGSTOP) takes the request and never answers.
+func (n *Node) Owner(ctx context.Context, t Tenant) (string, error) {
+	var err error
+	for range 5 {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		var owner string
+		owner, err = ownedBy(actx, n.leases, t.token())
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return owner, err
+		}
+	}
+	return "", err
+}
+
+// Owns reports whether this node owns t and may commit to it.
+func (n *Node) Owns(t Tenant, path string) bool {
+	n.mu.Lock()
+	o := n.owned[path]
+	n.mu.Unlock()
+	if o == nil || o.t != t {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.broken
+}
+
+// Acquire makes this node t's owner, its file at path: it takes the lease,
+// brings the local file up to the log's end (snapshot + replay, unless the
+// file is known to be there already), appends a takeover record that fences
+// any earlier owner, and from then on hands each commit of the file to the
+// log. No connection may have the file open during Acquire.
+func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	if _, ok := n.owned[path]; ok {
+		n.mu.Unlock()
+		return fmt.Errorf("tenant %s is already owned here", t)
+	}
+	n.mu.Unlock()
+	l, err := acquireLease(ctx, n.js, n.leases, t.token(), n.cfg.Node, n.cfg.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		l.release(context.WithoutCancel(ctx))
+		return err
+	}
+	last, err := n.log.Last(ctx, t)
+	if err != nil {
+		return fail(err)
+	}
+	needBase, err := n.rebuild(ctx, t, path, last)
+	if err != nil {
+		return fail(err)
+	}
+	seq, err := n.log.Append(ctx, t, last, Record{Kind: KindTakeover, Node: n.cfg.Node})
+	if err != nil {
+		return fail(err)
+	}
+	o := &owned{n: n, t: t, path: path, lease: l, last: seq, needBase: needBase}
+	n.mu.Lock()
+	n.owned[path] = o
+	n.mu.Unlock()
+	go o.watchLease()
+	return nil
+}
+
+// watchLease marks o broken when its lease is lost, and tells the engine.
+func (o *owned) watchLease() {
+	select {
+	case <-o.lease.lost:
+	case <-o.lease.stop:
+		return
+	}
+	o.mu.Lock()
+	o.broken = true
+	o.mu.Unlock()
+	if o.n.cfg.OnLost != nil {
+		go o.n.cfg.OnLost(o.t)
+	}
+}
+
+// sink appends one commit to the log, expecting the last record to still
+// be this node's last one. Any failure breaks the ownership: a fenced
+// owner must step down, and after an unknown outcome the local file cannot
+// be trusted until rebuilt from the log.
+func (o *owned) sink(c sqlite.Commit) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.broken {
+		return &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("this node no longer owns tenant %s: the write was refused", o.t),
+			Hint: "retry: the request goes to the tenant's owner"}
+	}
+	if o.needBase {
+		// The main file holds the tenant as it was before this commit (in
+		// WAL mode a commit never writes it, and nothing was committed to
+		// this tenant before).
+		if err := o.n.putSnapshotFile(context.Background(), o.t, o.path, o.last); err != nil {
+			return err
+		}
+		o.needBase = false
+	}
+	seq, err := o.n.log.Append(context.Background(), o.t, o.last, Record{Kind: KindCommit, Node: o.n.cfg.Node, Commit: c})
+	if err != nil {
+		o.broken = true
+		if o.n.cfg.OnLost != nil {
+			go o.n.cfg.OnLost(o.t)
+		}
+		return err
+	}
+	o.last = seq
+	o.commits++
+	return nil
+}
+
+// seqFile records the log sequence a cleanly released file holds.
+func seqFile(path string) string { return path + ".seq" }
+
+// rebuild brings the file at path to the log's state at sequence last.
+// needBase: the cluster has no snapshot of the tenant and no commit in its
+// log, so the local file (if any) stays and becomes the base at the first
+// commit.
+func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) (needBase bool, err error) {
+	if b, err := os.ReadFile(seqFile(path)); err == nil {
+		if seq, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && seq == last && last > 0 {
+			_, found, err := n.snapshotSeq(ctx, t)
+			return !found, errors.Join(err, os.Remove(seqFile(path))) // the file is the log's state: keep it
+		}
+	}
+	_ = os.Remove(seqFile(path))
+	base, from, found, err := n.snapshot(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		commits := 0
+		err := n.log.Read(ctx, t, 1, last, func(_ uint64, r Record) error {
+			if r.Kind == KindCommit {
+				commits++
+			}
+			return nil
+		})
+		if err != nil {
+			return false, err
+		}
+		if commits > 0 {
+			return false, fmt.Errorf("%w: tenant %s has %d commits in its log but no snapshot to apply them to", cinch.ErrInternal, t, commits)
+		}
+		return true, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return false, err
+	}
+	tmp := path + ".rebuild"
+	if err := os.WriteFile(tmp, base, 0o600); err != nil {
+		return false, err
+	}
+	var commits []sqlite.Commit
+	applied := 0
+	err = n.log.Read(ctx, t, from+1, last, func(seq uint64, r Record) error {
+		if r.Kind == KindCommit {
+			commits = append(commits, r.Commit)
+			applied++
+		}
+		if len(commits) >= 64 {
+			err := sqlite.ApplyCommits(tmp, commits...)
+			commits = commits[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = sqlite.ApplyCommits(tmp, commits...)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("rebuild tenant %s from its log: %w", t, err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			os.Remove(tmp)
+			return false, err
+		}
+	}
+	if len(base) == 0 && applied == 0 {
+		// The base was an empty file and nothing was applied: no file.
+		os.Remove(tmp)
+		return false, removeIfExists(path)
+	}
+	return false, os.Rename(tmp, path)
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// snapshotSeq reports whether t has a snapshot and its sequence.
+func (n *Node) snapshotSeq(ctx context.Context, t Tenant) (uint64, bool, error) {
+	info, err := n.snaps.GetInfo(ctx, t.String())
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, unavailable("read the snapshot of tenant "+t.String(), err)
+	}
+	seq, _ := strconv.ParseUint(info.Metadata["seq"], 10, 64)
+	return seq, true, nil
+}
+
+// snapshot returns t's latest snapshot and the log sequence it holds.
+func (n *Node) snapshot(ctx context.Context, t Tenant) (data []byte, seq uint64, found bool, err error) {
+	r, err := n.snaps.Get(ctx, t.String())
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, 0, false, nil
+	} else if err != nil {
+		return nil, 0, false, unavailable("read the snapshot of tenant "+t.String(), err)
+	}
+	defer r.Close()
+	info, err := r.Info()
+	if err != nil {
+		return nil, 0, false, unavailable("read the snapshot of tenant "+t.String(), err)
+	}
+	seq, err = strconv.ParseUint(info.Metadata["seq"], 10, 64)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("snapshot of tenant %s has no sequence", t)
+	}
+	data, err = io.ReadAll(r)
+	if err != nil {
+		return nil, 0, false, unavailable("read the snapshot of tenant "+t.String(), err)
+	}
+	return data, seq, true, nil
+}
+
+func (n *Node) putSnapshotFile(ctx context.Context, t Tenant, path string, seq uint64) error {
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return n.putSnapshot(ctx, t, data, seq)
+}
+
+func (n *Node) putSnapshot(ctx context.Context, t Tenant, data []byte, seq uint64) error {
+	_, err := n.snaps.Put(ctx, jetstream.ObjectMeta{Name: t.String(), Metadata: map[string]string{"seq": strconv.FormatUint(seq, 10)}}, bytes.NewReader(data))
+	if err != nil {
+		return unavailable("store the snapshot of tenant "+t.String(), err)
+	}
+	return nil
+}
+
+// Snapshot stores the file of an owned tenant as its snapshot and purges
+// the log below it. The caller holds the tenant's only writer and has
+// checkpointed the file (no commit can run during Snapshot), so the file
+// holds exactly the log up to its last record.
+func (n *Node) Snapshot(ctx context.Context, t Tenant, path string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	o := n.owned[path]
+	n.mu.Unlock()
+	if o == nil {
+		return fmt.Errorf("snapshot of tenant %s: not owned here", t)
+	}
+	o.mu.Lock()
+	seq, broken := o.last, o.broken
+	o.mu.Unlock()
+	if broken {
+		return fenced(t)
+	}
+	if err := n.putSnapshotFile(ctx, t, path, seq); err != nil {
+		return err
+	}
+	return n.log.Purge(ctx, t, seq)
+}
+
+// Release gives t up: commits to its file are refused from now on, the
+// lease is deleted, and, unless the ownership broke, the file is marked as
+// holding the log up to its last record so the next Acquire here can skip
+// the rebuild. The caller has closed every connection on the file.
+func (n *Node) Release(ctx context.Context, t Tenant, path string) {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return
+	}
+	n.mu.Lock()
+	o := n.owned[path]
+	delete(n.owned, path)
+	n.mu.Unlock()
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	broken, last := o.broken, o.last
+	o.broken = true
+	commits := o.commits
+	o.mu.Unlock()
+	if !broken && commits > 0 {
+		// Released, the file is closed and checkpointed (SQLite folds the
+		// WAL into it when its last connection closes): store it as the
+		// snapshot while the lease still keeps others out, so the log
+		// below it can go.
+		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+			if err := n.putSnapshotFile(ctx, t, path, last); err == nil {
+				_ = n.log.Purge(ctx, t, last)
+			}
+		}
+	}
+	o.lease.release(ctx)
+	if !broken {
+		_ = os.WriteFile(seqFile(path), []byte(strconv.FormatUint(last, 10)), 0o600)
+	}
+}
+
+// Close releases every tenant this node owns and unregisters its root.
+func (n *Node) Close(ctx context.Context) {
+	n.mu.Lock()
+	var all []*owned
+	for _, o := range n.owned {
+		all = append(all, o)
+	}
+	n.mu.Unlock()
+	for _, o := range all {
+		n.Release(ctx, o.t, o.path)
+	}
+	captures.removeRoot(n.cfg.Root)
+}
+
+// sinkFor is the node's answer to the capture: every file below its root is
+// captured; the owned ones go to their log.
+func (n *Node) sinkFor(path string) sqlite.Sink {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if o := n.owned[path]; o != nil {
+		return o.sink
+	}
+	return nil
+}
+
+// captureRegistry is the process's sqlite.Capturer: it maps a database
+// file to the node whose root holds it (tests run several nodes in one
+// process).
+type captureRegistry struct {
+	mu    sync.Mutex
+	roots map[string]*Node
+}
+
+var captures = &captureRegistry{roots: map[string]*Node{}}
+
+func (r *captureRegistry) addRoot(root string, n *Node) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.roots[root] = n
+	sqlite.SetCapturer(r)
+}
+
+func (r *captureRegistry) removeRoot(root string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.roots, root)
+	if len(r.roots) == 0 {
+		sqlite.SetCapturer(nil)
+	}
+}
+
+// SinkFor implements sqlite.Capturer: tenant files (*.db below a node's
+// root, not below its .cinchdb state folder's registries) are captured.
+func (r *captureRegistry) SinkFor(path string) (sqlite.Sink, bool) {
+	r.mu.Lock()
+	var n *Node
+	for root, node := range r.roots {
+		if strings.HasPrefix(path, root+string(filepath.Separator)) {
+			n = node
+			break
+		}
+	}
+	r.mu.Unlock()
+	if n == nil || !isTenantFile(path) {
+		return nil, false
+	}
+	return n.sinkFor(path), true
+}
+
+// isTenantFile tells tenant files from the engine's own (registry.db,
+// key stores): tenants live in a "tenants" folder (SPEC §2).
+func isTenantFile(path string) bool {
+	return filepath.Base(filepath.Dir(path)) == "tenants" && strings.HasSuffix(path, ".db")
+}

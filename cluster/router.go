@@ -1,0 +1,437 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/apikey"
+)
+
+// maxControlBody bounds a control request's body (a schema change, a
+// tenant batch): it is stored in the control log.
+const maxControlBody = 4 << 20
+
+// Handler wraps the node's API handler (inner) for the cluster and starts
+// applying the control log through it:
+//
+//   - POST /v1/cluster/init creates the admin key, once per cluster;
+//     GET /v1/cluster/status lists the nodes;
+//   - requests on a tenant's data go to the tenant's owner (forwarded over
+//     NATS), or make this node the owner when nobody is;
+//   - requests that change shared state (schema, tenant registry, groups)
+//     go through the control log, which every node applies in order;
+//   - other reads are served here once this node applied the control log
+//     up to the moment the request arrived.
+func (r *Runtime) Handler(e Engine, inner http.Handler) (http.Handler, error) {
+	r.engineMu.Lock()
+	r.engine = e
+	r.engineMu.Unlock()
+	if err := r.ctl.start(context.Background(), inner); err != nil {
+		return nil, err
+	}
+	h := &router{r: r, inner: inner, engine: e}
+	sub, err := r.nc.Subscribe(forwardSubject(r.cfg.Node), h.serveForwarded)
+	if err != nil {
+		return nil, unavailable("listen for forwarded requests", err)
+	}
+	r.sub = sub
+	return h, nil
+}
+
+func forwardSubject(node string) string { return "cinch.node." + node + ".http" }
+
+type router struct {
+	r      *Runtime
+	inner  http.Handler
+	engine Engine
+}
+
+// route is what a request is to the cluster.
+type routeKind int
+
+const (
+	routeLocal   routeKind = iota // served here after the control barrier
+	routeTenant                   // a tenant's data: its owner serves it
+	routeControl                  // shared state: through the control log
+	routeRefused                  // not available in cluster mode yet
+)
+
+// classify tells a request's route from its method and path (SPEC §7).
+func classify(method, path string) (routeKind, Tenant, string) {
+	s := strings.Split(strings.Trim(path, "/"), "/")
+	if len(s) < 4 || s[0] != "v1" || s[1] != "databases" || s[3] != "branches" {
+		return routeLocal, Tenant{}, ""
+	}
+	write := method != http.MethodGet && method != http.MethodHead
+	if len(s) == 4 { // branches: list, create
+		if write {
+			return routeRefused, Tenant{}, "creating a branch"
+		}
+		return routeLocal, Tenant{}, ""
+	}
+	db, branch := s[2], s[4]
+	rest := s[5:]
+	if len(rest) >= 3 && rest[0] == "tenants" {
+		t := Tenant{db, branch, rest[1]}
+		switch rest[2] {
+		case "query", "tables", "kv":
+			return routeTenant, t, ""
+		case "copy":
+			return routeRefused, t, "copying a tenant"
+		case "archive", "restore":
+			return routeRefused, t, "archiving and restoring a tenant"
+		case "group":
+			return routeControl, t, ""
+		}
+	}
+	if !write {
+		if len(rest) >= 1 && rest[0] == "fleet" {
+			return routeRefused, Tenant{}, "fleet operations"
+		}
+		return routeLocal, Tenant{}, ""
+	}
+	switch {
+	case len(rest) == 0:
+		return routeRefused, Tenant{}, "deleting a branch"
+	case rest[0] == "merge":
+		return routeRefused, Tenant{}, "merging branches"
+	case rest[0] == "fleet":
+		return routeRefused, Tenant{}, "fleet operations"
+	case rest[0] == "tenants" && len(rest) == 2:
+		return routeRefused, Tenant{}, "renaming and deleting tenants"
+	case rest[0] == "tables" && len(rest) >= 3 && rest[2] == "copy":
+		return routeRefused, Tenant{}, "copying a table"
+	}
+	return routeControl, Tenant{}, ""
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func writeCinchError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, cinch.ErrUnauthorized):
+		status = http.StatusUnauthorized
+	case errors.Is(err, cinch.ErrUnavailable), errors.Is(err, cinch.ErrNotOwner):
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, cinch.ErrConflict):
+		status = http.StatusConflict
+	case errors.Is(err, cinch.ErrInvalidInput):
+		status = http.StatusBadRequest
+	case errors.Is(err, cinch.ErrNotImplemented):
+		status = http.StatusNotImplemented
+	case errors.Is(err, cinch.ErrTooLarge):
+		status = http.StatusRequestEntityTooLarge
+	}
+	writeError(w, status, cinch.Code(err), err.Error())
+}
+
+func bearer(req *http.Request) string {
+	return strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+}
+
+func (h *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	switch req.URL.Path {
+	case "/v1/cluster/init":
+		h.serveInit(w, req)
+		return
+	case "/v1/cluster/status":
+		h.serveStatus(w, req)
+		return
+	case "/v1/health", "/v1/openapi.json", "/metrics":
+		h.inner.ServeHTTP(w, req)
+		return
+	}
+	if !strings.HasPrefix(req.URL.Path, "/v1/") {
+		h.inner.ServeHTTP(w, req)
+		return
+	}
+	kind, t, what := classify(req.Method, req.URL.Path)
+	switch kind {
+	case routeRefused:
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrNotImplemented, Message: what + " is not available in cluster mode yet",
+			Hint: "see docs/cluster.md for what a cluster serves today"})
+	case routeControl:
+		h.serveControl(w, req)
+	case routeTenant:
+		h.serveTenant(w, req, t)
+	default:
+		if err := h.r.ctl.barrier(req.Context()); err != nil {
+			writeCinchError(w, err)
+			return
+		}
+		h.inner.ServeHTTP(w, req)
+	}
+}
+
+// serveControl authenticates the request, appends it to the control log,
+// and answers what applying it here gave.
+func (h *router) serveControl(w http.ResponseWriter, req *http.Request) {
+	key, err := h.r.keys.Authenticate(req.Context(), bearer(req))
+	if err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	if req.Header.Get(cinch.TenantKeyHeader) != "" {
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrNotImplemented, Message: "encrypted tenants are not available in cluster mode yet",
+			Hint: "the write log would hold their pages in plaintext; see docs/cluster.md"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, maxControlBody+1))
+	if err != nil {
+		writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "reading the request body: %v", err))
+		return
+	}
+	if len(body) > maxControlBody {
+		writeCinchError(w, cinch.Errorf(cinch.ErrTooLarge, "a schema or registry request holds at most %d bytes in cluster mode", maxControlBody))
+		return
+	}
+	if bytes.Contains(body, []byte(`"encrypt"`)) && bytes.Contains(body, []byte("true")) {
+		var probe struct {
+			Encrypt bool `json:"encrypt"`
+		}
+		if json.Unmarshal(body, &probe) == nil && probe.Encrypt {
+			writeCinchError(w, &cinch.Error{Err: cinch.ErrNotImplemented, Message: "encrypted tenants are not available in cluster mode yet",
+				Hint: "the write log would hold their pages in plaintext; see docs/cluster.md"})
+			return
+		}
+	}
+	header := map[string]string{}
+	for _, k := range []string{"Content-Type", "Accept"} {
+		if v := req.Header.Get(k); v != "" {
+			header[k] = v
+		}
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Minute)
+	defer cancel()
+	res, err := h.r.ctl.submit(ctx, controlEntry{KeyID: key.ID, Method: req.Method, Path: req.URL.RequestURI(), Header: header, Body: body})
+	if err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	for k, v := range res.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.status)
+	w.Write(res.body)
+}
+
+// ownerWait bounds how long a request waits for a dead owner's lease to
+// expire before it fails with 503.
+func (h *router) ownerWait() time.Duration { return 3*h.r.node.cfg.LeaseTTL + 2*time.Second }
+
+// serveTenant sends the request to the tenant's owner: here when this node
+// owns it or can take it, else forwarded over NATS. When the owner is gone
+// (no responders) the request waits for its lease to expire, then takes it.
+func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant) {
+	ctx := req.Context()
+	if err := h.r.ctl.barrier(ctx); err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	var body []byte
+	deadline := time.Now().Add(h.ownerWait())
+	for {
+		owner, err := h.r.node.Owner(ctx, t)
+		if err == nil && (owner == "" || owner == h.r.cfg.Node) {
+			err = h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name)
+			if err == nil || !errors.Is(err, cinch.ErrNotOwner) {
+				// Served here: owned now, or an error the API reports itself
+				// (no such tenant, ...).
+				if body != nil {
+					req.Body = io.NopCloser(bytes.NewReader(body))
+				}
+				h.inner.ServeHTTP(w, req)
+				return
+			}
+		} else if err == nil {
+			if body == nil {
+				if body, err = io.ReadAll(req.Body); err != nil {
+					writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "reading the request body: %v", err))
+					return
+				}
+			}
+			var done bool
+			done, err = h.forward(w, req, t, owner, body)
+			if done {
+				return
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable, Message: fmt.Sprintf("tenant %s has no reachable owner: %v", t, err),
+				Hint: "retry: another node takes the tenant over once its owner's lease expires"})
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// forwarded is a request or response sent between nodes.
+type forwarded struct {
+	Method string      `json:"method,omitempty"`
+	Path   string      `json:"path,omitempty"`
+	Status int         `json:"status,omitempty"`
+	Header http.Header `json:"header"`
+	Body   []byte      `json:"body"`
+}
+
+// forward sends the request to owner and writes its answer. done false:
+// the owner did not answer (gone); the caller retries.
+func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, owner string, body []byte) (bool, error) {
+	hdr := http.Header{}
+	for _, k := range []string{"Authorization", "Content-Type", "Accept", cinch.TenantKeyHeader, "X-Request-Id"} {
+		if v := req.Header.Values(k); len(v) > 0 {
+			hdr[k] = v
+		}
+	}
+	data, _ := json.Marshal(forwarded{Method: req.Method, Path: req.URL.RequestURI(), Header: hdr, Body: body})
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	// A paused owner holds the request without answering: stop waiting once
+	// its lease is gone. The request may still run there (and be fenced if it
+	// writes), so it is not sent anywhere else: the client learns the outcome
+	// is unknown and decides.
+	moved := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if o, err := h.r.node.Owner(ctx, t); err == nil && o != owner {
+				close(moved)
+				cancel()
+				return
+			}
+		}
+	}()
+	msg, err := h.r.nc.RequestWithContext(ctx, forwardSubject(owner), data)
+	select {
+	case <-moved:
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable,
+			Message: fmt.Sprintf("node %s stopped answering while it served this request on tenant %s: it may or may not have been applied", owner, t),
+			Hint:    "check, then retry: another node now serves the tenant"})
+		return true, nil
+	default:
+	}
+	if errors.Is(err, nats.ErrNoResponders) {
+		// Nobody listens there: the request was not delivered.
+		return false, fmt.Errorf("node %s does not answer", owner)
+	} else if err != nil {
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable,
+			Message: fmt.Sprintf("forwarding to node %s, the owner of tenant %s: %v; the request may or may not have been applied", owner, t, err),
+			Hint:    "check, then retry"})
+		return true, nil
+	}
+	var res forwarded
+	if err := json.Unmarshal(msg.Data, &res); err != nil {
+		return false, err
+	}
+	if res.Status == http.StatusServiceUnavailable && res.Header.Get("X-Cinch-Not-Owner") != "" {
+		return false, fmt.Errorf("node %s no longer owns the tenant", owner)
+	}
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.Status)
+	w.Write(res.Body)
+	return true, nil
+}
+
+// serveForwarded serves a request another node forwarded here, if this
+// node still owns its tenant.
+func (h *router) serveForwarded(m *nats.Msg) {
+	go func() {
+		var f forwarded
+		if err := json.Unmarshal(m.Data, &f); err != nil {
+			return
+		}
+		reply := func(res forwarded) {
+			b, _ := json.Marshal(res)
+			if len(b) > int(h.r.nc.MaxPayload()) {
+				res = forwarded{Status: http.StatusRequestEntityTooLarge, Header: http.Header{"Content-Type": {"application/json"}},
+					Body: fmt.Appendf(nil, `{"error":{"code":"too_large","message":"the answer (%d bytes) is larger than a message between cluster nodes can be: ask for fewer rows (limit) or send the request to node %s"}}`, len(b), h.r.cfg.Node)}
+				b, _ = json.Marshal(res)
+			}
+			m.Respond(b)
+		}
+		_, t, _ := classify(f.Method, strings.SplitN(f.Path, "?", 2)[0])
+		ctx := context.Background()
+		if owner, err := h.r.node.Owner(ctx, t); err != nil || owner != h.r.cfg.Node {
+			reply(forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}})
+			return
+		}
+		if err := h.r.ctl.barrier(ctx); err != nil {
+			reply(forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}})
+			return
+		}
+		req := httptest.NewRequest(f.Method, f.Path, bytes.NewReader(f.Body))
+		for k, v := range f.Header {
+			req.Header[k] = v
+		}
+		rec := httptest.NewRecorder()
+		h.inner.ServeHTTP(rec, req)
+		reply(forwarded{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()})
+	}()
+}
+
+// serveInit creates the cluster's admin key, once.
+func (h *router) serveInit(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "invalid_input", "use POST /v1/cluster/init")
+		return
+	}
+	ctx := req.Context()
+	if _, err := h.r.keys.kv.Create(ctx, "initialized", []byte(h.r.cfg.Node)); err != nil {
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrConflict, Message: "the cluster is already initialized",
+			Hint: "use the admin key cluster init printed then"})
+		return
+	}
+	id, secret, err := h.r.keys.Create(ctx, apikey.Spec{})
+	if err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"id": id, "key": secret})
+}
+
+// serveStatus lists the nodes (any valid key).
+func (h *router) serveStatus(w http.ResponseWriter, req *http.Request) {
+	if _, err := h.r.keys.Authenticate(req.Context(), bearer(req)); err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	nodes, err := h.r.Nodes(req.Context())
+	if err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	if nodes == nil {
+		nodes = []nodeStatus{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"nodes": nodes})
+}

@@ -1,0 +1,307 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// RuntimeConfig configures a cluster node's runtime (cinch serve --cluster).
+type RuntimeConfig struct {
+	Node     string      // this node's name, unique in the cluster (--node)
+	Dir      string      // the project folder: a cache of the cluster's state this node can rebuild
+	NATSURL  string      // join an existing NATS cluster (--nats-url); else Embedded is started
+	Embedded *NATSConfig // the embedded NATS server (--nats-listen, --nats-cluster, --nats-routes)
+	Replicas int         // JetStream replicas of the cluster's state; 3 when zero (1 for a one-server NATS)
+	Addr     string      // this node's HTTP address, shown by cluster status
+	Logger   *slog.Logger
+}
+
+// Engine is what the runtime needs from the node's engine (local.Project).
+type Engine interface {
+	// WarmTenant opens the tenant's handle here, which makes this node its
+	// owner (local.Config.Owner); cinch.ErrNotOwner when another node is.
+	WarmTenant(ctx context.Context, database, branch, tenant string) error
+	// DropTenantHandle closes the tenant's handle here (the node lost it).
+	DropTenantHandle(ctx context.Context, database, branch, tenant string)
+}
+
+// Runtime is one cluster node: its NATS connection (and embedded server),
+// its Node (tenant ownership and the write log), the cluster's API keys, the
+// control log, and the HTTP layer that routes requests (see Handler).
+type Runtime struct {
+	cfg  RuntimeConfig
+	ns   *server.Server // nil with --nats-url
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	node *Node
+	keys *Keys
+	ctl  *control
+	log  *slog.Logger
+
+	nodes jetstream.KeyValue // heartbeats
+
+	engineMu sync.Mutex
+	engine   Engine
+
+	stop chan struct{}
+	done sync.WaitGroup
+	sub  *nats.Subscription
+}
+
+// nodesBucket holds each live node's heartbeat (a per-key TTL).
+const nodesBucket = "cinch_nodes"
+
+// heartbeatTTL: a node missing this long is shown as not alive.
+const heartbeatTTL = 5 * time.Second
+
+// Start connects (or starts the embedded NATS server), waits for JetStream,
+// and prepares the cluster's state. It does not serve yet: give Owner to the
+// engine, then wrap the API with Handler.
+func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 3
+	}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	url := cfg.NATSURL
+	if url == "" {
+		if cfg.Embedded == nil {
+			return nil, errors.New("cluster: give --nats-url or the embedded NATS flags")
+		}
+		ns, err := StartNATS(*cfg.Embedded)
+		if err != nil {
+			return nil, err
+		}
+		r.ns, url = ns, ns.ClientURL()
+	}
+	nc, err := nats.Connect(url, nats.Name("cinch "+cfg.Node), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		r.Close(ctx)
+		return nil, unavailable("connect to NATS at "+url, err)
+	}
+	r.nc = nc
+	r.js, _ = jetstream.New(nc)
+	r.node, err = NewNode(ctx, nc, Config{Node: cfg.Node, Root: cfg.Dir, Replicas: cfg.Replicas, OnLost: r.lost})
+	if err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	if r.keys, err = newKeys(ctx, r.js, cfg.Replicas); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	stateDir := filepath.Join(cfg.Dir, ".cinchdb")
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	if r.ctl, err = newControl(ctx, r.js, cfg.Replicas, cfg.Node, r.keys, stateDir); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		r.nodes, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: nodesBucket, Replicas: cfg.Replicas,
+			Storage: jetstream.FileStorage, History: 1, LimitMarkerTTL: time.Second})
+		return err
+	})
+	if err != nil {
+		r.Close(ctx)
+		return nil, unavailable("create the node bucket", err)
+	}
+	r.done.Add(1)
+	go r.heartbeats()
+	return r, nil
+}
+
+// Keys is the cluster's API key store (server.KeyStore).
+func (r *Runtime) Keys() *Keys { return r.keys }
+
+// Node is this node's tenant ownership.
+func (r *Runtime) Node() *Node { return r.node }
+
+// Owner is the engine's ownership hook (local.Config.Owner).
+func (r *Runtime) Owner() *Owner { return &Owner{r: r, refs: map[Tenant]int{}} }
+
+// Owner makes the engine ask the cluster before it opens a tenant file.
+// The engine may hold two handles on one tenant for a moment (a new one
+// opens while the one it replaces closes), so holds are counted: the
+// tenant is released when the last handle closes.
+type Owner struct {
+	r    *Runtime
+	mu   sync.Mutex
+	refs map[Tenant]int
+}
+
+// Acquire makes this node the tenant's owner, unless it already is.
+func (o *Owner) Acquire(ctx context.Context, database, branch, tenant, path string) error {
+	t := Tenant{database, branch, tenant}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.refs[t] > 0 && o.r.node.Owns(t, path) {
+		o.refs[t]++
+		return nil
+	}
+	if o.refs[t] > 0 {
+		// Lost meanwhile (OnLost): give the old hold up before taking it again.
+		o.r.node.Release(ctx, t, path)
+		o.refs[t] = 0
+	}
+	if err := o.r.node.Acquire(ctx, t, path); err != nil {
+		return err
+	}
+	o.refs[t] = 1
+	return nil
+}
+
+// Release drops one hold; the last one gives the tenant up.
+func (o *Owner) Release(database, branch, tenant, path string) {
+	t := Tenant{database, branch, tenant}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.refs[t] == 0 {
+		return
+	}
+	o.refs[t]--
+	if o.refs[t] == 0 {
+		delete(o.refs, t)
+		o.r.node.Release(context.Background(), t, path)
+	}
+}
+
+// lost is called when the node lost a tenant: the engine closes its handle,
+// which releases it.
+func (r *Runtime) lost(t Tenant) {
+	r.engineMu.Lock()
+	e := r.engine
+	r.engineMu.Unlock()
+	r.log.Warn("cluster: lost a tenant", "tenant", t.String())
+	if e != nil {
+		e.DropTenantHandle(context.Background(), t.Database, t.Branch, t.Name)
+	}
+}
+
+// nodeStatus is a node's heartbeat.
+type nodeStatus struct {
+	Name           string    `json:"name"`
+	Addr           string    `json:"addr"`
+	Alive          bool      `json:"alive"`
+	Draining       bool      `json:"draining"`
+	TenantsOwned   int       `json:"tenants_owned"`
+	ControlApplied uint64    `json:"control_applied"`
+	ControlLag     uint64    `json:"control_lag"`
+	At             time.Time `json:"at"`
+}
+
+func (r *Runtime) status() nodeStatus {
+	r.node.mu.Lock()
+	owned := len(r.node.owned)
+	r.node.mu.Unlock()
+	return nodeStatus{Name: r.cfg.Node, Addr: r.cfg.Addr, Alive: true, TenantsOwned: owned, ControlApplied: r.ctl.appliedSeq(), At: time.Now().UTC()}
+}
+
+// heartbeats publishes this node's status every second with a TTL.
+func (r *Runtime) heartbeats() {
+	defer r.done.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		b, _ := json.Marshal(r.status())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := r.js.Publish(ctx, "$KV."+nodesBucket+"."+r.cfg.Node, b, jetstream.WithMsgTTL(heartbeatTTL))
+		cancel()
+		if err != nil {
+			r.log.Debug("cluster: heartbeat", "err", err)
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Nodes returns the nodes with a recent heartbeat.
+func (r *Runtime) Nodes(ctx context.Context) ([]nodeStatus, error) {
+	names, err := r.nodes.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, unavailable("list the nodes", err)
+	}
+	var last uint64
+	if s, err := r.js.Stream(ctx, controlStream); err == nil {
+		if info, err := s.Info(ctx); err == nil {
+			last = info.State.LastSeq
+		}
+	}
+	var out []nodeStatus
+	for name := range names.Keys() {
+		e, err := r.nodes.Get(ctx, name)
+		if err != nil {
+			continue
+		}
+		var st nodeStatus
+		if json.Unmarshal(e.Value(), &st) == nil {
+			st.Alive = time.Since(st.At) < heartbeatTTL
+			if last > st.ControlApplied {
+				st.ControlLag = last - st.ControlApplied
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// Close stops serving cluster requests, releases every tenant this node
+// owns, and closes the connection and the embedded server.
+func (r *Runtime) Close(ctx context.Context) {
+	select {
+	case <-r.stop:
+		return
+	default:
+		close(r.stop)
+	}
+	if r.sub != nil {
+		r.sub.Unsubscribe()
+	}
+	if r.ctl != nil {
+		r.ctl.stop()
+	}
+	r.done.Wait()
+	if r.node != nil {
+		r.node.Close(ctx)
+	}
+	if r.nodes != nil {
+		_ = r.nodes.Delete(ctx, r.cfg.Node)
+	}
+	if r.nc != nil {
+		r.nc.Drain()
+		r.nc.Close()
+	}
+	if r.ns != nil {
+		r.ns.Shutdown()
+		r.ns.WaitForShutdown()
+	}
+}
+
+// String names the node and its NATS server, for the start-up line.
+func (r *Runtime) String() string {
+	if r.ns != nil {
+		return fmt.Sprintf("node %s (embedded NATS on %s)", r.cfg.Node, r.ns.ClientURL())
+	}
+	return fmt.Sprintf("node %s (NATS at %s)", r.cfg.Node, r.cfg.NATSURL)
+}

@@ -1,0 +1,512 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/client"
+)
+
+// The cluster's "must hold" list (SPEC §8, docs/cluster.md), with real
+// processes: three `cinch serve --cluster` nodes on loopback, each with its
+// embedded NATS server, killed with SIGKILL or paused with SIGSTOP.
+
+// clusterNode is one `cinch serve --cluster` process.
+type clusterNode struct {
+	t                   *testing.T
+	name, dir           string
+	natsAddr, routeAddr string
+	routes              string
+	base                string // http://127.0.0.1:PORT of the running process
+	cmd                 *exec.Cmd
+	log                 *lockedBuffer
+	exited              chan struct{}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startClusterNodes starts n nodes routed together and waits until each
+// serves.
+func startClusterNodes(t *testing.T, n int) []*clusterNode {
+	t.Helper()
+	var nodes []*clusterNode
+	var routes []string
+	root := t.TempDir()
+	for i := range n {
+		cn := &clusterNode{t: t, name: fmt.Sprintf("n%d", i+1), dir: filepath.Join(root, fmt.Sprintf("n%d", i+1)),
+			natsAddr: freeAddr(t), routeAddr: freeAddr(t)}
+		routes = append(routes, "nats://"+cn.routeAddr)
+		nodes = append(nodes, cn)
+	}
+	for _, cn := range nodes {
+		cn.routes = strings.Join(routes, ",")
+		cn.launch()
+	}
+	for _, cn := range nodes {
+		cn.waitListening()
+	}
+	t.Cleanup(func() {
+		for _, cn := range nodes {
+			cn.kill()
+			if t.Failed() {
+				out := cn.log.String()
+				if len(out) > 4000 {
+					out = out[len(out)-4000:]
+				}
+				t.Logf("log of node %s (end):\n%s", cn.name, out)
+			}
+		}
+	})
+	return nodes
+}
+
+// launch starts the node's process (again, after a kill: same folder and
+// NATS addresses, a new HTTP port).
+func (cn *clusterNode) launch() {
+	cn.base = ""
+	cn.cmd = exec.Command(binary, "serve", "--cluster", "--node", cn.name, "--dir", cn.dir, "--addr", "127.0.0.1:0",
+		"--nats-listen", cn.natsAddr, "--nats-cluster", cn.routeAddr, "--nats-routes", cn.routes, "--rate", "0")
+	stderr, err := cn.cmd.StderrPipe()
+	if err != nil {
+		cn.t.Fatal(err)
+	}
+	if err := cn.cmd.Start(); err != nil {
+		cn.t.Fatal(err)
+	}
+	cn.log = &lockedBuffer{}
+	cn.exited = make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			cn.log.Write([]byte(sc.Text() + "\n"))
+		}
+		io.Copy(io.Discard, stderr)
+		cn.cmd.Wait()
+		close(cn.exited)
+	}()
+}
+
+// waitListening waits for the "listening on" line (the node joined the
+// cluster and serves).
+func (cn *clusterNode) waitListening() {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if _, rest, ok := strings.Cut(cn.log.String(), "listening on "); ok {
+			cn.base = strings.Fields(rest)[0]
+			return
+		}
+		select {
+		case <-cn.exited:
+			cn.t.Fatalf("node %s exited: %s", cn.name, cn.log)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cn.t.Fatalf("node %s did not start: %s", cn.name, cn.log)
+}
+
+func (cn *clusterNode) running() bool {
+	select {
+	case <-cn.exited:
+		return false
+	default:
+		return cn.cmd != nil
+	}
+}
+
+// kill is kill -9.
+func (cn *clusterNode) kill() {
+	if cn.running() {
+		cn.cmd.Process.Kill()
+		<-cn.exited
+	}
+}
+
+// stop is a clean shutdown (SIGTERM): the node releases its tenants.
+func (cn *clusterNode) stop() {
+	if cn.running() {
+		cn.cmd.Process.Signal(syscall.SIGTERM)
+		<-cn.exited
+	}
+}
+
+func (cn *clusterNode) client(t *testing.T, key string) *client.Client {
+	t.Helper()
+	c, err := client.New(cn.base, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// clusterInit runs `cinch cluster init` against node and returns the key.
+func clusterInit(t *testing.T, node *clusterNode) string {
+	t.Helper()
+	r := runner{t: t, dir: t.TempDir()}.run("--server", node.base, "cluster", "init")
+	key := lastLine(r.stdout)
+	if r.code != 0 || !strings.Contains(r.stderr, "Admin API key") {
+		t.Fatalf("cluster init: %v", r)
+	}
+	if !strings.HasPrefix(key, "cinch_") {
+		t.Fatalf("cluster init printed %q", r.stdout)
+	}
+	return key
+}
+
+// eventually retries fn until it succeeds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after %v: %v", what, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ledger records which writes were acknowledged and which had an unknown
+// outcome, per tenant.
+type ledger struct {
+	mu        sync.Mutex
+	acked     map[string][]string
+	uncertain map[string][]string
+	afterKill map[string]int // acknowledged writes sent after the kill
+	lastErr   map[string]error
+}
+
+func newLedger() *ledger {
+	return &ledger{acked: map[string][]string{}, uncertain: map[string][]string{}, afterKill: map[string]int{}, lastErr: map[string]error{}}
+}
+
+// verify checks that tenant holds every acknowledged id, and nothing but
+// acknowledged or uncertain ones.
+func (l *ledger) verify(t *testing.T, db cinch.DB, tenant string) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := db.SwitchTenant(tenant).Query(ctx, "SELECT id FROM events")
+	if err != nil {
+		t.Fatalf("tenant %s: %v", tenant, err)
+	}
+	got := map[string]bool{}
+	for _, r := range res.Rows {
+		got[r[0].(string)] = true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range l.acked[tenant] {
+		if !got[id] {
+			t.Errorf("tenant %s: acknowledged write %s is lost", tenant, id)
+		}
+		delete(got, id)
+	}
+	for _, id := range l.uncertain[tenant] {
+		delete(got, id)
+	}
+	for id := range got {
+		t.Errorf("tenant %s: row %s was never written", tenant, id)
+	}
+	check, err := db.SwitchTenant(tenant).Query(ctx, "PRAGMA quick_check")
+	if err != nil || len(check.Rows) != 1 || check.Rows[0][0] != "ok" {
+		t.Errorf("tenant %s: quick_check %v %v", tenant, check, err)
+	}
+}
+
+func createEvents(t *testing.T, db cinch.DB, tenants []string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.Tables().Create(ctx, "events", []cinch.Column{{Name: "writer", Type: "TEXT", Nullable: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(tenants) > 0 {
+		if _, err := db.Tenants().CreateMany(ctx, tenants, cinch.TenantCreateOptions{Lazy: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Must hold 1: writers through every node; kill -9 the node owning most
+// tenants; no acknowledged write is lost or duplicated, and every tenant
+// takes writes again through the survivors.
+func TestClusterKillOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	nodes := startClusterNodes(t, 3)
+	key := clusterInit(t, nodes[0])
+	ctx := context.Background()
+	var tenants []string
+	for i := range 50 {
+		tenants = append(tenants, fmt.Sprintf("t%02d", i))
+	}
+	createEvents(t, nodes[0].client(t, key).Connect(cinch.Target{}), tenants)
+
+	var aliveMu sync.Mutex
+	alive := []*clusterNode{nodes[0], nodes[1], nodes[2]}
+	dbs := map[*clusterNode]cinch.DB{}
+	for _, n := range nodes {
+		dbs[n] = n.client(t, key).Connect(cinch.Target{})
+	}
+	led := newLedger()
+	var killed bool
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tenant := tenants[(w*7+i)%len(tenants)]
+				aliveMu.Lock()
+				node := alive[(w+i)%len(alive)]
+				afterKill := killed
+				aliveMu.Unlock()
+				id := fmt.Sprintf("w%d_%d", w, i)
+				rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				_, err := dbs[node].SwitchTenant(tenant).Insert(rctx, "events", cinch.Record{"id": id, "writer": node.name})
+				cancel()
+				led.mu.Lock()
+				if err == nil {
+					led.acked[tenant] = append(led.acked[tenant], id)
+					if afterKill {
+						led.afterKill[tenant]++
+					}
+				} else {
+					led.uncertain[tenant] = append(led.uncertain[tenant], id)
+					led.lastErr[tenant] = fmt.Errorf("via %s: %w", node.name, err)
+				}
+				led.mu.Unlock()
+			}
+		}()
+	}
+	each := func(min int, count func(string) int) error {
+		led.mu.Lock()
+		defer led.mu.Unlock()
+		for _, tn := range tenants {
+			if count(tn) < min {
+				return fmt.Errorf("tenant %s has %d (last error: %v)", tn, count(tn), led.lastErr[tn])
+			}
+		}
+		return nil
+	}
+	eventually(t, 2*time.Minute, "every tenant written", func() error {
+		return each(2, func(tn string) int { return len(led.acked[tn]) })
+	})
+
+	// The node owning most tenants, by cluster status.
+	var victim *clusterNode
+	status := nodes[0].client(t, key)
+	eventually(t, time.Minute, "cluster status", func() error {
+		list, err := status.ClusterStatus(ctx)
+		if err != nil {
+			return err
+		}
+		best, total := -1, 0
+		for _, n := range list {
+			total += n.TenantsOwned
+			if n.TenantsOwned > best {
+				best = n.TenantsOwned
+				for _, cn := range nodes {
+					if cn.name == n.Name {
+						victim = cn
+					}
+				}
+			}
+		}
+		if total < len(tenants) || victim == nil {
+			return fmt.Errorf("status shows %d owned tenants", total)
+		}
+		return nil
+	})
+	aliveMu.Lock()
+	alive = slices.DeleteFunc(alive, func(n *clusterNode) bool { return n == victim })
+	killed = true
+	aliveMu.Unlock()
+	killedAt := time.Now()
+	victim.kill()
+
+	eventually(t, 90*time.Second, "every tenant writable through the survivors", func() error {
+		return each(2, func(tn string) int { return led.afterKill[tn] })
+	})
+	recovered := time.Since(killedAt)
+	close(stop)
+	wg.Wait()
+	t.Logf("killed %s; every tenant took 2 writes through the survivors %v later", victim.name, recovered.Round(time.Millisecond))
+
+	reader := dbs[alive[0]]
+	acked := 0
+	for _, tn := range tenants {
+		led.verify(t, reader, tn)
+		acked += len(led.acked[tn])
+	}
+	t.Logf("%d acknowledged writes, all present; %d writes with an unknown outcome", acked, len(led.uncertain))
+}
+
+// Must hold 2: an owner paused (SIGSTOP) past its lease loses the tenant to
+// another node; when it wakes (SIGCONT) it serves the tenant through the new
+// owner, and the data is what the new owner acknowledged.
+func TestClusterPausedOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	nodes := startClusterNodes(t, 3)
+	key := clusterInit(t, nodes[0])
+	ctx := context.Background()
+	a, b, c := nodes[0].client(t, key).Connect(cinch.Target{}), nodes[1].client(t, key).Connect(cinch.Target{}), nodes[2].client(t, key).Connect(cinch.Target{})
+	createEvents(t, a, []string{"acme"})
+	led := newLedger()
+	insert := func(db cinch.DB, id string) error {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, err := db.SwitchTenant("acme").Insert(rctx, "events", cinch.Record{"id": id})
+		led.mu.Lock()
+		if err == nil {
+			led.acked["acme"] = append(led.acked["acme"], id)
+		} else {
+			led.uncertain["acme"] = append(led.uncertain["acme"], id)
+		}
+		led.mu.Unlock()
+		return err
+	}
+	for i := range 3 {
+		if err := insert(a, fmt.Sprintf("a%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes[0].cmd.Process.Signal(syscall.SIGSTOP)
+	paused := true
+	defer func() {
+		if paused {
+			nodes[0].cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	i := 0
+	eventually(t, time.Minute, "a write through b while a is paused", func() error {
+		i++
+		return insert(b, fmt.Sprintf("b%d", i))
+	})
+	for j := range 3 {
+		if err := insert(b, fmt.Sprintf("b_more%d", j)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes[0].cmd.Process.Signal(syscall.SIGCONT)
+	paused = false
+	// Awake, a no longer owns acme: its requests go to the owner.
+	eventually(t, time.Minute, "a write through a after it woke", func() error {
+		return insert(a, fmt.Sprintf("a_after%d", i))
+	})
+	for _, db := range []cinch.DB{a, b, c} {
+		led.verify(t, db, "acme")
+	}
+	// The owner stops cleanly (snapshot); c rebuilds the tenant: same rows.
+	before, err := c.SwitchTenant("acme").Query(ctx, "SELECT group_concat(id, ',') FROM (SELECT id FROM events ORDER BY id)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes[1].stop() // the owner releases acme (snapshot); a and c keep a quorum
+	eventually(t, time.Minute, "read on c after b stopped", func() error {
+		after, err := c.SwitchTenant("acme").Query(ctx, "SELECT group_concat(id, ',') FROM (SELECT id FROM events ORDER BY id)")
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(after.Rows) != fmt.Sprint(before.Rows) {
+			t.Fatalf("rebuilt rows %v, want %v", after.Rows, before.Rows)
+		}
+		return nil
+	})
+	led.verify(t, c, "acme")
+}
+
+// Must hold 3 and 4: a node killed while its tenants take more writes and a
+// schema change, then restarted after the new owner released them (so the
+// log below their snapshots is gone), serves them: the snapshot plus the
+// log's tail, with the new column.
+func TestClusterRestartCatchesUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	nodes := startClusterNodes(t, 3)
+	key := clusterInit(t, nodes[0])
+	ctx := context.Background()
+	tenants := []string{"t0", "t1", "t2", "t3", "t4"}
+	createEvents(t, nodes[0].client(t, key).Connect(cinch.Target{}), tenants)
+	led := newLedger()
+	write := func(db cinch.DB, tn, id string) {
+		t.Helper()
+		eventually(t, time.Minute, "write "+id, func() error {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			_, err := db.SwitchTenant(tn).Insert(rctx, "events", cinch.Record{"id": id})
+			if err != nil {
+				if _, gone := db.SwitchTenant(tn).Query(ctx, "SELECT 1 FROM events WHERE id = ?", id); gone == nil {
+					led.mu.Lock()
+					led.uncertain[tn] = append(led.uncertain[tn], id)
+					led.mu.Unlock()
+				}
+				id += "r"
+				return err
+			}
+			led.mu.Lock()
+			led.acked[tn] = append(led.acked[tn], id)
+			led.mu.Unlock()
+			return nil
+		})
+	}
+	c := nodes[2].client(t, key).Connect(cinch.Target{})
+	for _, tn := range tenants {
+		write(c, tn, tn+"_c")
+	}
+	nodes[2].kill() // c owned them all
+
+	a := nodes[0].client(t, key).Connect(cinch.Target{})
+	for _, tn := range tenants {
+		write(a, tn, tn+"_a")
+	}
+	if _, err := a.Columns().Add(ctx, "events", cinch.Column{Name: "extra", Type: "TEXT", Nullable: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range tenants {
+		write(a, tn, tn+"_a2")
+	}
+	nodes[0].stop() // releases the tenants: snapshots, log purged below them
+
+	nodes[2].launch()
+	nodes[2].waitListening()
+	c = nodes[2].client(t, key).Connect(cinch.Target{})
+	for _, tn := range tenants {
+		eventually(t, time.Minute, "read "+tn+" on the restarted node", func() error {
+			_, err := c.SwitchTenant(tn).Query(ctx, "SELECT extra FROM events")
+			return err
+		})
+		led.verify(t, c, tn)
+	}
+}
