@@ -37,6 +37,9 @@ func StartNATS(cfg NATSConfig) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   cfg.StoreDir,
 		SyncAlways: true,
+		// A forwarded request carries a whole request body (serve's
+		// --max-body is 4 MiB by default); answers are chunked.
+		MaxPayload: 8 << 20,
 		NoSigs:     true,
 		NoLog:      os.Getenv("CINCH_NATS_LOG") == "",
 	}

@@ -290,6 +290,7 @@ type forwarded struct {
 	Method string      `json:"method,omitempty"`
 	Path   string      `json:"path,omitempty"`
 	Status int         `json:"status,omitempty"`
+	Chunks int         `json:"chunks,omitempty"` // an answer's body follows in this many messages
 	Header http.Header `json:"header"`
 	Body   []byte      `json:"body"`
 }
@@ -327,7 +328,7 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, own
 			}
 		}
 	}()
-	msg, err := h.r.nc.RequestWithContext(ctx, forwardSubject(owner), data)
+	res, err := h.request(ctx, owner, data)
 	select {
 	case <-moved:
 		writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable,
@@ -345,10 +346,6 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, own
 			Hint:    "check, then retry"})
 		return true, nil
 	}
-	var res forwarded
-	if err := json.Unmarshal(msg.Data, &res); err != nil {
-		return false, err
-	}
 	if res.Status == http.StatusServiceUnavailable && res.Header.Get("X-Cinch-Not-Owner") != "" {
 		return false, fmt.Errorf("node %s no longer owns the tenant", owner)
 	}
@@ -360,6 +357,40 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, own
 	return true, nil
 }
 
+// request sends a forwarded request to owner and collects its answer: a
+// head (status, header, number of body chunks) and then the body in
+// chunks, so an answer may be larger than one NATS message.
+func (h *router) request(ctx context.Context, owner string, data []byte) (forwarded, error) {
+	inbox := nats.NewInbox()
+	sub, err := h.r.nc.SubscribeSync(inbox)
+	if err != nil {
+		return forwarded{}, err
+	}
+	defer sub.Unsubscribe()
+	if err := h.r.nc.PublishRequest(forwardSubject(owner), inbox, data); err != nil {
+		return forwarded{}, err
+	}
+	first, err := sub.NextMsgWithContext(ctx)
+	if err != nil {
+		return forwarded{}, err
+	}
+	if first.Header.Get("Status") == "503" && len(first.Data) == 0 {
+		return forwarded{}, nats.ErrNoResponders
+	}
+	var res forwarded
+	if err := json.Unmarshal(first.Data, &res); err != nil {
+		return forwarded{}, fmt.Errorf("a forwarded answer from node %s: %w", owner, err)
+	}
+	for range res.Chunks {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return forwarded{}, err
+		}
+		res.Body = append(res.Body, m.Data...)
+	}
+	return res, nil
+}
+
 // serveForwarded serves a request another node forwarded here, if this
 // node still owns its tenant.
 func (h *router) serveForwarded(m *nats.Msg) {
@@ -369,13 +400,22 @@ func (h *router) serveForwarded(m *nats.Msg) {
 			return
 		}
 		reply := func(res forwarded) {
+			// The head, then the body in chunks below the NATS message limit.
+			chunk := int(h.r.nc.MaxPayload()) - 4096
+			body := res.Body
+			res.Body = nil
+			res.Chunks = (len(body) + chunk - 1) / chunk
 			b, _ := json.Marshal(res)
-			if len(b) > int(h.r.nc.MaxPayload()) {
-				res = forwarded{Status: http.StatusRequestEntityTooLarge, Header: http.Header{"Content-Type": {"application/json"}},
-					Body: fmt.Appendf(nil, `{"error":{"code":"too_large","message":"the answer (%d bytes) is larger than a message between cluster nodes can be: ask for fewer rows (limit) or send the request to node %s"}}`, len(b), h.r.cfg.Node)}
-				b, _ = json.Marshal(res)
+			if err := h.r.nc.Publish(m.Reply, b); err != nil {
+				return
 			}
-			m.Respond(b)
+			for len(body) > 0 {
+				n := min(chunk, len(body))
+				if err := h.r.nc.Publish(m.Reply, body[:n]); err != nil {
+					return
+				}
+				body = body[n:]
+			}
 		}
 		_, t, _ := classify(f.Method, strings.SplitN(f.Path, "?", 2)[0])
 		ctx := context.Background()

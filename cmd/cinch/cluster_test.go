@@ -510,3 +510,67 @@ func TestClusterRestartCatchesUp(t *testing.T) {
 		led.verify(t, c, tn)
 	}
 }
+
+// A query answer larger than a NATS message, asked on a node that does
+// not own the tenant, comes back whole (chunked between the nodes); and a
+// node that joined through --nats-url (an existing NATS) serves the same
+// cluster.
+func TestClusterLargeAnswerAndExternalNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	nodes := startClusterNodes(t, 3)
+	key := clusterInit(t, nodes[0])
+	ctx := context.Background()
+	a := nodes[0].client(t, key).Connect(cinch.Target{})
+	createEvents(t, a, []string{"big"})
+	blob := strings.Repeat("x", 1000)
+	var recs []cinch.Record
+	for i := range 3000 {
+		recs = append(recs, cinch.Record{"id": fmt.Sprintf("r%05d", i), "writer": blob})
+	}
+	for i := 0; i < len(recs); i += 1000 {
+		if _, err := a.SwitchTenant("big").InsertMany(ctx, "events", recs[i:i+1000]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := nodes[1].client(t, key).Connect(cinch.Target{Tenant: "big"})
+	res, err := b.Query(ctx, "SELECT id, writer FROM events ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 3000 || res.Rows[2999][0] != "r02999" || res.Rows[0][1] != blob {
+		t.Fatalf("forwarded answer: %d rows", len(res.Rows))
+	}
+
+	// A fourth node on node 1's NATS server.
+	ext := &clusterNode{t: t, name: "ext", dir: t.TempDir()}
+	ext.cmd = exec.Command(binary, "serve", "--cluster", "--node", "ext", "--dir", ext.dir, "--addr", "127.0.0.1:0",
+		"--nats-url", "nats://"+nodes[0].natsAddr)
+	stderr, err := ext.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ext.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ext.log, ext.exited = &lockedBuffer{}, make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			ext.log.Write([]byte(sc.Text() + "\n"))
+		}
+		ext.cmd.Wait()
+		close(ext.exited)
+	}()
+	t.Cleanup(ext.kill)
+	ext.waitListening()
+	e := ext.client(t, key).Connect(cinch.Target{Tenant: "big"})
+	res, err = e.Query(ctx, "SELECT count(*) FROM events")
+	if err != nil || res.Rows[0][0] != int64(3000) {
+		t.Fatalf("through the --nats-url node: %v %v", res, err)
+	}
+	if _, err := e.Insert(ctx, "events", cinch.Record{"id": "from_ext"}); err != nil {
+		t.Fatal(err)
+	}
+}
