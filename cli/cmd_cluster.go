@@ -20,6 +20,9 @@ func (a *app) clusterCommand() *cobra.Command {
 		Long: `cluster talks to a node of a cluster (docs/cluster.md) given with --server URL
 or CINCH_SERVER. Start the nodes with cinch serve --cluster (see make cluster),
 then run cluster init once: it prints the admin API key on its last line.`,
+		Example: `  make cluster
+  cinch cluster init --server http://127.0.0.1:8081
+  cinch cluster status --server http://127.0.0.1:8082 --api-key cinch_...`,
 	}
 	c.AddCommand(a.clusterInitCommand(), a.clusterStatusCommand())
 	return c
