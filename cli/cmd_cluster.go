@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +25,8 @@ then run cluster init once: it prints the admin API key on its last line.`,
   cinch cluster init --server http://127.0.0.1:8081
   cinch cluster status --server http://127.0.0.1:8082 --api-key cinch_...`,
 	}
-	c.AddCommand(a.clusterInitCommand(), a.clusterStatusCommand())
+	c.AddCommand(a.clusterInitCommand(), a.clusterStatusCommand(), a.clusterMoveCommand(),
+		a.clusterDrainCommand(true), a.clusterDrainCommand(false))
 	return c
 }
 
@@ -91,6 +93,61 @@ func (a *app) clusterStatusCommand() *cobra.Command {
 			return emitList(a, nodes, []string{"name", "addr", "alive", "draining", "tenants_owned", "control_lag"}, func(n client.ClusterNode) []string {
 				return []string{n.Name, n.Addr, strconv.FormatBool(n.Alive), strconv.FormatBool(n.Draining), strconv.Itoa(n.TenantsOwned), strconv.FormatUint(n.ControlLag, 10)}
 			})
+		},
+	}
+}
+
+func (a *app) clusterMoveCommand() *cobra.Command {
+	var to string
+	c := &cobra.Command{
+		Use:   "move TENANT --to NODE",
+		Short: "Move a tenant to another node: requests on it wait while it moves, none fail",
+		Long: `move hands a tenant from its owner to NODE: the owner lets the requests in flight
+finish, snapshots the tenant and hands its lease over; NODE rebuilds the file and
+takes it. Requests that arrive meanwhile wait, then go to NODE. The tenant is in
+--database/--branch (main by default). Needs the admin key.`,
+		Example: "  cinch cluster move acme_corp --to n2",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to == "" {
+				return usageErrorf("give the target node with --to NODE")
+			}
+			c, err := a.clusterClient(true)
+			if err != nil {
+				return err
+			}
+			db := a.flagOrEnv(a.database, EnvDatabase)
+			br := a.flagOrEnv(a.branch, EnvBranch)
+			pause, err := c.ClusterMove(cmd.Context(), cinch.Target{Database: db, Branch: br, Tenant: args[0]}, to)
+			if err != nil {
+				return err
+			}
+			return a.done(map[string]string{"tenant": args[0], "to": to, "pause": pause}, "Moved tenant %s to node %s (requests waited %s)", args[0], to, pause)
+		},
+	}
+	c.Flags().StringVar(&to, "to", "", "the node to move the tenant to (see cinch cluster status)")
+	return c
+}
+
+func (a *app) clusterDrainCommand(drain bool) *cobra.Command {
+	use, short, verb := "drain NODE", "Move every tenant off NODE and stop it taking new ones (maintenance)", "draining"
+	if !drain {
+		use, short, verb = "undrain NODE", "Let a drained NODE take tenants again", "taking tenants again"
+	}
+	return &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Example: "  cinch cluster " + strings.Fields(use)[0] + " n3",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.clusterClient(true)
+			if err != nil {
+				return err
+			}
+			if err := c.ClusterDrain(cmd.Context(), args[0], drain); err != nil {
+				return err
+			}
+			return a.done(map[string]any{"node": args[0], "draining": drain}, "Node %s is %s (see cinch cluster status)", args[0], verb)
 		},
 	}
 }

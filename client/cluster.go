@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/cinchdb/cinch"
 )
 
 // ClusterNode is one node of a cluster as GET /v1/cluster/status shows it.
@@ -41,4 +43,29 @@ func (c *Client) ClusterStatus(ctx context.Context) ([]ClusterNode, error) {
 		return nil, err
 	}
 	return out.Nodes, nil
+}
+
+// ClusterMove moves a tenant of the client's default database and branch
+// (or those of target) to node to, and returns how long requests on it
+// waited (POST /v1/cluster/move; the admin key).
+func (c *Client) ClusterMove(ctx context.Context, target cinch.Target, to string) (pause string, err error) {
+	in := map[string]string{"database": target.Database, "branch": target.Branch, "tenant": target.Tenant, "to": to}
+	var out struct {
+		Pause string `json:"pause"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v1/cluster/move", in, &out); err != nil {
+		return "", err
+	}
+	return out.Pause, nil
+}
+
+// ClusterDrain marks node as draining (it hands its tenants to the other
+// nodes and takes no new ones), or undrains it (POST /v1/cluster/drain,
+// /v1/cluster/undrain; the admin key).
+func (c *Client) ClusterDrain(ctx context.Context, node string, drain bool) error {
+	path := "/v1/cluster/undrain"
+	if drain {
+		path = "/v1/cluster/drain"
+	}
+	return c.do(ctx, http.MethodPost, path, map[string]string{"node": node}, nil)
 }

@@ -49,13 +49,28 @@ func ownedBy(ctx context.Context, kv jetstream.KeyValue, key string) (string, er
 func acquireLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, key, node string, ttl time.Duration) (*lease, error) {
 	rev, err := kv.Create(ctx, key, []byte(node), jetstream.KeyTTL(ttl))
 	if errors.Is(err, jetstream.ErrKeyExists) {
-		owner, _ := ownedBy(ctx, kv, key)
-		if owner == node {
-			return nil, fmt.Errorf("lease %s: this node (%s) still holds it from before", key, node)
+		e, gerr := kv.Get(ctx, key)
+		// A handed-over lease may not have reached the replica that answers
+		// the read yet (reads may come from any replica): look again briefly.
+		for try := 0; try < 10 && gerr == nil && string(e.Value()) != node; try++ {
+			time.Sleep(20 * time.Millisecond)
+			e, gerr = kv.Get(ctx, key)
 		}
-		return nil, &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("tenant %s is owned by node %q", key, owner),
-			Hint: "send the request to that node, or retry after its lease expires"}
-	} else if err != nil {
+		if gerr == nil && string(e.Value()) == node {
+			// Handed to this node by its previous owner (a move), or held
+			// by this node's previous process: adopt it at its revision.
+			// (The log's fence, not the lease, keeps two writers apart.)
+			rev, err = e.Revision(), nil
+		} else {
+			owner := ""
+			if gerr == nil {
+				owner = string(e.Value())
+			}
+			return nil, &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("tenant %s is owned by node %q", key, owner),
+				Hint: "send the request to that node, or retry after its lease expires"}
+		}
+	}
+	if err != nil {
 		return nil, unavailable("acquire the lease of "+key, err)
 	}
 	l := &lease{kv: kv, js: js, key: key, node: node, ttl: ttl, rev: rev, ok: time.Now(),
@@ -108,6 +123,24 @@ func (l *lease) renewLoop() {
 			return
 		}
 	}
+}
+
+// transfer stops renewing and hands the key to node to (same TTL), which
+// adopts it when it acquires the tenant.
+func (l *lease) transfer(ctx context.Context, to string) error {
+	select {
+	case <-l.stop:
+		return fmt.Errorf("lease %s already released", l.key)
+	default:
+		close(l.stop)
+	}
+	<-l.done
+	l.mu.Lock()
+	rev := l.rev
+	l.mu.Unlock()
+	_, err := l.js.Publish(ctx, "$KV."+leaseBucket+"."+l.key, []byte(to),
+		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(l.ttl))
+	return err
 }
 
 // release stops renewing and deletes the key if it is still this node's.

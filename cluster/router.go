@@ -154,6 +154,9 @@ func (h *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case "/v1/cluster/status":
 		h.serveStatus(w, req)
 		return
+	case "/v1/cluster/move", "/v1/cluster/drain", "/v1/cluster/undrain":
+		h.serveOps(w, req)
+		return
 	case "/v1/health", "/v1/openapi.json", "/metrics":
 		h.inner.ServeHTTP(w, req)
 		return
@@ -248,7 +251,17 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 	var body []byte
 	deadline := time.Now().Add(h.ownerWait())
 	for {
+		if err := h.r.waitGate(ctx, t); err != nil {
+			writeCinchError(w, err)
+			return
+		}
 		owner, err := h.r.node.Owner(ctx, t)
+		if err == nil && owner == "" && h.r.draining.Load() {
+			// Draining: another node takes the tenant.
+			if targets := h.r.placementTargets(ctx); len(targets) > 0 {
+				owner = targets[int(time.Now().UnixNano()%int64(len(targets)))]
+			}
+		}
 		if err == nil && (owner == "" || owner == h.r.cfg.Node) {
 			err = h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name)
 			if err == nil || !errors.Is(err, cinch.ErrNotOwner) {
@@ -322,6 +335,13 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, own
 			case <-tick.C:
 			}
 			if o, err := h.r.node.Owner(ctx, t); err == nil && o != owner {
+				// The lease moved on. A moving owner answers right after it
+				// hands the lease over: give the answer a moment.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
 				close(moved)
 				cancel()
 				return
@@ -329,8 +349,12 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, own
 		}
 	}()
 	res, err := h.request(ctx, owner, data)
+	var stopped <-chan struct{} = moved
+	if err == nil {
+		stopped = nil // answered: the answer stands
+	}
 	select {
-	case <-moved:
+	case <-stopped:
 		writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable,
 			Message: fmt.Sprintf("node %s stopped answering while it served this request on tenant %s: it may or may not have been applied", owner, t),
 			Hint:    "check, then retry: another node now serves the tenant"})
@@ -419,8 +443,25 @@ func (h *router) serveForwarded(m *nats.Msg) {
 		}
 		_, t, _ := classify(f.Method, strings.SplitN(f.Path, "?", 2)[0])
 		ctx := context.Background()
-		if owner, err := h.r.node.Owner(ctx, t); err != nil || owner != h.r.cfg.Node {
-			reply(forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}})
+		notOwner := forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}}
+		if h.r.gate(t) != nil {
+			// Moving away: the sender asks again, and finds the new owner.
+			reply(notOwner)
+			return
+		}
+		owner, err := h.r.node.Owner(ctx, t)
+		switch {
+		case err != nil:
+			reply(notOwner)
+			return
+		case owner == "" && !h.r.draining.Load():
+			// Sent here by a draining node: take the tenant.
+			if err := h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name); errors.Is(err, cinch.ErrNotOwner) {
+				reply(notOwner)
+				return
+			}
+		case owner != h.r.cfg.Node:
+			reply(notOwner)
 			return
 		}
 		if err := h.r.ctl.barrier(ctx); err != nil {
@@ -474,4 +515,71 @@ func (h *router) serveStatus(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"nodes": nodes})
+}
+
+// serveOps: POST /v1/cluster/move {database, branch, tenant, to},
+// /v1/cluster/drain and /v1/cluster/undrain {node}. They need a key that
+// may write everything (the admin key of cluster init).
+func (h *router) serveOps(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "invalid_input", "use POST "+req.URL.Path)
+		return
+	}
+	key, err := h.r.keys.Authenticate(req.Context(), bearer(req))
+	if err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	if key.ReadOnly || key.Database != "" || key.Branch != "" || key.Tenant != "" {
+		writeError(w, http.StatusForbidden, "forbidden", "cluster operations need a key without scope limits (the admin key of cinch cluster init)")
+		return
+	}
+	var in struct {
+		Database string `json:"database"`
+		Branch   string `json:"branch"`
+		Tenant   string `json:"tenant"`
+		To       string `json:"to"`
+		Node     string `json:"node"`
+	}
+	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&in); err != nil {
+		writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "the body must be a JSON object: %v", err))
+		return
+	}
+	ctx := req.Context()
+	out := map[string]any{}
+	switch req.URL.Path {
+	case "/v1/cluster/move":
+		if in.Database == "" {
+			in.Database = cinch.DefaultDatabase
+		}
+		if in.Branch == "" {
+			in.Branch = cinch.DefaultBranch
+		}
+		if err := cinch.ValidateTenantName(in.Tenant); err != nil {
+			writeCinchError(w, err)
+			return
+		}
+		t := Tenant{in.Database, in.Branch, in.Tenant}
+		if err := h.r.ctl.barrier(ctx); err != nil {
+			writeCinchError(w, err)
+			return
+		}
+		var pause string
+		pause, err = h.r.Move(ctx, t, in.To)
+		out["tenant"], out["to"], out["pause"] = in.Tenant, in.To, pause
+	default:
+		if in.Node == "" {
+			writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "give the node to drain or undrain: {\"node\": NAME}"))
+			return
+		}
+		drain := req.URL.Path == "/v1/cluster/drain"
+		err = h.r.SetDrain(ctx, in.Node, drain)
+		out["node"], out["draining"] = in.Node, drain
+	}
+	if err != nil {
+		writeCinchError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }

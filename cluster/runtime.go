@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -53,6 +54,11 @@ type Runtime struct {
 
 	engineMu sync.Mutex
 	engine   Engine
+
+	flags    jetstream.KeyValue // drain.<node>
+	gates    sync.Map           // Tenant -> chan struct{}: requests wait while the tenant moves away
+	draining atomic.Bool        // this node is marked as draining
+	moveSubs []*nats.Subscription
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -121,8 +127,22 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		r.Close(ctx)
 		return nil, unavailable("create the node bucket", err)
 	}
-	r.done.Add(1)
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		r.flags, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: flagsBucket, Replicas: cfg.Replicas,
+			Storage: jetstream.FileStorage, History: 1})
+		return err
+	})
+	if err != nil {
+		r.Close(ctx)
+		return nil, unavailable("create the flags bucket", err)
+	}
+	if err := r.serveMoves(); err != nil {
+		r.Close(ctx)
+		return nil, unavailable("listen for moves", err)
+	}
+	r.done.Add(2)
 	go r.heartbeats()
+	go r.drainLoop()
 	return r, nil
 }
 
@@ -209,7 +229,7 @@ func (r *Runtime) status() nodeStatus {
 	r.node.mu.Lock()
 	owned := len(r.node.owned)
 	r.node.mu.Unlock()
-	return nodeStatus{Name: r.cfg.Node, Addr: r.cfg.Addr, Alive: true, TenantsOwned: owned, ControlApplied: r.ctl.appliedSeq(), At: time.Now().UTC()}
+	return nodeStatus{Name: r.cfg.Node, Addr: r.cfg.Addr, Alive: true, Draining: r.draining.Load(), TenantsOwned: owned, ControlApplied: r.ctl.appliedSeq(), At: time.Now().UTC()}
 }
 
 // heartbeats publishes this node's status every second with a TTL.
@@ -230,6 +250,22 @@ func (r *Runtime) heartbeats() {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// drainLoop checks every second whether this node is marked as draining,
+// and moves its tenants away while it is.
+func (r *Runtime) drainLoop() {
+	defer r.done.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+		r.drainStep()
 	}
 }
 
@@ -257,6 +293,7 @@ func (r *Runtime) Nodes(ctx context.Context) ([]nodeStatus, error) {
 		var st nodeStatus
 		if json.Unmarshal(e.Value(), &st) == nil {
 			st.Alive = time.Since(st.At) < heartbeatTTL
+			st.Draining = r.isDraining(ctx, st.Name)
 			if last > st.ControlApplied {
 				st.ControlLag = last - st.ControlApplied
 			}
@@ -277,6 +314,9 @@ func (r *Runtime) Close(ctx context.Context) {
 	}
 	if r.sub != nil {
 		r.sub.Unsubscribe()
+	}
+	for _, s := range r.moveSubs {
+		s.Unsubscribe()
 	}
 	if r.ctl != nil {
 		r.ctl.stop()

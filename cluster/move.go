@@ -1,0 +1,272 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cinchdb/cinch"
+)
+
+// Moving tenants between nodes (cinch cluster move, drain): the owner stops
+// taking requests for the tenant (they wait at a gate), lets the ones in
+// flight finish, snapshots it and hands its lease to the target, which
+// adopts the lease, rebuilds the file from the snapshot and appends its
+// takeover; then the waiting requests go to the target.
+
+// flagsBucket holds cluster-wide flags: drain.<node>.
+const flagsBucket = "cinch_cluster"
+
+// moveRequest is a move sent to the tenant's owner, or an acquire sent to
+// the target.
+type moveRequest struct {
+	Tenant Tenant `json:"tenant"`
+	To     string `json:"to"`
+}
+
+type moveReply struct {
+	Error string `json:"error,omitempty"`
+	Code  string `json:"code,omitempty"`
+	Pause string `json:"pause,omitempty"` // how long requests on the tenant waited at this node
+}
+
+func moveSubject(node string) string    { return "cinch.node." + node + ".move" }
+func acquireSubject(node string) string { return "cinch.node." + node + ".acquire" }
+
+func replyErr(err error) moveReply {
+	if err == nil {
+		return moveReply{}
+	}
+	return moveReply{Error: err.Error(), Code: cinch.Code(err)}
+}
+
+func (m moveReply) err() error {
+	if m.Error == "" {
+		return nil
+	}
+	return &cinch.Error{Err: cinch.FromCode(m.Code), Message: m.Error}
+}
+
+// gate returns the channel requests on t wait for while t moves, or nil.
+func (r *Runtime) gate(t Tenant) chan struct{} {
+	if g, ok := r.gates.Load(t); ok {
+		return g.(chan struct{})
+	}
+	return nil
+}
+
+// waitGate waits while t is being moved away from this node.
+func (r *Runtime) waitGate(ctx context.Context, t Tenant) error {
+	if g := r.gate(t); g != nil {
+		select {
+		case <-g:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// move hands t, owned here, to node to.
+func (r *Runtime) move(ctx context.Context, t Tenant, to string) (time.Duration, error) {
+	if to == r.cfg.Node {
+		return 0, nil
+	}
+	g := make(chan struct{})
+	if _, busy := r.gates.LoadOrStore(t, g); busy {
+		return 0, cinch.Errorf(cinch.ErrConflict, "tenant %s is already moving", t)
+	}
+	start := time.Now()
+	defer func() {
+		r.gates.Delete(t)
+		close(g)
+	}()
+	err := r.node.Handoff(ctx, t, to, func() {
+		r.engineMu.Lock()
+		e := r.engine
+		r.engineMu.Unlock()
+		if e != nil {
+			e.DropTenantHandle(ctx, t.Database, t.Branch, t.Name)
+		}
+	})
+	if err != nil {
+		return time.Since(start), err
+	}
+	// The target takes it now, so the first request there pays nothing.
+	var rep moveReply
+	if err := r.call(ctx, acquireSubject(to), moveRequest{Tenant: t, To: to}, &rep); err != nil {
+		r.log.Warn("cluster: the target did not acquire a moved tenant (its lease will expire)", "tenant", t.String(), "to", to, "err", err)
+		return time.Since(start), err
+	}
+	return time.Since(start), rep.err()
+}
+
+// call sends a JSON request to a node and decodes its JSON reply.
+func (r *Runtime) call(ctx context.Context, subject string, in, out any) error {
+	b, _ := json.Marshal(in)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	m, err := r.nc.RequestWithContext(ctx, subject, b)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			return &cinch.Error{Err: cinch.ErrUnavailable, Message: "the node does not answer (" + subject + ")"}
+		}
+		return unavailable("asking "+subject, err)
+	}
+	return json.Unmarshal(m.Data, out)
+}
+
+// serveMoves answers moves sent to this node (as the tenant's owner) and
+// acquires sent to it (as their target).
+func (r *Runtime) serveMoves() error {
+	sub1, err := r.nc.Subscribe(moveSubject(r.cfg.Node), func(m *nats.Msg) {
+		go func() {
+			var req moveRequest
+			if err := json.Unmarshal(m.Data, &req); err != nil {
+				return
+			}
+			pause, err := r.move(context.Background(), req.Tenant, req.To)
+			rep := replyErr(err)
+			rep.Pause = pause.String()
+			b, _ := json.Marshal(rep)
+			m.Respond(b)
+		}()
+	})
+	if err != nil {
+		return err
+	}
+	sub2, err := r.nc.Subscribe(acquireSubject(r.cfg.Node), func(m *nats.Msg) {
+		go func() {
+			var req moveRequest
+			if err := json.Unmarshal(m.Data, &req); err != nil {
+				return
+			}
+			r.engineMu.Lock()
+			e := r.engine
+			r.engineMu.Unlock()
+			var err error
+			if e == nil {
+				err = errors.New("not serving yet")
+			} else {
+				err = e.WarmTenant(context.Background(), req.Tenant.Database, req.Tenant.Branch, req.Tenant.Name)
+			}
+			b, _ := json.Marshal(replyErr(err))
+			m.Respond(b)
+		}()
+	})
+	if err != nil {
+		sub1.Unsubscribe()
+		return err
+	}
+	r.moveSubs = []*nats.Subscription{sub1, sub2}
+	return nil
+}
+
+// Move moves t to node to, wherever it is owned now (any node may be asked).
+func (r *Runtime) Move(ctx context.Context, t Tenant, to string) (string, error) {
+	nodes, err := r.Nodes(ctx)
+	if err != nil {
+		return "", err
+	}
+	ok := false
+	for _, n := range nodes {
+		ok = ok || (n.Name == to && n.Alive && !n.Draining)
+	}
+	if !ok {
+		return "", cinch.Errorf(cinch.ErrInvalidInput, "node %q is not an alive, undrained node of the cluster", to).WithHint("see cinch cluster status")
+	}
+	owner, err := r.node.Owner(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	var rep moveReply
+	switch owner {
+	case to:
+		return "0s", nil
+	case "":
+		err = r.call(ctx, acquireSubject(to), moveRequest{Tenant: t, To: to}, &rep)
+	case r.cfg.Node:
+		var pause time.Duration
+		pause, err = r.move(ctx, t, to)
+		rep.Pause = pause.String()
+	default:
+		err = r.call(ctx, moveSubject(owner), moveRequest{Tenant: t, To: to}, &rep)
+	}
+	if err != nil {
+		return "", err
+	}
+	return rep.Pause, rep.err()
+}
+
+// SetDrain marks node as draining (it hands every tenant it owns to the
+// others and takes no new ones) or not.
+func (r *Runtime) SetDrain(ctx context.Context, node string, drain bool) error {
+	if drain {
+		_, err := r.flags.Put(ctx, "drain."+node, []byte("1"))
+		return err
+	}
+	err := r.flags.Delete(ctx, "drain."+node)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	return err
+}
+
+// draining reports whether node is marked as draining.
+func (r *Runtime) isDraining(ctx context.Context, node string) bool {
+	e, err := r.flags.Get(ctx, "drain."+node)
+	return err == nil && len(e.Value()) > 0
+}
+
+// drainStep, run by the heartbeat loop, moves this node's tenants away
+// while it is marked as draining.
+func (r *Runtime) drainStep() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	draining := r.isDraining(ctx, r.cfg.Node)
+	r.draining.Store(draining)
+	if !draining {
+		return
+	}
+	owned := r.node.OwnedTenants()
+	if len(owned) == 0 {
+		return
+	}
+	targets := r.placementTargets(ctx)
+	if len(targets) == 0 {
+		r.log.Warn("cluster: draining, but no other node can take tenants")
+		return
+	}
+	sort.Slice(owned, func(i, j int) bool { return owned[i].String() < owned[j].String() })
+	for i, t := range owned {
+		if !r.isDraining(ctx, r.cfg.Node) {
+			r.draining.Store(false)
+			return
+		}
+		to := targets[i%len(targets)]
+		if _, err := r.move(ctx, t, to); err != nil {
+			r.log.Warn("cluster: drain could not move a tenant", "tenant", t.String(), "to", to, "err", err)
+		}
+	}
+}
+
+// placementTargets are the alive, undrained nodes other than this one.
+func (r *Runtime) placementTargets(ctx context.Context) []string {
+	nodes, err := r.Nodes(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range nodes {
+		if n.Alive && !n.Draining && n.Name != r.cfg.Node {
+			out = append(out, n.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
