@@ -26,6 +26,20 @@ type testCluster struct {
 
 func startTestCluster(t testing.TB) *testCluster {
 	t.Helper()
+	// The route ports are picked free, then bound by the servers: another
+	// process may take one in between, so a failed start is tried again.
+	var err error
+	for range 3 {
+		var tc *testCluster
+		if tc, err = tryTestCluster(t); err == nil {
+			return tc
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
+func tryTestCluster(t testing.TB) (*testCluster, error) {
 	tc := &testCluster{conns: map[*Node]*nats.Conn{}}
 	// JetStream clustering needs every server to name its routes up front,
 	// so the route ports are picked first.
@@ -33,7 +47,7 @@ func startTestCluster(t testing.TB) *testCluster {
 	for range 3 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		addrs = append(addrs, l.Addr().String())
 		routes = append(routes, "nats://"+l.Addr().String())
@@ -42,12 +56,15 @@ func startTestCluster(t testing.TB) *testCluster {
 	for i := range 3 {
 		s, err := StartNATS(NATSConfig{Name: fmt.Sprintf("s%d", i+1), StoreDir: t.TempDir(), Listen: "127.0.0.1:0", Cluster: addrs[i], Routes: routes})
 		if err != nil {
-			t.Fatal(err)
+			for _, s := range tc.servers {
+				s.Shutdown()
+			}
+			return nil, err
 		}
 		t.Cleanup(s.Shutdown)
 		tc.servers = append(tc.servers, s)
 	}
-	return tc
+	return tc, nil
 }
 
 // node connects a Node named name to server i, its tenants below a new root.

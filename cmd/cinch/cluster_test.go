@@ -49,6 +49,18 @@ func freeAddr(t *testing.T) string {
 // serves.
 func startClusterNodes(t *testing.T, n int) []*clusterNode {
 	t.Helper()
+	// Ports are picked free, then bound by the nodes: another process may
+	// take one in between, so a failed start is tried again on new ports.
+	for attempt := 1; ; attempt++ {
+		nodes, ok := tryClusterNodes(t, n, attempt == 3)
+		if ok {
+			return nodes
+		}
+	}
+}
+
+func tryClusterNodes(t *testing.T, n int, last bool) ([]*clusterNode, bool) {
+	t.Helper()
 	var nodes []*clusterNode
 	var routes []string
 	root := t.TempDir()
@@ -63,7 +75,16 @@ func startClusterNodes(t *testing.T, n int) []*clusterNode {
 		cn.launch()
 	}
 	for _, cn := range nodes {
-		cn.waitListening()
+		if !cn.listening() {
+			for _, other := range nodes {
+				other.kill()
+			}
+			if last {
+				t.Fatalf("node %s did not start: %s", cn.name, cn.log)
+			}
+			t.Logf("node %s did not start (retrying on new ports): %s", cn.name, cn.log)
+			return nil, false
+		}
 	}
 	t.Cleanup(func() {
 		for _, cn := range nodes {
@@ -77,7 +98,7 @@ func startClusterNodes(t *testing.T, n int) []*clusterNode {
 			}
 		}
 	})
-	return nodes
+	return nodes, true
 }
 
 // launch starts the node's process (again, after a kill: same folder and
@@ -109,19 +130,27 @@ func (cn *clusterNode) launch() {
 // waitListening waits for the "listening on" line (the node joined the
 // cluster and serves).
 func (cn *clusterNode) waitListening() {
+	if !cn.listening() {
+		cn.t.Fatalf("node %s did not start: %s", cn.name, cn.log)
+	}
+}
+
+// listening waits for the "listening on" line; false if the process
+// exited or took more than two minutes.
+func (cn *clusterNode) listening() bool {
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if _, rest, ok := strings.Cut(cn.log.String(), "listening on "); ok {
 			cn.base = strings.Fields(rest)[0]
-			return
+			return true
 		}
 		select {
 		case <-cn.exited:
-			cn.t.Fatalf("node %s exited: %s", cn.name, cn.log)
+			return false
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	cn.t.Fatalf("node %s did not start: %s", cn.name, cn.log)
+	return false
 }
 
 func (cn *clusterNode) running() bool {
