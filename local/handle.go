@@ -35,6 +35,7 @@ type handle struct {
 
 	wmu    sync.Mutex
 	writer *sqlite.Conn
+	wOpen  bool // guarded by wmu: writer is open and counted in pool.conns
 
 	rmu      sync.Mutex
 	closed   bool // guarded by rmu: readers returned after close are closed
@@ -105,6 +106,8 @@ func (h *handle) init(ctx context.Context, key string) error {
 		}
 	}
 	h.writer, h.lazy, h.ready = w, false, true
+	h.wOpen = true
+	h.b.p.pool.conns.Add(1)
 	h.sgen.Store(sgen)
 	return nil
 }
@@ -191,6 +194,12 @@ func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
 				h.rmu.Unlock()
 				return nil, err
 			}
+			// Readers are opened on demand and count against the pool's
+			// memory bound: over it, idle readers elsewhere are closed.
+			pl := h.b.p.pool
+			if pl.conns.Add(1) > pl.maxConns {
+				pl.trim(h)
+			}
 			return c, nil
 		}
 		h.rmu.Unlock()
@@ -208,12 +217,14 @@ func (h *handle) putReader(c *sqlite.Conn) {
 		// Closed by Do after a driver panic: free its slot for a new one.
 		h.nReaders--
 		h.rmu.Unlock()
+		h.b.p.pool.conns.Add(-1)
 		h.signalReader()
 		return
 	}
 	if h.closed {
 		h.rmu.Unlock()
 		c.Close()
+		h.b.p.pool.conns.Add(-1)
 		return
 	}
 	h.idle = append(h.idle, c)
@@ -250,6 +261,10 @@ func (h *handle) useWriter(fn func(w *sqlite.Conn) error) error {
 	w := h.writer
 	err := h.b.p.do(w, h.key.tenant, func() error { return fn(w) })
 	if w.Broken() {
+		if h.wOpen {
+			h.wOpen = false
+			h.b.p.pool.conns.Add(-1)
+		}
 		h.replaceWriter()
 	}
 	return err
@@ -268,7 +283,8 @@ func (h *handle) replaceWriter() {
 		h.b.p.cfg.Logger.Error("reopening a tenant's writer connection", "tenant", h.key.tenant, "err", err)
 		return
 	}
-	h.writer = w
+	h.writer, h.wOpen = w, true
+	h.b.p.pool.conns.Add(1)
 }
 
 // connOptions are the project's connection options plus the tenant's key.
@@ -279,15 +295,42 @@ func (h *handle) connOptions() sqlite.Options {
 }
 
 func (h *handle) close() {
+	n := int64(0)
 	h.wmu.Lock()
 	h.writer.Close()
 	h.writer = nil
+	if h.wOpen {
+		h.wOpen = false
+		n++
+	}
 	h.wmu.Unlock()
 	h.rmu.Lock()
 	h.closed = true
 	for _, c := range h.idle {
 		c.Close()
 	}
+	n += int64(len(h.idle))
 	h.idle = nil
 	h.rmu.Unlock()
+	h.b.p.pool.conns.Add(-n)
+}
+
+// takeIdleReaders removes the handle's idle readers for the caller to
+// close (pool.trim), and stops counting them: borrowed readers stay.
+func (h *handle) takeIdleReaders() []*sqlite.Conn {
+	h.rmu.Lock()
+	rs := h.idle
+	h.idle = nil
+	h.nReaders -= len(rs)
+	h.rmu.Unlock()
+	h.b.p.pool.conns.Add(-int64(len(rs)))
+	return rs
+}
+
+// connCount is about how many connections the handle holds: its writer
+// (if open) and its readers, idle or borrowed.
+func (h *handle) connCount() int64 {
+	h.rmu.Lock()
+	defer h.rmu.Unlock()
+	return int64(h.nReaders) + 1
 }

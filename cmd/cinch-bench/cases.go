@@ -35,9 +35,11 @@ func cases(sc scale) []benchCase {
 	}
 	out = append(out,
 		benchCase{fmt.Sprintf("fanout-count/tenants=%d", sc.fanOut), caseFanOut},
+		benchCase{fmt.Sprintf("fanout-cpu/tenants=%d", sc.fanOutCPU), caseFanOutCPU},
 		benchCase{fmt.Sprintf("branch-create/tenants=%d", sc.branch), caseBranch},
 		benchCase{fmt.Sprintf("http-query/conns=64,tenants=%d", sc.httpTenants), caseHTTP},
 		benchCase{fmt.Sprintf("memory/registered=%d,touched=%d", sc.memRegistered, sc.memTouched), caseMemory},
+		benchCase{fmt.Sprintf("memory-pool/touched=%d", sc.poolTouched), casePoolMemory},
 		benchCase{fmt.Sprintf("vacuum/tenants=%d", sc.vacuum), caseVacuum},
 		benchCase{"cli/query", caseCLIQuery},
 		benchCase{"cli/tenant-create", caseCLICreate},
