@@ -25,6 +25,7 @@ func cases(sc scale) []benchCase {
 		{"tenant-create/eager", caseCreateEager},
 		{"tenant-create/eager-batch=100", caseCreateBatch},
 		{"tenant-create/lazy", caseCreateLazy},
+		{"tenant-first-write/lazy", caseFirstWrite},
 	}
 	for _, n := range sc.addColumn {
 		out = append(out,
