@@ -587,6 +587,7 @@ func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
 		if err := b.createTenantFile(ctx, h.path); err != nil {
 			return err
 		}
+		h.markFresh()
 	}
 	return nil
 }

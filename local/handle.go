@@ -36,6 +36,10 @@ type handle struct {
 	wmu    sync.Mutex
 	writer *sqlite.Conn
 	wOpen  bool // guarded by wmu: writer is open and counted in pool.conns
+	// fresh (guarded by wmu): the file was just materialized here and has
+	// no -wal yet; the first use of the writer runs with synchronous=OFF
+	// (see useWriter).
+	fresh bool
 
 	rmu      sync.Mutex
 	closed   bool // guarded by rmu: readers returned after close are closed
@@ -252,6 +256,14 @@ func (h *handle) withReader(ctx context.Context, limit int, fn func(r *sqlite.Co
 	return h.b.p.do(r, h.key.tenant, func() error { return fn(r) })
 }
 
+// markFresh notes that the tenant's file was just materialized (see
+// useWriter).
+func (h *handle) markFresh() {
+	h.wmu.Lock()
+	h.fresh = true
+	h.wmu.Unlock()
+}
+
 // useWriter runs fn on the tenant's writer connection, holding its mutex.
 // A driver panic is fn's error (see Project.do), and the writer it broke
 // is replaced by a new connection before the next caller gets it.
@@ -259,6 +271,18 @@ func (h *handle) useWriter(fn func(w *sqlite.Conn) error) error {
 	h.wmu.Lock()
 	defer h.wmu.Unlock()
 	w := h.writer
+	if h.fresh && w != nil {
+		// A new WAL's first commit fsyncs its header and then the folder.
+		// With synchronous=NORMAL no later commit fsyncs until a
+		// checkpoint, so deferring those two to the first checkpoint keeps
+		// NORMAL's promise (the last commits may be lost on power loss,
+		// the file stays consistent; here the tenant may come back lazy,
+		// as its file's rename is made durable by that folder fsync).
+		h.fresh = false
+		if w.Exec("PRAGMA synchronous=OFF") == nil {
+			defer w.Exec("PRAGMA synchronous=NORMAL")
+		}
+	}
 	err := h.b.p.do(w, h.key.tenant, func() error { return fn(w) })
 	if w.Broken() {
 		if h.wOpen {

@@ -35,4 +35,14 @@ func TestSeed_InWALMode(t *testing.T) {
 	if r := engMustQuery(t, db, "PRAGMA integrity_check").Rows; len(r) != 1 || r[0][0] != "ok" {
 		t.Fatalf("integrity_check: %v", r)
 	}
+	// The first commit ran with synchronous=OFF (its WAL header and the
+	// folder are fsynced by the first checkpoint); the writer is back to
+	// NORMAL for every later one.
+	if v, err := local.WriterSynchronous(db); err != nil || v != int64(1) {
+		t.Fatalf("writer's synchronous after the first write: %v, %v; want 1 (NORMAL)", v, err)
+	}
+	engMustInsert(t, db, "items", cinch.Record{"n": 8})
+	if got := engMustQuery(t, db, "SELECT count(*) FROM items").Rows; got[0][0] != int64(2) {
+		t.Fatalf("rows after the second write: %v", got)
+	}
 }
