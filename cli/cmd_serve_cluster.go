@@ -93,7 +93,10 @@ func (a *app) serveCluster(ctx context.Context, addr, certFile, keyFile string, 
 		return err
 	}
 	defer rt.Close(context.WithoutCancel(ctx))
-	p, err := local.Open(ctx, local.Config{Dir: dir, Owner: rt.Owner(), Logger: log})
+	// An open handle is an owned tenant (its lease renewed each second); a
+	// closed one is given up (snapshot, lease deleted). A memory bound as
+	// tight as a single server's would close them too often.
+	p, err := local.Open(ctx, local.Config{Dir: dir, Owner: rt.Owner(), Logger: log, MaxOpenMemory: 256 << 20})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/schema"
@@ -239,6 +240,7 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 			// call) and the statement stays in the connection's cache.
 			var lastNames []string
 			var q string
+			var clock msClock
 			for i, rec := range recs {
 				names, vals, err := recordArgs(t, rec, true)
 				if err != nil {
@@ -247,19 +249,19 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 					}
 					return err
 				}
-				now := d.now()
-				id, _ := rec["id"].(string)
-				if id == "" {
+				nowArg := clock.now(d.p.now())
+				idArg := rec["id"] // a non-empty string if given (recordArgs)
+				if idArg == nil {
 					u, err := uuid.NewV7()
 					if err != nil {
 						return err
 					}
-					id = u.String()
+					idArg = u.String()
 					names = append(names, "id")
-					vals = append(vals, id)
+					vals = append(vals, idArg)
 				}
 				names = append(names, "created_at", "updated_at")
-				vals = append(vals, now, now)
+				vals = append(vals, nowArg, nowArg)
 				if !slices.Equal(names, lastNames) {
 					q = insertSQL(table, names)
 					lastNames = names
@@ -272,7 +274,7 @@ func (d *DB) InsertMany(ctx context.Context, table string, recs []cinch.Record) 
 				// happen); otherwise read back by rowid, which is still
 				// cheaper than RETURNING (a statement journal and a temporary
 				// table per row).
-				row, known := storedRecord(t, rec, id, now)
+				row, known := storedRecord(t, rec, idArg, nowArg)
 				if !known {
 					if row, err = w.QueryRow(ctx, "SELECT * FROM "+schema.Quote(table)+" WHERE rowid = ?", w.LastInsertRowID()); err != nil {
 						return err
@@ -587,6 +589,7 @@ func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
 		if err := b.createTenantFile(ctx, h.path); err != nil {
 			return err
 		}
+		h.markFresh()
 	}
 	return nil
 }
@@ -618,6 +621,22 @@ func (d *DB) write(ctx context.Context, fn func(w *sqlite.Conn, model *schema.Sc
 }
 
 func (d *DB) now() string { return d.p.now().UTC().Format(cinch.TimeFormat) }
+
+// msClock formats times in cinch.TimeFormat for a run of inserts, once per
+// millisecond (the format's resolution) instead of once per row.
+type msClock struct {
+	ms  int64
+	arg any // the formatted time, boxed once
+}
+
+// now returns t formatted, boxed once per millisecond (a string in an any).
+func (c *msClock) now(t time.Time) any {
+	t = t.UTC()
+	if ms := t.UnixMilli(); ms != c.ms || c.arg == nil {
+		c.ms, c.arg = ms, t.Format(cinch.TimeFormat)
+	}
+	return c.arg
+}
 
 // errTenantRequired is what a data operation of a handle without a tenant
 // returns on a strict project.

@@ -26,6 +26,8 @@
 //	indexes.go     cinch.IndexService
 //	branches.go    cinch.BranchService: create, delete, merge
 //	fleet.go       cinch.FleetService: fan-out query, stats, vacuum, analyze, check, archive, restore
+//	quiet_linux.go reading a tenant file no connection has open as immutable, under a
+//	               SHARED lock, for fan-outs (quiet_other.go: never)
 //	groups.go      cinch.GroupService: tenant groups and their limits
 //	filter.go      cinch.FilterQuerier: select, update and delete by filters (SQL from checked names, values bound)
 //	kv.go          cinch.KVService: the tenant's key-value store, and the sweep of expired keys

@@ -434,6 +434,29 @@ func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinc
 	if d.p.pool.isOpen(b, tenant) || !exists(path) || r.Encrypted {
 		return finish(one.QueryTo(ctx, opts, w, sql, params...))
 	}
+	// A file nobody has open is read as immutable (readQuiet); the rows
+	// it gave are dropped if the read turns out not to have been quiet.
+	var sum *cinch.Result
+	var behind bool
+	cw := &countingWriter{w: w}
+	ok, err := readQuiet(ctx, path, d.p.connOptions(), func(c *sqlite.Conn) error {
+		if v, err := c.UserVersion(); err != nil || v != b.version() {
+			behind = true
+			return nil
+		}
+		return d.p.do(c, tenant, func() error {
+			var err error
+			sum, err = c.QueryTo(ctx, opts, cw, sql, params...)
+			return err
+		})
+	})
+	if ok {
+		if behind {
+			return finish(one.QueryTo(ctx, opts, w, sql, params...))
+		}
+		return finish(sum, err)
+	}
+	cw.undo(res)
 	c, err := sqlite.Open(ctx, path, d.p.connOptions())
 	if err != nil {
 		return nil, err
@@ -443,12 +466,42 @@ func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinc
 		c.Close()
 		return finish(one.QueryTo(ctx, opts, w, sql, params...))
 	}
-	var sum *cinch.Result
 	err = d.p.do(c, tenant, func() error {
 		sum, err = c.QueryTo(ctx, opts, w, sql, params...)
 		return err
 	})
 	return finish(sum, err)
+}
+
+// countingWriter is a budgetWriter that remembers what it took from the
+// budget, so that a read whose rows are dropped can give it back.
+type countingWriter struct {
+	w           budgetWriter
+	rows, bytes int64
+}
+
+func (cw *countingWriter) WriteColumns(names []string) error { return cw.w.WriteColumns(names) }
+
+func (cw *countingWriter) WriteRow(values []any) error {
+	if err := cw.w.WriteRow(values); err != nil {
+		return err
+	}
+	cw.rows++
+	if cw.w.b.maxBytes > 0 {
+		cw.bytes += rowSize(values)
+	}
+	return nil
+}
+
+// undo drops the rows written to res and gives their share of the budget
+// back.
+func (cw *countingWriter) undo(res *cinch.Result) {
+	if cw.w.b.maxRows > 0 {
+		cw.w.b.rows.Add(-cw.rows)
+	}
+	cw.w.b.bytes.Add(-cw.bytes)
+	res.Columns, res.Rows = nil, res.Rows[:0]
+	cw.rows, cw.bytes = 0, 0
 }
 
 // budget is what a fan-out may still return in all (FanOutOptions

@@ -36,6 +36,11 @@ type handle struct {
 
 	wmu    sync.Mutex
 	writer *sqlite.Conn
+	wOpen  bool // guarded by wmu: writer is open and counted in pool.conns
+	// fresh (guarded by wmu): the file was just materialized here and has
+	// no -wal yet; the first use of the writer runs with synchronous=OFF
+	// (see useWriter).
+	fresh bool
 
 	rmu      sync.Mutex
 	closed   bool // guarded by rmu: readers returned after close are closed
@@ -109,6 +114,8 @@ func (h *handle) init(ctx context.Context, key string) error {
 		}
 	}
 	h.writer, h.lazy, h.ready = w, false, true
+	h.wOpen = true
+	h.b.p.pool.conns.Add(1)
 	h.sgen.Store(sgen)
 	return nil
 }
@@ -195,6 +202,12 @@ func (h *handle) reader(ctx context.Context, limit int) (*sqlite.Conn, error) {
 				h.rmu.Unlock()
 				return nil, err
 			}
+			// Readers are opened on demand and count against the pool's
+			// memory bound: over it, idle readers elsewhere are closed.
+			pl := h.b.p.pool
+			if pl.conns.Add(1) > pl.maxConns {
+				pl.trim(h)
+			}
 			return c, nil
 		}
 		h.rmu.Unlock()
@@ -212,12 +225,14 @@ func (h *handle) putReader(c *sqlite.Conn) {
 		// Closed by Do after a driver panic: free its slot for a new one.
 		h.nReaders--
 		h.rmu.Unlock()
+		h.b.p.pool.conns.Add(-1)
 		h.signalReader()
 		return
 	}
 	if h.closed {
 		h.rmu.Unlock()
 		c.Close()
+		h.b.p.pool.conns.Add(-1)
 		return
 	}
 	h.idle = append(h.idle, c)
@@ -245,6 +260,14 @@ func (h *handle) withReader(ctx context.Context, limit int, fn func(r *sqlite.Co
 	return h.b.p.do(r, h.key.tenant, func() error { return fn(r) })
 }
 
+// markFresh notes that the tenant's file was just materialized (see
+// useWriter).
+func (h *handle) markFresh() {
+	h.wmu.Lock()
+	h.fresh = true
+	h.wmu.Unlock()
+}
+
 // useWriter runs fn on the tenant's writer connection, holding its mutex.
 // A driver panic is fn's error (see Project.do), and the writer it broke
 // is replaced by a new connection before the next caller gets it.
@@ -252,8 +275,24 @@ func (h *handle) useWriter(fn func(w *sqlite.Conn) error) error {
 	h.wmu.Lock()
 	defer h.wmu.Unlock()
 	w := h.writer
+	if h.fresh && w != nil {
+		// A new WAL's first commit fsyncs its header and then the folder.
+		// With synchronous=NORMAL no later commit fsyncs until a
+		// checkpoint, so deferring those two to the first checkpoint keeps
+		// NORMAL's promise (the last commits may be lost on power loss,
+		// the file stays consistent; here the tenant may come back lazy,
+		// as its file's rename is made durable by that folder fsync).
+		h.fresh = false
+		if w.Exec("PRAGMA synchronous=OFF") == nil {
+			defer w.Exec("PRAGMA synchronous=NORMAL")
+		}
+	}
 	err := h.b.p.do(w, h.key.tenant, func() error { return fn(w) })
 	if w.Broken() {
+		if h.wOpen {
+			h.wOpen = false
+			h.b.p.pool.conns.Add(-1)
+		}
 		h.replaceWriter()
 	}
 	return err
@@ -272,7 +311,8 @@ func (h *handle) replaceWriter() {
 		h.b.p.cfg.Logger.Error("reopening a tenant's writer connection", "tenant", h.key.tenant, "err", err)
 		return
 	}
-	h.writer = w
+	h.writer, h.wOpen = w, true
+	h.b.p.pool.conns.Add(1)
 }
 
 // connOptions are the project's connection options plus the tenant's key.
@@ -283,18 +323,45 @@ func (h *handle) connOptions() sqlite.Options {
 }
 
 func (h *handle) close() {
+	n := int64(0)
 	h.wmu.Lock()
 	h.writer.Close()
 	h.writer = nil
+	if h.wOpen {
+		h.wOpen = false
+		n++
+	}
 	h.wmu.Unlock()
 	h.rmu.Lock()
 	h.closed = true
 	for _, c := range h.idle {
 		c.Close()
 	}
+	n += int64(len(h.idle))
 	h.idle = nil
 	h.rmu.Unlock()
+	h.b.p.pool.conns.Add(-n)
 	h.disown()
+}
+
+// takeIdleReaders removes the handle's idle readers for the caller to
+// close (pool.trim), and stops counting them: borrowed readers stay.
+func (h *handle) takeIdleReaders() []*sqlite.Conn {
+	h.rmu.Lock()
+	rs := h.idle
+	h.idle = nil
+	h.nReaders -= len(rs)
+	h.rmu.Unlock()
+	h.b.p.pool.conns.Add(-int64(len(rs)))
+	return rs
+}
+
+// connCount is about how many connections the handle holds: its writer
+// (if open) and its readers, idle or borrowed.
+func (h *handle) connCount() int64 {
+	h.rmu.Lock()
+	defer h.rmu.Unlock()
+	return int64(h.nReaders) + 1
 }
 
 // own acquires the handle's tenant from the project's Owner, once.

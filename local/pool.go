@@ -4,27 +4,35 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cinchdb/cinch/sqlite"
 )
 
 // pool keeps a bounded number of open tenant handles (least recently used
 // ones are closed first). Each handle has one writer connection and up to
-// ReadersPerTenant reader connections, opened on demand. A handle in use is
-// never closed under its user; the pool may briefly exceed its bound
-// instead of blocking.
+// ReadersPerTenant reader connections, opened on demand. The pool is
+// bounded twice: by handles (max) and by connections (maxConns, from
+// Config.MaxOpenMemory / ConnMemory); over the second, idle readers are
+// closed before whole handles. A handle in use is never closed under its
+// user; the pool may briefly exceed its bounds instead of blocking.
 type pool struct {
-	p       *Project
-	mu      sync.Mutex
-	max     int
-	readers int
-	m       map[poolKey]*handle
-	lru     *list.List // front: most recently used
-	seenGen uint64
+	p        *Project
+	mu       sync.Mutex
+	max      int
+	maxConns int64
+	readers  int
+	m        map[poolKey]*handle
+	lru      *list.List // front: most recently used
+	seenGen  uint64
+	// conns counts the open connections of every handle (writers and
+	// readers, idle or borrowed), including handles already retired but
+	// not yet closed.
+	conns atomic.Int64
 }
 
 func newPool(p *Project, max, readers int) *pool {
-	return &pool{p: p, max: max, readers: readers, m: map[poolKey]*handle{}, lru: list.New()}
+	return &pool{p: p, max: max, maxConns: int64(max) * int64(1+readers), readers: readers, m: map[poolKey]*handle{}, lru: list.New()}
 }
 
 // acquire returns the ready handle of a tenant, opening it if needed.
@@ -52,6 +60,9 @@ func (pl *pool) acquire(ctx context.Context, b *branch, tenant, tenantKey string
 		pl.mu.Unlock()
 		pl.release(h)
 		return nil, err
+	}
+	if pl.conns.Load() > pl.maxConns {
+		pl.trim(h)
 	}
 	// An open encrypted tenant still needs each caller's key.
 	if err := h.checkKey(pl.p, tenantKey); err != nil {
@@ -284,5 +295,38 @@ func (pl *pool) evict() {
 			pl.retire(h.key, h)
 		}
 		e = prev
+	}
+}
+
+// trim brings the open connections back under maxConns after keep (a
+// handle its caller uses) opened one: first the idle readers of the least
+// recently used handles, then the least recently used idle handles. The
+// connections are closed after pl.mu is released.
+func (pl *pool) trim(keep *handle) {
+	var closing []*sqlite.Conn
+	var handles []*handle
+	pl.mu.Lock()
+	over := pl.conns.Load() - pl.maxConns
+	for e := pl.lru.Back(); e != nil && over > 0; e = e.Prev() {
+		if h := e.Value.(*handle); h != keep {
+			rs := h.takeIdleReaders()
+			closing = append(closing, rs...)
+			over -= int64(len(rs))
+		}
+	}
+	for e := pl.lru.Back(); e != nil && over > 0; {
+		prev := e.Prev()
+		if h := e.Value.(*handle); h != keep && h.refs == 0 && pl.detach(h.key, h) {
+			handles = append(handles, h)
+			over -= h.connCount()
+		}
+		e = prev
+	}
+	pl.mu.Unlock()
+	for _, c := range closing {
+		c.Close()
+	}
+	for _, h := range handles {
+		h.close()
 	}
 }

@@ -23,22 +23,36 @@ import (
 const (
 	// DefaultMaxOpenTenants bounds the open tenant handles per process. Each
 	// open tenant holds up to 1+ReadersPerTenant connections of ~3 file
-	// descriptors and ~280 KiB each, so 128 keeps a process well under the
-	// usual descriptor limits however many tenants are registered.
-	DefaultMaxOpenTenants   = 128
+	// descriptors and ~320 KiB each (ConnMemory), so 128 keeps a process well
+	// under the usual descriptor limits however many tenants are registered.
+	DefaultMaxOpenTenants = 128
+	// DefaultMaxOpenMemory bounds the memory of the open tenant connections
+	// per process (Config.MaxOpenMemory): 16 MiB is ~50 connections.
+	DefaultMaxOpenMemory = 16 << 20
+	// ConnMemory is what one open tenant connection is counted for against
+	// Config.MaxOpenMemory: measured on linux/amd64 with the driver
+	// (ncruces/go-sqlite3, one WebAssembly instance per connection: its
+	// data, stack, lookaside and a few cached pages), ~300–340 KiB after a
+	// write and a read on a small tenant.
+	ConnMemory              = 320 << 10
 	DefaultReadersPerTenant = 2
 	DefaultBusyTimeout      = 10 * time.Second
 )
 
 // Config configures Open. Only Dir is required.
 type Config struct {
-	Dir              string        // the project folder (holding .cinchdb)
-	MaxOpenTenants   int           // open tenant handles kept; DefaultMaxOpenTenants if 0
-	ReadersPerTenant int           // reader connections per open tenant; DefaultReadersPerTenant if 0
-	BusyTimeout      time.Duration // wait for other writers; DefaultBusyTimeout if 0
-	Logger           *slog.Logger  // nil: discard
-	Now              func() time.Time
-	StrictTenant     StrictTenant // data operations without a tenant: see StrictTenant (default: config.toml's strict_tenant)
+	Dir              string // the project folder (holding .cinchdb)
+	MaxOpenTenants   int    // open tenant handles kept; DefaultMaxOpenTenants if 0
+	ReadersPerTenant int    // reader connections per open tenant; DefaultReadersPerTenant if 0
+	// MaxOpenMemory bounds the open tenant connections by memory as well as
+	// MaxOpenTenants bounds their handles: each connection counts ConnMemory
+	// bytes. Over it, idle readers are closed first (they reopen on demand),
+	// then the least recently used idle handles. DefaultMaxOpenMemory if 0.
+	MaxOpenMemory int64
+	BusyTimeout   time.Duration // wait for other writers; DefaultBusyTimeout if 0
+	Logger        *slog.Logger  // nil: discard
+	Now           func() time.Time
+	StrictTenant  StrictTenant // data operations without a tenant: see StrictTenant (default: config.toml's strict_tenant)
 	// Owner, when set, is asked before any tenant file is opened through
 	// the handle pool and told when the handle closes (cluster mode:
 	// package cluster makes this node the tenant's owner; see owner.go).
@@ -142,6 +156,9 @@ func Open(ctx context.Context, cfg Config) (*Project, error) {
 	if cfg.ReadersPerTenant <= 0 {
 		cfg.ReadersPerTenant = DefaultReadersPerTenant
 	}
+	if cfg.MaxOpenMemory <= 0 {
+		cfg.MaxOpenMemory = DefaultMaxOpenMemory
+	}
 	if cfg.BusyTimeout <= 0 {
 		cfg.BusyTimeout = DefaultBusyTimeout
 	}
@@ -158,6 +175,7 @@ func Open(ctx context.Context, cfg Config) (*Project, error) {
 	p := &Project{dir: cfg.Dir, root: root, cfg: cfg, log: cfg.Logger, now: cfg.Now, gen: gen,
 		lock: flock.New(projectLockFile(root)), branches: map[[2]string]*branch{}}
 	p.pool = newPool(p, cfg.MaxOpenTenants, cfg.ReadersPerTenant)
+	p.pool.maxConns = max(cfg.MaxOpenMemory/ConnMemory, 2)
 	p.pool.seenGen = gen.load()
 	return p, nil
 }
@@ -220,6 +238,10 @@ func (p *Project) BusyTimeout() time.Duration { return p.cfg.BusyTimeout }
 
 // OpenTenantHandles is the number of tenant handles open in this process.
 func (p *Project) OpenTenantHandles() int { return p.pool.openCount() }
+
+// OpenTenantConns is the number of tenant connections (writers and
+// readers) open in this process, the figure Config.MaxOpenMemory bounds.
+func (p *Project) OpenTenantConns() int { return int(p.pool.conns.Load()) }
 
 // DeleteExpiredKV removes the expired KV keys of every served tenant it can
 // open without a key, and returns how many (cinch serve runs it on a timer;

@@ -27,14 +27,15 @@ func tableFor(model *schema.Schema, table string) (*schema.Table, error) {
 // recordArgs checks a record's columns against the table and returns the
 // column names (sorted, unquoted) and values to bind.
 func recordArgs(t *schema.Table, rec cinch.Record, allowID bool) ([]string, []any, error) {
-	cols := make([]string, 0, len(rec))
+	// Room for the three columns an insert adds (id, created_at,
+	// updated_at): no reallocation per row.
+	names := make([]string, 0, len(rec)+3)
 	for k := range rec {
-		cols = append(cols, k)
+		names = append(names, k)
 	}
-	sortStrings(cols)
-	names := make([]string, 0, len(cols))
-	vals := make([]any, 0, len(cols))
-	for _, k := range cols {
+	sortStrings(names)
+	vals := make([]any, 0, len(names)+3)
+	for _, k := range names {
 		switch {
 		case k == "id" && allowID:
 			if s, ok := rec[k].(string); !ok || s == "" {
@@ -49,7 +50,6 @@ func recordArgs(t *schema.Table, rec cinch.Record, allowID bool) ([]string, []an
 		if err != nil {
 			return nil, nil, err
 		}
-		names = append(names, k)
 		vals = append(vals, v)
 	}
 	return names, vals, nil
@@ -61,7 +61,7 @@ func recordArgs(t *schema.Table, rec cinch.Record, allowID bool) ([]string, []an
 // column has no default or a literal one of its type. It reports false
 // otherwise (NUMERIC columns, numbers bound to TEXT columns, times, ...).
 // A test compares it with the row read back for many inputs.
-func storedRecord(t *schema.Table, rec cinch.Record, id, now string) (cinch.Record, bool) {
+func storedRecord(t *schema.Table, rec cinch.Record, id, now any) (cinch.Record, bool) {
 	out := make(cinch.Record, len(t.Columns)+3)
 	out["id"], out["created_at"], out["updated_at"] = id, now, now
 	for _, c := range t.Columns {
@@ -90,12 +90,12 @@ func storedValue(t cinch.ColumnType, v any) (any, bool) {
 	}
 	switch t {
 	case cinch.TypeText:
-		s, ok := v.(string)
-		return s, ok
+		_, ok := v.(string)
+		return v, ok // the same interface value: no new allocation
 	case cinch.TypeInteger:
 		switch n := v.(type) {
 		case int64:
-			return n, true
+			return v, true
 		case int:
 			return int64(n), true
 		case json.Number:
@@ -117,8 +117,8 @@ func storedValue(t cinch.ColumnType, v any) (any, bool) {
 		}
 		return f, !math.IsInf(f, 0) && !math.IsNaN(f) // SQLite stores NaN as NULL
 	case cinch.TypeBoolean:
-		b, ok := v.(bool)
-		return b, ok
+		_, ok := v.(bool)
+		return v, ok
 	case cinch.TypeBlob:
 		b, ok := v.([]byte)
 		return slices.Clone(b), ok && len(b) > 0 // an empty blob may read back as nil

@@ -33,7 +33,8 @@ func BenchmarkPointReads(b *testing.B) {
 	}
 	// Enough handles for every tenant, so both sides measure reads, not
 	// opening files.
-	p, err := local.Open(ctx, local.Config{Dir: dir, MaxOpenTenants: tenants + 16})
+	p, err := local.Open(ctx, local.Config{Dir: dir, MaxOpenTenants: tenants + 16,
+		MaxOpenMemory: int64(tenants+16) * (1 + local.DefaultReadersPerTenant) * local.ConnMemory})
 	if err != nil {
 		b.Fatal(err)
 	}

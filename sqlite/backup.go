@@ -33,6 +33,10 @@ func (c *Conn) backupStep(ctx context.Context, dst, dstURI string) error {
 // the file, rename over dst (removing any stale -wal/-shm of dst first) and
 // fsync the directory.
 func Publish(tmp, dst string) error {
+	return publish(tmp, dst, true)
+}
+
+func publish(tmp, dst string, syncDir bool) error {
 	f, err := os.Open(tmp)
 	if err != nil {
 		return err
@@ -49,7 +53,20 @@ func Publish(tmp, dst string) error {
 	if err := os.Rename(tmp, dst); err != nil {
 		return err
 	}
+	if !syncDir {
+		return nil
+	}
 	return SyncDir(filepath.Dir(dst))
+}
+
+// PublishForWrite is Publish without the fsync of the folder, for a file
+// that is about to be opened and written to: the first commit to a new
+// file in WAL mode fsyncs the new -wal file and then the folder (SQLite
+// syncs the folder of a new WAL at its first sync), which makes the rename
+// durable too. Until then a crash leaves the file absent, never
+// incomplete: its bytes are fsynced before the rename.
+func PublishForWrite(tmp, dst string) error {
+	return publish(tmp, dst, false)
 }
 
 // SyncDir fsyncs a directory so a rename or create in it is durable.

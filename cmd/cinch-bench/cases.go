@@ -25,6 +25,7 @@ func cases(sc scale) []benchCase {
 		{"tenant-create/eager", caseCreateEager},
 		{"tenant-create/eager-batch=100", caseCreateBatch},
 		{"tenant-create/lazy", caseCreateLazy},
+		{"tenant-first-write/lazy", caseFirstWrite},
 	}
 	for _, n := range sc.addColumn {
 		out = append(out,
@@ -35,9 +36,11 @@ func cases(sc scale) []benchCase {
 	}
 	out = append(out,
 		benchCase{fmt.Sprintf("fanout-count/tenants=%d", sc.fanOut), caseFanOut},
+		benchCase{fmt.Sprintf("fanout-cpu/tenants=%d", sc.fanOutCPU), caseFanOutCPU},
 		benchCase{fmt.Sprintf("branch-create/tenants=%d", sc.branch), caseBranch},
 		benchCase{fmt.Sprintf("http-query/conns=64,tenants=%d", sc.httpTenants), caseHTTP},
 		benchCase{fmt.Sprintf("memory/registered=%d,touched=%d", sc.memRegistered, sc.memTouched), caseMemory},
+		benchCase{fmt.Sprintf("memory-pool/touched=%d", sc.poolTouched), casePoolMemory},
 		benchCase{fmt.Sprintf("vacuum/tenants=%d", sc.vacuum), caseVacuum},
 		benchCase{"cli/query", caseCLIQuery},
 		benchCase{"cli/tenant-create", caseCLICreate},

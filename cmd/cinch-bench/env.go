@@ -28,11 +28,13 @@ type scale struct {
 	lazyCreates       int
 	addColumn         []int // materialized tenants
 	fanOut            int
+	fanOutCPU         int // tenants of issue 14's fan-out CPU case
 	branch            int
 	httpTenants       int
 	httpOps           int
 	memRegistered     int
 	memTouched        int
+	poolTouched       int // tenants touched once each through the handle pool (issue 14)
 	vacuum            int
 	cliReps           int
 }
@@ -42,9 +44,9 @@ var fullScale = scale{
 	reps: 5, bigReps: 3,
 	readRows: 10_000, readOps: 20_000, insertOps: 2_000, bulkRows: 100_000,
 	eagerCreates: 200, lazyCreates: 5_000,
-	addColumn: []int{1_000, 10_000}, fanOut: 10_000, branch: 1_000,
+	addColumn: []int{1_000, 10_000}, fanOut: 10_000, fanOutCPU: 1_000, branch: 1_000,
 	httpTenants: 1_000, httpOps: 20_000,
-	memRegistered: 100_000, memTouched: 10_000,
+	memRegistered: 100_000, memTouched: 10_000, poolTouched: 1_000,
 	vacuum: 1_000, cliReps: 10,
 }
 
@@ -53,9 +55,9 @@ var quickScale = scale{
 	reps: 3, bigReps: 1,
 	readRows: 2_000, readOps: 3_000, insertOps: 300, bulkRows: 10_000,
 	eagerCreates: 30, lazyCreates: 1_000,
-	addColumn: []int{100, 1_000}, fanOut: 1_000, branch: 100,
+	addColumn: []int{100, 1_000}, fanOut: 1_000, fanOutCPU: 1_000, branch: 100,
 	httpTenants: 100, httpOps: 3_000,
-	memRegistered: 10_000, memTouched: 1_000,
+	memRegistered: 10_000, memTouched: 1_000, poolTouched: 1_000,
 	vacuum: 100, cliReps: 5,
 }
 
@@ -65,9 +67,9 @@ var tinyScale = scale{
 	reps: 1, bigReps: 1,
 	readRows: 50, readOps: 20, insertOps: 10, bulkRows: 100,
 	eagerCreates: 3, lazyCreates: 10,
-	addColumn: []int{3}, fanOut: 5, branch: 3,
+	addColumn: []int{3}, fanOut: 5, fanOutCPU: 5, branch: 3,
 	httpTenants: 3, httpOps: 20,
-	memRegistered: 20, memTouched: 5,
+	memRegistered: 20, memTouched: 5, poolTouched: 5,
 	vacuum: 3, cliReps: 1,
 }
 

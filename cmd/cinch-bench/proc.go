@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +32,8 @@ func httpCase(ctx context.Context, e *env) (Result, error) {
 	n := e.sc.httpTenants
 	// Enough handles for every tenant, so both sides measure reads, not
 	// opening files (as server/bench_test.go).
-	pr, err := newProject(ctx, e.dir("http"), local.Config{MaxOpenTenants: n + 16})
+	pr, err := newProject(ctx, e.dir("http"), local.Config{MaxOpenTenants: n + 16,
+		MaxOpenMemory: int64(n+16) * (1 + local.DefaultReadersPerTenant) * local.ConnMemory})
 	if err != nil {
 		return Result{}, err
 	}
@@ -119,8 +121,9 @@ func (pr *project) fleetWithRow(ctx context.Context, n int) ([]string, error) {
 
 type memReport struct {
 	NSPerTouch float64 `json:"ns_per_touch"`
-	RSS        int64   `json:"rss"` // VmRSS after the touches, bytes
-	HWM        int64   `json:"hwm"` // VmHWM: peak RSS of the process, bytes
+	RSS        int64   `json:"rss"`  // VmRSS after the touches, bytes
+	HWM        int64   `json:"hwm"`  // VmHWM: peak RSS of the process, bytes
+	Open       int     `json:"open"` // open tenant handles at the end (cinch child)
 }
 
 // caseMemory: a fresh child process registers sc.memRegistered tenants
@@ -184,7 +187,11 @@ func childMemory(args []string) error {
 	return report(memReport{NSPerTouch: float64(el) / float64(len(names))})
 }
 
-func childRawMemory(args []string) error {
+func childRawMemory(args []string) error { return rawMemory(args, false) }
+
+// rawMemory is the driver-only child of the memory cases; with gc, it
+// returns freed heap to the OS before reporting (as childPoolMemory).
+func rawMemory(args []string, gc bool) error {
 	ctx := ctxBG
 	dir := args[0]
 	touched, _ := strconv.Atoi(args[1])
@@ -227,6 +234,9 @@ func childRawMemory(args []string) error {
 		}
 	}
 	el := time.Since(start)
+	if gc {
+		debug.FreeOSMemory()
+	}
 	return report(memReport{NSPerTouch: float64(el) / float64(len(paths))})
 }
 
@@ -261,6 +271,10 @@ func runChild(name string, args []string) int {
 		err = childMemory(args)
 	case "rawmemory":
 		err = childRawMemory(args)
+	case "poolmemory":
+		err = childPoolMemory(args)
+	case "rawpoolmemory":
+		err = rawMemory(args, true)
 	case "rawquery":
 		err = childRawQuery(args)
 	case "rawcreate":
