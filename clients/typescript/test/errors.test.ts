@@ -22,6 +22,7 @@ const httpStatus: Record<string, number> = {
   StatusTooManyRequests: 429,
   StatusInternalServerError: 500,
   StatusNotImplemented: 501,
+  StatusServiceUnavailable: 503,
   StatusInsufficientStorage: 507,
 };
 

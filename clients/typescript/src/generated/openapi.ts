@@ -1574,7 +1574,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description Server error: code disk_full, internal, no_project, not_implemented (internal errors never show details; the server log has them, under the X-Request-Id) */
+        /** @description Server error: code disk_full, internal, no_project, not_implemented, not_owner, unavailable (internal errors never show details; the server log has them, under the X-Request-Id) */
         ServerError: {
             headers: {
                 [name: string]: unknown;
