@@ -105,6 +105,7 @@ func (a *app) serveCluster(ctx context.Context, addr, certFile, keyFile string, 
 	// Every node would otherwise take every behind tenant to migrate it:
 	// tenants catch up when their owner opens them.
 	cfg.NoConverge = true
+	cfg.Collectors = append(cfg.Collectors, rt.Collectors()...)
 	var wrapErr error
 	cfg.Wrap = func(inner http.Handler) http.Handler {
 		h, err := rt.Handler(p, inner)

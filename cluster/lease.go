@@ -31,6 +31,8 @@ type lease struct {
 	lost chan struct{}
 	stop chan struct{}
 	done chan struct{}
+
+	renewed func(time.Duration) // observes each renewal's latency (metrics), may be nil
 }
 
 // ownedBy reports the node holding key, "" if none.
@@ -111,8 +113,15 @@ func (l *lease) renewLoop() {
 		case <-tick.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+		start := time.Now()
 		err := l.renew(ctx)
 		cancel()
+		l.mu.Lock()
+		renewed := l.renewed
+		l.mu.Unlock()
+		if err == nil && renewed != nil {
+			renewed(time.Since(start))
+		}
 		l.mu.Lock()
 		late := time.Since(l.ok) > 2*l.ttl/3
 		l.mu.Unlock()

@@ -97,6 +97,7 @@ func (r *Runtime) move(ctx context.Context, t Tenant, to string) (time.Duration,
 	if err != nil {
 		return time.Since(start), err
 	}
+	inc(r.metrics.moves, 1)
 	// The target takes it now, so the first request there pays nothing.
 	var rep moveReply
 	if err := r.call(ctx, acquireSubject(to), moveRequest{Tenant: t, To: to}, &rep); err != nil {

@@ -49,6 +49,8 @@ type Node struct {
 
 	mu    sync.Mutex
 	owned map[string]*owned // by absolute file path
+
+	metrics *Metrics // nil: not counted
 }
 
 // owned is a tenant this node owns.
@@ -227,6 +229,11 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 	if err != nil {
 		return err
 	}
+	if m := n.metrics; m != nil {
+		l.mu.Lock()
+		l.renewed = func(d time.Duration) { m.leaseRenew.Observe(d.Seconds()) }
+		l.mu.Unlock()
+	}
 	fail := func(err error) error {
 		l.release(context.WithoutCancel(ctx))
 		return err
@@ -242,6 +249,9 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 	seq, err := n.log.Append(ctx, t, last, Record{Kind: KindTakeover, Node: n.cfg.Node})
 	if err != nil {
 		return fail(err)
+	}
+	if n.metrics != nil {
+		inc(n.metrics.takeovers, 1)
 	}
 	o := &owned{n: n, t: t, path: path, lease: l, last: seq, needBase: needBase}
 	n.mu.Lock()
@@ -286,7 +296,14 @@ func (o *owned) sink(c sqlite.Commit) error {
 		}
 		o.needBase = false
 	}
+	start := time.Now()
 	seq, err := o.n.log.Append(context.Background(), o.t, o.last, Record{Kind: KindCommit, Node: o.n.cfg.Node, Commit: c})
+	if m := o.n.metrics; m != nil {
+		observe(m.logAppend, start)
+		if err != nil && errors.Is(err, cinch.ErrNotOwner) {
+			inc(m.fenced, 1)
+		}
+	}
 	if err != nil {
 		o.broken = true
 		if o.n.cfg.OnLost != nil {
@@ -428,6 +445,10 @@ func (n *Node) putSnapshotFile(ctx context.Context, t Tenant, path string, seq u
 }
 
 func (n *Node) putSnapshot(ctx context.Context, t Tenant, data []byte, seq uint64) error {
+	if m := n.metrics; m != nil {
+		inc(m.snapshots, 1)
+		inc(m.snapshotSize, float64(len(data)))
+	}
 	_, err := n.snaps.Put(ctx, jetstream.ObjectMeta{Name: t.String(), Metadata: map[string]string{"seq": strconv.FormatUint(seq, 10)}}, bytes.NewReader(data))
 	if err != nil {
 		return unavailable("store the snapshot of tenant "+t.String(), err)

@@ -52,6 +52,8 @@ type Runtime struct {
 
 	nodes jetstream.KeyValue // heartbeats
 
+	metrics *Metrics
+
 	engineMu sync.Mutex
 	engine   Engine
 
@@ -81,7 +83,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 3
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), metrics: newMetrics()}
 	url := cfg.NATSURL
 	if url == "" {
 		if cfg.Embedded == nil {
@@ -105,6 +107,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		r.Close(ctx)
 		return nil, err
 	}
+	r.node.metrics = r.metrics
 	if r.keys, err = newKeys(ctx, r.js, cfg.Replicas); err != nil {
 		r.Close(ctx)
 		return nil, err

@@ -21,7 +21,7 @@ type metrics struct {
 	handler  http.Handler
 }
 
-func newMetrics(e Engine) *metrics {
+func newMetrics(e Engine, more ...prometheus.Collector) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -43,6 +43,7 @@ func newMetrics(e Engine) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(more...)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }

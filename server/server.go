@@ -13,6 +13,7 @@ package server
 import (
 	"context"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,6 +75,9 @@ type Config struct {
 	// done. NoConverge runs none.
 	Converge   func(ctx context.Context)
 	NoConverge bool
+	// Collectors are more Prometheus metrics for GET /metrics (cluster
+	// mode: ownership, log and lease metrics).
+	Collectors []prometheus.Collector
 	// Wrap, when set, wraps the server's whole handler (cluster mode: the
 	// cluster routes each request, and serves it here through inner).
 	Wrap func(inner http.Handler) http.Handler
@@ -165,7 +169,7 @@ func New(e Engine, keys KeyStore, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{e: e, cfg: cfg, log: cfg.Logger, keys: keys, mux: http.NewServeMux(),
 		limiters: map[string]*rate.Limiter{}, cors: newCORSPolicy(cfg.CORSOrigins)}
-	s.metrics = newMetrics(e)
+	s.metrics = newMetrics(e, cfg.Collectors...)
 	s.routes = routeTable()
 	for _, rt := range s.routes {
 		pattern := rt.method + " " + rt.path

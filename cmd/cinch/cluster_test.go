@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -701,6 +703,32 @@ func TestClusterMoveAndDrain(t *testing.T) {
 	}
 	for _, tn := range tenants {
 		led.verify(t, dbs[0], tn)
+	}
+	// The nodes' Prometheus metrics count what happened.
+	moves := 0.0
+	for _, n := range nodes {
+		req, _ := http.NewRequest(http.MethodGet, n.base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, name := range []string{"cinch_cluster_tenants_owned", "cinch_cluster_log_append_seconds_count", "cinch_cluster_takeovers_total", "cinch_cluster_lease_renew_seconds_count"} {
+			if !strings.Contains(string(body), name) {
+				t.Errorf("node %s: /metrics has no %s", n.name, name)
+			}
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, "cinch_cluster_moves_total "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				moves += f
+			}
+		}
+	}
+	if moves < 3 {
+		t.Errorf("the nodes count %v moves, want at least the 3 real hand-overs of m00 (plus the drain's)", moves)
 	}
 	var status []client.ClusterNode
 	r.json(&status, "cluster", "status", "--format", "json")

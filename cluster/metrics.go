@@ -1,0 +1,72 @@
+package cluster
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are a cluster node's Prometheus metrics, served on GET /metrics
+// beside the server's (server.Config.Collectors).
+type Metrics struct {
+	logAppend    prometheus.Histogram
+	leaseRenew   prometheus.Histogram
+	takeovers    prometheus.Counter
+	fenced       prometheus.Counter
+	snapshots    prometheus.Counter
+	snapshotSize prometheus.Counter
+	moves        prometheus.Counter
+}
+
+var latencyBuckets = []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		logAppend: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cinch_cluster_log_append_seconds",
+			Help: "Latency of appending a commit to a tenant's log (acknowledged by a quorum, fsynced).", Buckets: latencyBuckets}),
+		leaseRenew: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cinch_cluster_lease_renew_seconds",
+			Help: "Latency of renewing a tenant's lease.", Buckets: latencyBuckets}),
+		takeovers: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_takeovers_total",
+			Help: "Tenants this node acquired (a takeover record appended to their log)."}),
+		fenced: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_fenced_commits_total",
+			Help: "Commits refused because another node had taken the tenant over."}),
+		snapshots: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_snapshots_total",
+			Help: "Tenant snapshots stored by this node."}),
+		snapshotSize: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_snapshot_bytes_total",
+			Help: "Bytes of tenant snapshots stored by this node."}),
+		moves: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_moves_total",
+			Help: "Tenants this node handed to another node (move, drain)."}),
+	}
+}
+
+// Collectors lists the node's metrics: the ones above, plus gauges of the
+// tenants it owns and how far its control log lags.
+func (r *Runtime) Collectors() []prometheus.Collector {
+	m := r.metrics
+	return []prometheus.Collector{m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_tenants_owned", Help: "Tenants this node owns."},
+			func() float64 { return float64(len(r.node.OwnedTenants())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_control_applied", Help: "Sequence of the last control log entry this node applied."},
+			func() float64 { return float64(r.ctl.appliedSeq()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_draining", Help: "1 while this node is draining."},
+			func() float64 {
+				if r.draining.Load() {
+					return 1
+				}
+				return 0
+			}),
+	}
+}
+
+// observe records d in h (nil-safe: a Node made outside a Runtime has none).
+func observe(h prometheus.Histogram, start time.Time) {
+	if h != nil {
+		h.Observe(time.Since(start).Seconds())
+	}
+}
+
+func inc(c prometheus.Counter, n float64) {
+	if c != nil {
+		c.Add(n)
+	}
+}
