@@ -271,3 +271,56 @@ func (r *Runtime) placementTargets(ctx context.Context) []string {
 	sort.Strings(out)
 	return out
 }
+
+// rebalanceEvery is how many seconds pass between rebalancing steps.
+const rebalanceEvery = 5
+
+// rebalanceStep moves one tenant from this node to the alive, undrained
+// node owning the fewest when this node owns more than the average plus
+// a tenth (at least one): owned tenants stay within that bound across
+// nodes, and a node that joins starts receiving tenants. Every node sheds
+// at most one tenant per step, so the cluster converges without churn.
+func (r *Runtime) rebalanceStep() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	nodes, err := r.Nodes(ctx)
+	if err != nil {
+		return
+	}
+	total, count := 0, 0
+	target, least := "", -1
+	mine := len(r.node.OwnedTenants())
+	for _, n := range nodes {
+		if !n.Alive || n.Draining {
+			continue
+		}
+		count++
+		if n.Name == r.cfg.Node {
+			total += mine
+			continue
+		}
+		total += n.TenantsOwned
+		if least < 0 || n.TenantsOwned < least {
+			target, least = n.Name, n.TenantsOwned
+		}
+	}
+	if count < 2 || target == "" {
+		return
+	}
+	avg := float64(total) / float64(count)
+	bound := avg + max(1, avg/10)
+	if float64(mine) <= bound || float64(least) >= avg {
+		return
+	}
+	owned := r.node.OwnedTenants()
+	if len(owned) == 0 {
+		return
+	}
+	sort.Slice(owned, func(i, j int) bool { return owned[i].String() < owned[j].String() })
+	t := owned[int(time.Now().UnixNano())%len(owned)]
+	if _, err := r.move(ctx, t, target); err != nil {
+		r.log.Warn("cluster: rebalance could not move a tenant", "tenant", t.String(), "to", target, "err", err)
+		return
+	}
+	r.log.Info("cluster: rebalanced a tenant", "tenant", t.String(), "to", target, "owned_here", mine, "average", avg)
+}

@@ -257,9 +257,11 @@ func (r *Runtime) heartbeats() {
 }
 
 // drainLoop checks every second whether this node is marked as draining,
-// and moves its tenants away while it is.
+// and moves its tenants away while it is; every rebalanceEvery seconds it
+// also sheds a tenant to the least loaded node when it owns too many.
 func (r *Runtime) drainLoop() {
 	defer r.done.Done()
+	n := 0
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -269,6 +271,9 @@ func (r *Runtime) drainLoop() {
 		case <-tick.C:
 		}
 		r.drainStep()
+		if n++; n%rebalanceEvery == 0 && !r.draining.Load() {
+			r.rebalanceStep()
+		}
 	}
 }
 

@@ -738,3 +738,50 @@ func TestClusterMoveAndDrain(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13: a fourth node that joins a running cluster starts receiving
+// tenants: the others shed tenants to it, within the balance bound.
+func TestClusterJoiningNodeReceivesTenants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a four-node cluster")
+	}
+	nodes := startClusterNodes(t, 3)
+	key := clusterInit(t, nodes[0])
+	ctx := context.Background()
+	var tenants []string
+	for i := range 24 {
+		tenants = append(tenants, fmt.Sprintf("j%02d", i))
+	}
+	createEvents(t, nodes[0].client(t, key).Connect(cinch.Target{}), tenants)
+	for i, tn := range tenants {
+		db := nodes[i%3].client(t, key).Connect(cinch.Target{Tenant: tn})
+		if _, err := db.Insert(ctx, "events", cinch.Record{"id": "first"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fourth := &clusterNode{t: t, name: "n4", dir: filepath.Join(t.TempDir(), "n4"), natsAddr: freeAddr(t), routeAddr: freeAddr(t)}
+	fourth.routes = nodes[0].routes + ",nats://" + fourth.routeAddr
+	fourth.launch()
+	t.Cleanup(fourth.kill)
+	fourth.waitListening()
+	admin := nodes[0].client(t, key)
+	eventually(t, 2*time.Minute, "n4 owns tenants", func() error {
+		list, err := admin.ClusterStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range list {
+			if n.Name == "n4" && n.TenantsOwned >= 3 {
+				return nil
+			}
+		}
+		return fmt.Errorf("status: %+v", list)
+	})
+	// Every tenant still has its row, wherever it went.
+	for _, tn := range tenants {
+		res, err := fourth.client(t, key).Connect(cinch.Target{Tenant: tn}).Query(ctx, "SELECT id FROM events")
+		if err != nil || len(res.Rows) != 1 {
+			t.Fatalf("tenant %s after rebalancing: %v %v", tn, res, err)
+		}
+	}
+}
