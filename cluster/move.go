@@ -191,6 +191,7 @@ func (r *Runtime) Move(ctx context.Context, t Tenant, to string) (string, error)
 		return "0s", nil
 	case "":
 		err = r.call(ctx, acquireSubject(to), moveRequest{Tenant: t, To: to}, &rep)
+		rep.Pause = "0s" // nobody served it: nothing waited
 	case r.cfg.Node:
 		var pause time.Duration
 		pause, err = r.move(ctx, t, to)
