@@ -168,7 +168,7 @@ func (h *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	kind, t, what := classify(req.Method, req.URL.Path)
 	switch kind {
 	case routeRefused:
-		writeCinchError(w, &cinch.Error{Err: cinch.ErrNotImplemented, Message: what + " is not available in cluster mode yet",
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrNotImplemented, Message: "not available in cluster mode yet: " + what,
 			Hint: "see docs/cluster.md for what a cluster serves today"})
 	case routeControl:
 		h.serveControl(w, req)
