@@ -184,6 +184,32 @@ func (s *Store) exec(ctx context.Context, sql string, args ...any) (*cinch.Resul
 	return s.conn.Query(ctx, cinch.QueryOptions{}, sql, args...)
 }
 
+// NewSecret makes a new key: its id and its secret (Prefix + id + "_" +
+// random), the format every key store of cinch uses (this package's, and
+// the cluster's).
+func NewSecret() (id, secret string, err error) {
+	var idBytes [8]byte
+	var secretBytes [32]byte
+	if _, err := rand.Read(idBytes[:]); err != nil {
+		return "", "", err
+	}
+	if _, err := rand.Read(secretBytes[:]); err != nil {
+		return "", "", err
+	}
+	id = hex.EncodeToString(idBytes[:])
+	return id, Prefix + id + "_" + strings.ToLower(secretEncoding.EncodeToString(secretBytes[:])), nil
+}
+
+// SecretID returns the id a secret names, false if it is not a key's.
+func SecretID(secret string) (string, bool) {
+	rest, ok := strings.CutPrefix(secret, Prefix)
+	id, _, ok2 := strings.Cut(rest, "_")
+	return id, ok && ok2 && len(id) == 16
+}
+
+// HashSecret is what a key store keeps of a secret.
+func HashSecret(secret string) []byte { return hashSecret(secret) }
+
 func hashSecret(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
@@ -201,16 +227,10 @@ func (s *Store) Create(ctx context.Context, spec Spec) (id, secret string, err e
 		return "", "", cinch.Errorf(cinch.ErrInvalidInput, "key expiry %s is not in the future", spec.Expires.UTC().Format(time.RFC3339)).
 			WithHint("give an expiry time after the present")
 	}
-	var idBytes [8]byte
-	var secretBytes [32]byte
-	if _, err := rand.Read(idBytes[:]); err != nil {
+	id, secret, err = NewSecret()
+	if err != nil {
 		return "", "", err
 	}
-	if _, err := rand.Read(secretBytes[:]); err != nil {
-		return "", "", err
-	}
-	id = hex.EncodeToString(idBytes[:])
-	secret = Prefix + id + "_" + strings.ToLower(secretEncoding.EncodeToString(secretBytes[:]))
 	expires := ""
 	if !spec.Expires.IsZero() {
 		expires = spec.Expires.UTC().Format(cinch.TimeFormat)
@@ -301,9 +321,8 @@ func errBadKey(msg string) error {
 // in constant time; unknown, malformed, wrong, expired and revoked keys
 // fail with ErrUnauthorized.
 func (s *Store) Verify(ctx context.Context, secret string) (Key, error) {
-	rest, ok := strings.CutPrefix(secret, Prefix)
-	id, _, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 || len(id) != 16 {
+	id, ok := SecretID(secret)
+	if !ok {
 		return Key{}, errBadKey("invalid API key")
 	}
 	hash := hashSecret(secret)

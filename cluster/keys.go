@@ -3,9 +3,7 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -69,27 +67,23 @@ func newKeys(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, 
 	return &Keys{kv: kv, system: "cinch_system_" + hex.EncodeToString(b[:]), cache: map[string]cachedKey{}}, nil
 }
 
-var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
 // Create stores a new key for spec and returns its id and secret (shown
 // once). The admin key of `cinch cluster init` is one with an empty spec.
 func (k *Keys) Create(ctx context.Context, spec apikey.Spec) (id, secret string, err error) {
 	if err := spec.Validate(); err != nil {
 		return "", "", err
 	}
-	var idBytes [8]byte
-	var secretBytes [32]byte
-	rand.Read(idBytes[:])
-	rand.Read(secretBytes[:])
-	id = hex.EncodeToString(idBytes[:])
-	secret = apikey.Prefix + id + "_" + strings.ToLower(secretEncoding.EncodeToString(secretBytes[:]))
-	h := sha256.Sum256([]byte(secret))
+	id, secret, err = apikey.NewSecret()
+	if err != nil {
+		return "", "", err
+	}
+	h := apikey.HashSecret(secret)
 	key := apikey.Key{ID: id, Database: spec.Database, Branch: spec.Branch, Tenant: spec.Tenant, ReadOnly: spec.ReadOnly, CreatedAt: time.Now().UTC()}
 	if !spec.Expires.IsZero() {
 		e := spec.Expires.UTC()
 		key.ExpiresAt = &e
 	}
-	b, _ := json.Marshal(storedKey{Hash: h[:], Key: key})
+	b, _ := json.Marshal(storedKey{Hash: h, Key: key})
 	if _, err := k.kv.Create(ctx, "k."+id, b); err != nil {
 		return "", "", unavailable("store the API key", err)
 	}
@@ -147,20 +141,19 @@ func (k *Keys) Authenticate(ctx context.Context, secret string) (cinch.APIKey, e
 		}
 		return apiKey(sk.Key), nil
 	}
-	rest, ok := strings.CutPrefix(secret, apikey.Prefix)
-	id, _, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 || len(id) != 16 {
+	id, ok := apikey.SecretID(secret)
+	if !ok {
 		return cinch.APIKey{}, badKey("invalid API key")
 	}
 	sk, err := k.get(ctx, id)
-	h := sha256.Sum256([]byte(secret))
+	h := apikey.HashSecret(secret)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		subtle.ConstantTimeCompare(h[:], make([]byte, len(h)))
+		subtle.ConstantTimeCompare(h, make([]byte, len(h)))
 		return cinch.APIKey{}, badKey("invalid API key")
 	} else if err != nil {
 		return cinch.APIKey{}, unavailable("read the API key", err)
 	}
-	if subtle.ConstantTimeCompare(h[:], sk.Hash) != 1 || sk.Disabled {
+	if subtle.ConstantTimeCompare(h, sk.Hash) != 1 || sk.Disabled {
 		return cinch.APIKey{}, badKey("invalid API key")
 	}
 	if sk.Key.ExpiresAt != nil && time.Now().After(*sk.Key.ExpiresAt) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/apikey"
+	"github.com/cinchdb/cinch/server"
 )
 
 // maxControlBody bounds a control request's body (a schema change, a
@@ -122,24 +123,14 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
+// writeCinchError answers err the way the API answers every error (the
+// server's code-to-status table and body); a retryable cluster error also
+// says when to retry.
 func writeCinchError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, cinch.ErrUnauthorized):
-		status = http.StatusUnauthorized
-	case errors.Is(err, cinch.ErrUnavailable), errors.Is(err, cinch.ErrNotOwner):
-		status = http.StatusServiceUnavailable
+	if errors.Is(err, cinch.ErrUnavailable) || errors.Is(err, cinch.ErrNotOwner) {
 		w.Header().Set("Retry-After", "1")
-	case errors.Is(err, cinch.ErrConflict):
-		status = http.StatusConflict
-	case errors.Is(err, cinch.ErrInvalidInput):
-		status = http.StatusBadRequest
-	case errors.Is(err, cinch.ErrNotImplemented):
-		status = http.StatusNotImplemented
-	case errors.Is(err, cinch.ErrTooLarge):
-		status = http.StatusRequestEntityTooLarge
 	}
-	writeError(w, status, cinch.Code(err), err.Error())
+	server.WriteError(w, err)
 }
 
 func bearer(req *http.Request) string {
@@ -262,7 +253,17 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 				owner = targets[int(time.Now().UnixNano()%int64(len(targets)))]
 			}
 		}
-		if err == nil && (owner == "" || owner == h.r.cfg.Node) {
+		if err == nil && owner == h.r.cfg.Node {
+			// Ours: the engine opens (or already holds) it.
+			if body != nil {
+				req.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			h.inner.ServeHTTP(w, req)
+			return
+		}
+		if err == nil && owner == "" {
+			// Nobody's: take it here first, so losing a race to another
+			// node is seen before the request runs.
 			err = h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name)
 			if err == nil || !errors.Is(err, cinch.ErrNotOwner) {
 				// Served here: owned now, or an error the API reports itself
@@ -531,7 +532,7 @@ func (h *router) serveOps(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if key.ReadOnly || key.Database != "" || key.Branch != "" || key.Tenant != "" {
-		writeError(w, http.StatusForbidden, "forbidden", "cluster operations need a key without scope limits (the admin key of cinch cluster init)")
+		writeCinchError(w, &cinch.Error{Err: cinch.ErrForbidden, Message: "cluster operations need a key without scope limits (the admin key of cinch cluster init)"})
 		return
 	}
 	var in struct {
