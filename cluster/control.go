@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cinchdb/cinch"
 )
 
 // The control log: every request that changes what all nodes must agree
@@ -38,6 +40,9 @@ type controlEntry struct {
 	Path   string            `json:"path"` // with the query string
 	Header map[string]string `json:"header,omitempty"`
 	Body   []byte            `json:"body,omitempty"`
+	// TenantID: a create made by a copy carries the identity whose
+	// snapshot holds the copy's data (lifecycle.go).
+	TenantID string `json:"tenant_id,omitempty"`
 }
 
 // applied is a control entry's result on the node that received it.
@@ -60,6 +65,10 @@ type control struct {
 	waiters map[string]chan applied
 	failed  error
 	cc      jetstream.ConsumeContext
+
+	// before, when set, runs before an entry is applied and returns what
+	// to run after it (lifecycle.go); its error stops applying.
+	before func(seq uint64, e controlEntry) (func(status int), error)
 }
 
 func newControl(ctx context.Context, js jetstream.JetStream, replicas int, node string, keys *Keys, stateDir string) (*control, error) {
@@ -133,6 +142,21 @@ func (c *control) apply(m jetstream.Msg) {
 	var e controlEntry
 	res := applied{status: http.StatusInternalServerError}
 	if err := json.Unmarshal(m.Data(), &e); err == nil {
+		var after func(int)
+		if c.before != nil {
+			if after, err = c.before(seq, e); err != nil {
+				// The node cannot record what the entry means (its disk):
+				// it stops serving rather than apply it without that.
+				c.mu.Lock()
+				c.failed = fmt.Errorf("%w: control entry %d could not be applied on this node: %v", cinch.ErrUnavailable, seq, err)
+				c.cond.Broadcast()
+				c.mu.Unlock()
+				if c.cc != nil {
+					c.cc.Stop()
+				}
+				return
+			}
+		}
 		req := httptest.NewRequest(e.Method, e.Path, bytes.NewReader(e.Body))
 		for k, v := range e.Header {
 			req.Header.Set(k, v)
@@ -141,6 +165,9 @@ func (c *control) apply(m jetstream.Msg) {
 		rec := httptest.NewRecorder()
 		c.inner.ServeHTTP(rec, req)
 		res = applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+		if after != nil {
+			after(rec.Code)
+		}
 	}
 	// Remember the position before answering: a restart must not apply it twice.
 	_ = writeFileSync(c.file, []byte(strconv.FormatUint(seq, 10)))
@@ -244,4 +271,14 @@ func writeFileSync(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// httptestGet runs a GET through the API handler with the given
+// Authorization header and records the answer.
+func httptestGet(h http.Handler, path, auth string) applied {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", auth)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }

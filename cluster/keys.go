@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cinchdb/cinch"
@@ -34,6 +36,7 @@ type storedKey struct {
 // control request under the scope of the key that sent it.
 type Keys struct {
 	kv     jetstream.KeyValue
+	nc     *nats.Conn
 	system string // "cinch_system_<random>": never leaves the process
 
 	mu    sync.Mutex
@@ -64,7 +67,7 @@ func newKeys(ctx context.Context, js jetstream.JetStream, replicas int) (*Keys, 
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
-	return &Keys{kv: kv, system: "cinch_system_" + hex.EncodeToString(b[:]), cache: map[string]cachedKey{}}, nil
+	return &Keys{kv: kv, nc: js.Conn(), system: "cinch_system_" + hex.EncodeToString(b[:]), cache: map[string]cachedKey{}}, nil
 }
 
 // Create stores a new key for spec and returns its id and secret (shown
@@ -112,12 +115,21 @@ func (k *Keys) get(ctx context.Context, id string) (storedKey, error) {
 	if ok && time.Since(c.at) < keyCacheAge {
 		return c.sk, nil
 	}
+	var value []byte
 	e, err := k.kv.Get(ctx, "k."+id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		// KV reads may be answered by any replica, and one that has not
+		// caught up yet misses a key created a moment ago (cluster init, then
+		// the first request): ask the stream's leader before saying no.
+		value, err = k.getFromLeader(ctx, "k."+id)
+	} else if err == nil {
+		value = e.Value()
+	}
 	if err != nil {
 		return storedKey{}, err
 	}
 	var sk storedKey
-	if err := json.Unmarshal(e.Value(), &sk); err != nil {
+	if err := json.Unmarshal(value, &sk); err != nil {
 		return storedKey{}, err
 	}
 	k.mu.Lock()
@@ -172,3 +184,44 @@ func (k *Keys) systemSecret(id string) string { return k.system + ":" + id }
 
 // Close implements server.KeyStore (the connection is the runtime's).
 func (k *Keys) Close() error { return nil }
+
+// getFromLeader reads a key's value through the key stream's leader (the
+// JetStream API's non-direct get), jetstream.ErrKeyNotFound when it has none
+// or it was deleted.
+func (k *Keys) getFromLeader(ctx context.Context, key string) ([]byte, error) {
+	bucket := k.kv.Bucket()
+	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
+	msg, err := k.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Message *struct {
+			Header []byte `json:"hdrs"`
+			Data   []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &res); err != nil {
+		return nil, err
+	}
+	if res.Error != nil {
+		if res.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound) {
+			return nil, jetstream.ErrKeyNotFound
+		}
+		return nil, fmt.Errorf("read key %s: %s", key, res.Error.Description)
+	}
+	if res.Message == nil {
+		return nil, jetstream.ErrKeyNotFound
+	}
+	if len(res.Message.Header) > 0 {
+		if h, err := nats.DecodeHeadersMsg(res.Message.Header); err == nil && h.Get("KV-Operation") != "" {
+			return nil, jetstream.ErrKeyNotFound // deleted or purged
+		}
+	}
+	return res.Message.Data, nil
+}

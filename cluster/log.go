@@ -13,15 +13,33 @@ import (
 )
 
 // Tenant names one tenant of the cluster.
-type Tenant struct{ Database, Branch, Name string }
+type Tenant struct {
+	Database, Branch, Name string
+	// ID is the tenant's log identity, which names its write log subject,
+	// its lease and its snapshot: "" for a tenant made before identities
+	// existed (its identity is then database/branch/name), else fixed when
+	// the tenant is created (see idents.go). A deleted and re-created tenant
+	// gets a new one, so it never replays its predecessor's log; a renamed
+	// tenant keeps its own.
+	ID string `json:"id,omitempty"`
+}
 
 // String is database/branch/tenant.
 func (t Tenant) String() string { return t.Database + "/" + t.Branch + "/" + t.Name }
 
-// token is the tenant as one NATS subject token and KV key: names never
-// hold '/' or '=', and '.' (allowed in database and branch names) would
-// split a subject, so it becomes '='. Distinct tenants get distinct tokens.
-func (t Tenant) token() string { return strings.ReplaceAll(t.String(), ".", "=") }
+// logKey is the tenant's log identity (see ID).
+func (t Tenant) logKey() string {
+	if t.ID != "" {
+		return t.ID
+	}
+	return t.String()
+}
+
+// token is the tenant's identity as one NATS subject token and KV key:
+// names never hold '=', and '.' (allowed in database and branch names)
+// would split a subject, so it becomes '='. Distinct identities get
+// distinct tokens.
+func (t Tenant) token() string { return strings.ReplaceAll(t.logKey(), ".", "=") }
 
 // LogShards is the number of log streams. Each stream is a Raft group
 // (~69 ms to create, ~36 KiB per node): a few shard streams with a subject
@@ -38,7 +56,7 @@ func logStream(shard int) string { return fmt.Sprintf("CINCH_LOG_%d", shard) }
 
 func (t Tenant) shard() int {
 	h := fnv.New32a()
-	h.Write([]byte(t.String()))
+	h.Write([]byte(t.logKey()))
 	return int(h.Sum32() % LogShards)
 }
 
@@ -160,6 +178,20 @@ func (l *Log) Purge(ctx context.Context, t Tenant, seq uint64) error {
 		return unavailable("purge the log", err)
 	}
 	if err := s.Purge(ctx, jetstream.WithPurgeSubject(t.subject()), jetstream.WithPurgeSequence(seq)); err != nil {
+		return unavailable("purge the log of tenant "+t.String(), err)
+	}
+	return nil
+}
+
+// PurgeAll removes every record of t's log (a deleted tenant's identity is
+// never used again). An owner still appending is refused: it expects a
+// last sequence the subject no longer has.
+func (l *Log) PurgeAll(ctx context.Context, t Tenant) error {
+	s, err := l.js.Stream(ctx, logStream(t.shard()))
+	if err != nil {
+		return unavailable("purge the log", err)
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSubject(t.subject())); err != nil {
 		return unavailable("purge the log of tenant "+t.String(), err)
 	}
 	return nil

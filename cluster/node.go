@@ -316,8 +316,26 @@ func (o *owned) sink(c sqlite.Commit) error {
 	return nil
 }
 
-// seqFile records the log sequence a cleanly released file holds.
+// seqFile records the log sequence a cleanly released file holds, and the
+// identity of the log it was read from: "<identity> <sequence>".
 func seqFile(path string) string { return path + ".seq" }
+
+// seqFileData is what seqFile holds for t at seq.
+func seqFileData(t Tenant, seq uint64) []byte {
+	return []byte(t.token() + " " + strconv.FormatUint(seq, 10))
+}
+
+// parseSeqFile reads seqFile's content; ok only when it was written for t's
+// identity (a file left by a deleted or renamed tenant of the same name
+// never counts).
+func parseSeqFile(b []byte, t Tenant) (uint64, bool) {
+	id, seqText, found := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if !found || id != t.token() {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(seqText, 10, 64)
+	return seq, err == nil
+}
 
 // rebuild brings the file at path to the log's state at sequence last.
 // needBase: the cluster has no snapshot of the tenant and no commit in its
@@ -325,7 +343,7 @@ func seqFile(path string) string { return path + ".seq" }
 // commit.
 func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) (needBase bool, err error) {
 	if b, err := os.ReadFile(seqFile(path)); err == nil {
-		if seq, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && seq == last && last > 0 {
+		if seq, ok := parseSeqFile(b, t); ok && seq == last && last > 0 {
 			_, found, err := n.snapshotSeq(ctx, t)
 			return !found, errors.Join(err, os.Remove(seqFile(path))) // the file is the log's state: keep it
 		}
@@ -402,7 +420,7 @@ func removeIfExists(path string) error {
 
 // snapshotSeq reports whether t has a snapshot and its sequence.
 func (n *Node) snapshotSeq(ctx context.Context, t Tenant) (uint64, bool, error) {
-	info, err := n.snaps.GetInfo(ctx, t.String())
+	info, err := n.snaps.GetInfo(ctx, t.logKey())
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return 0, false, nil
 	} else if err != nil {
@@ -414,7 +432,7 @@ func (n *Node) snapshotSeq(ctx context.Context, t Tenant) (uint64, bool, error) 
 
 // snapshot returns t's latest snapshot and the log sequence it holds.
 func (n *Node) snapshot(ctx context.Context, t Tenant) (data []byte, seq uint64, found bool, err error) {
-	r, err := n.snaps.Get(ctx, t.String())
+	r, err := n.snaps.Get(ctx, t.logKey())
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, 0, false, nil
 	} else if err != nil {
@@ -449,11 +467,41 @@ func (n *Node) putSnapshot(ctx context.Context, t Tenant, data []byte, seq uint6
 		inc(m.snapshots, 1)
 		inc(m.snapshotSize, float64(len(data)))
 	}
-	_, err := n.snaps.Put(ctx, jetstream.ObjectMeta{Name: t.String(), Metadata: map[string]string{"seq": strconv.FormatUint(seq, 10)}}, bytes.NewReader(data))
+	_, err := n.snaps.Put(ctx, jetstream.ObjectMeta{Name: t.logKey(), Metadata: map[string]string{"seq": strconv.FormatUint(seq, 10)}}, bytes.NewReader(data))
 	if err != nil {
 		return unavailable("store the snapshot of tenant "+t.String(), err)
 	}
 	return nil
+}
+
+// isDatabaseFile reports whether path holds a SQLite database (its header).
+func isDatabaseFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	hdr := make([]byte, 16)
+	_, err = io.ReadFull(f, hdr)
+	return err == nil && string(hdr) == "SQLite format 3\x00"
+}
+
+// Forget removes what the cluster holds of a deleted tenant's identity:
+// its snapshot and its whole log. Nothing uses that identity again.
+func (n *Node) Forget(ctx context.Context, t Tenant) error {
+	err := n.snaps.Delete(ctx, t.logKey())
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		err = nil
+	} else if err != nil {
+		err = unavailable("delete the snapshot of tenant "+t.String(), err)
+	}
+	return errors.Join(err, n.log.PurgeAll(ctx, t))
+}
+
+// PutBase stores data as the first snapshot of a tenant identity that has
+// no log yet (a copy's data): every node that acquires it starts there.
+func (n *Node) PutBase(ctx context.Context, t Tenant, data []byte) error {
+	return n.putSnapshot(ctx, t, data, 0)
 }
 
 // Snapshot stores the file of an owned tenant as its snapshot and purges
@@ -509,7 +557,10 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 		// WAL into it when its last connection closes): store it as the
 		// snapshot while the lease still keeps others out, so the log
 		// below it can go.
-		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		// Only a file that is still there: a tenant renamed or deleted while
+		// a request held its handle is closed after its file moved away, and
+		// an empty snapshot would lose the log it replaces.
+		if fi, err := os.Stat(path + "-wal"); (err != nil || fi.Size() == 0) && isDatabaseFile(path) {
 			if err := n.putSnapshotFile(ctx, t, path, last); err == nil {
 				_ = n.log.Purge(ctx, t, last)
 			}
@@ -526,8 +577,8 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 			o.handoffErr = fenced(t)
 		}
 	}
-	if !broken {
-		_ = os.WriteFile(seqFile(path), []byte(strconv.FormatUint(last, 10)), 0o600)
+	if !broken && isDatabaseFile(path) {
+		_ = os.WriteFile(seqFile(path), seqFileData(t, last), 0o600)
 	}
 	if released != nil {
 		close(released)

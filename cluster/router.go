@@ -84,15 +84,14 @@ func classify(method, path string) (routeKind, Tenant, string) {
 	db, branch := s[2], s[4]
 	rest := s[5:]
 	if len(rest) >= 3 && rest[0] == "tenants" {
-		t := Tenant{db, branch, rest[1]}
+		t := Tenant{Database: db, Branch: branch, Name: rest[1]}
 		switch rest[2] {
 		case "query", "tables", "kv":
 			return routeTenant, t, ""
 		case "copy":
-			return routeRefused, t, "copying a tenant"
-		case "archive", "restore":
-			return routeRefused, t, "archiving and restoring a tenant"
-		case "group":
+			// Served by the source's owner, which has its data (serveCopy).
+			return routeTenant, t, ""
+		case "archive", "restore", "group":
 			return routeControl, t, ""
 		}
 	}
@@ -109,8 +108,6 @@ func classify(method, path string) (routeKind, Tenant, string) {
 		return routeRefused, Tenant{}, "merging branches"
 	case rest[0] == "fleet":
 		return routeRefused, Tenant{}, "fleet operations"
-	case rest[0] == "tenants" && len(rest) == 2:
-		return routeRefused, Tenant{}, "renaming and deleting tenants"
 	case rest[0] == "tables" && len(rest) >= 3 && rest[2] == "copy":
 		return routeRefused, Tenant{}, "copying a table"
 	}
@@ -196,6 +193,12 @@ func (h *router) serveControl(w http.ResponseWriter, req *http.Request) {
 		writeCinchError(w, cinch.Errorf(cinch.ErrTooLarge, "a schema or registry request holds at most %d bytes in cluster mode", maxControlBody))
 		return
 	}
+	if cp, ok := copyOf(req.Method, req.URL.Path, body); ok {
+		// A create "from" a tenant: its owner makes the copy.
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		h.serveTenant(w, req, cp.source)
+		return
+	}
 	if bytes.Contains(body, []byte(`"encrypt"`)) && bytes.Contains(body, []byte("true")) {
 		var probe struct {
 			Encrypt bool `json:"encrypt"`
@@ -239,6 +242,7 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 		writeCinchError(w, err)
 		return
 	}
+	t = h.r.resolve(t) // after the barrier: a rename or re-create the client knows of is applied
 	var body []byte
 	deadline := time.Now().Add(h.ownerWait())
 	for {
@@ -258,7 +262,7 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 			if body != nil {
 				req.Body = io.NopCloser(bytes.NewReader(body))
 			}
-			h.inner.ServeHTTP(w, req)
+			h.serveHere(w, req)
 			return
 		}
 		if err == nil && owner == "" {
@@ -271,7 +275,7 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 				if body != nil {
 					req.Body = io.NopCloser(bytes.NewReader(body))
 				}
-				h.inner.ServeHTTP(w, req)
+				h.serveHere(w, req)
 				return
 			}
 		} else if err == nil {
@@ -297,6 +301,24 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// serveHere serves a tenant request on this node, the tenant's owner: a
+// copy is made here (serveCopy), anything else by the API handler.
+func (h *router) serveHere(w http.ResponseWriter, req *http.Request) {
+	if req.Method == http.MethodPost && (strings.HasSuffix(req.URL.Path, "/copy") || strings.HasSuffix(req.URL.Path, "/tenants")) {
+		body, err := io.ReadAll(io.LimitReader(req.Body, maxControlBody+1))
+		if err != nil {
+			writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "reading the request body: %v", err))
+			return
+		}
+		if cp, ok := copyOf(req.Method, req.URL.Path, body); ok {
+			h.serveCopy(w, req, cp)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	h.inner.ServeHTTP(w, req)
 }
 
 // forwarded is a request or response sent between nodes.
@@ -443,8 +465,16 @@ func (h *router) serveForwarded(m *nats.Msg) {
 			}
 		}
 		_, t, _ := classify(f.Method, strings.SplitN(f.Path, "?", 2)[0])
+		if cp, ok := copyOf(f.Method, f.Path, f.Body); ok {
+			t = cp.source
+		}
 		ctx := context.Background()
 		notOwner := forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}}
+		if err := h.r.ctl.barrier(ctx); err != nil {
+			reply(notOwner)
+			return
+		}
+		t = h.r.resolve(t)
 		if h.r.gate(t) != nil {
 			// Moving away: the sender asks again, and finds the new owner.
 			reply(notOwner)
@@ -465,16 +495,12 @@ func (h *router) serveForwarded(m *nats.Msg) {
 			reply(notOwner)
 			return
 		}
-		if err := h.r.ctl.barrier(ctx); err != nil {
-			reply(forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}})
-			return
-		}
 		req := httptest.NewRequest(f.Method, f.Path, bytes.NewReader(f.Body))
 		for k, v := range f.Header {
 			req.Header[k] = v
 		}
 		rec := httptest.NewRecorder()
-		h.inner.ServeHTTP(rec, req)
+		h.serveHere(rec, req)
 		reply(forwarded{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()})
 	}()
 }
@@ -560,11 +586,11 @@ func (h *router) serveOps(w http.ResponseWriter, req *http.Request) {
 			writeCinchError(w, err)
 			return
 		}
-		t := Tenant{in.Database, in.Branch, in.Tenant}
 		if err := h.r.ctl.barrier(ctx); err != nil {
 			writeCinchError(w, err)
 			return
 		}
+		t := h.r.resolve(Tenant{Database: in.Database, Branch: in.Branch, Name: in.Tenant})
 		var pause string
 		pause, err = h.r.Move(ctx, t, in.To)
 		out["tenant"], out["to"], out["pause"] = in.Tenant, in.To, pause

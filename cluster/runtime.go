@@ -35,6 +35,15 @@ type Engine interface {
 	WarmTenant(ctx context.Context, database, branch, tenant string) error
 	// DropTenantHandle closes the tenant's handle here (the node lost it).
 	DropTenantHandle(ctx context.Context, database, branch, tenant string)
+	// TenantRegistered reports whether the branch's registry here lists
+	// the tenant (false, nil when the database or branch does not exist).
+	TenantRegistered(ctx context.Context, database, branch, tenant string) (bool, error)
+	// TenantFilePath is where the tenant's file is (or would be) here.
+	TenantFilePath(ctx context.Context, database, branch, tenant string) (string, error)
+	// BackupTenant writes a consistent copy of the tenant's file to dst,
+	// opening it here (which makes this node its owner); lazy: the tenant
+	// has no file, nothing was written.
+	BackupTenant(ctx context.Context, database, branch, tenant, dst string) (lazy bool, err error)
 }
 
 // Runtime is one cluster node: its NATS connection (and embedded server),
@@ -49,6 +58,8 @@ type Runtime struct {
 	keys *Keys
 	ctl  *control
 	log  *slog.Logger
+
+	idents *idents // tenant log identities (idents.go)
 
 	nodes jetstream.KeyValue // heartbeats
 
@@ -117,10 +128,15 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		r.Close(ctx)
 		return nil, err
 	}
+	if r.idents, err = openIdents(filepath.Join(stateDir, "cluster-idents")); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
 	if r.ctl, err = newControl(ctx, r.js, cfg.Replicas, cfg.Node, r.keys, stateDir); err != nil {
 		r.Close(ctx)
 		return nil, err
 	}
+	r.ctl.before = r.beforeApply
 	err = retry(ctx, func(ctx context.Context) (err error) {
 		r.nodes, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: nodesBucket, Replicas: cfg.Replicas,
 			Storage: jetstream.FileStorage, History: 1, LimitMarkerTTL: time.Second})
@@ -156,52 +172,75 @@ func (r *Runtime) Keys() *Keys { return r.keys }
 func (r *Runtime) Node() *Node { return r.node }
 
 // Owner is the engine's ownership hook (local.Config.Owner).
-func (r *Runtime) Owner() *Owner { return &Owner{r: r, refs: map[Tenant]int{}} }
+func (r *Runtime) Owner() *Owner { return &Owner{r: r, holds: map[string]*hold{}} }
 
 // Owner makes the engine ask the cluster before it opens a tenant file.
 // The engine may hold two handles on one tenant for a moment (a new one
 // opens while the one it replaces closes), so holds are counted: the
 // tenant is released when the last handle closes.
 type Owner struct {
-	r    *Runtime
-	mu   sync.Mutex
-	refs map[Tenant]int
+	r     *Runtime
+	mu    sync.Mutex
+	holds map[string]*hold // by file path
+}
+
+// hold is the engine's handles on one tenant file: the tenant (with the
+// identity it had when acquired) and how many.
+type hold struct {
+	t Tenant
+	n int
+}
+
+// resolve names a tenant with its log identity.
+func (r *Runtime) resolve(t Tenant) Tenant {
+	if r.idents == nil {
+		return t
+	}
+	return r.idents.resolve(t)
 }
 
 // Acquire makes this node the tenant's owner, unless it already is.
 func (o *Owner) Acquire(ctx context.Context, database, branch, tenant, path string) error {
-	t := Tenant{database, branch, tenant}
+	t := o.r.resolve(Tenant{Database: database, Branch: branch, Name: tenant})
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.refs[t] > 0 && o.r.node.Owns(t, path) {
-		o.refs[t]++
-		return nil
-	}
-	if o.refs[t] > 0 {
-		// Lost meanwhile (OnLost): give the old hold up before taking it again.
-		o.r.node.Release(ctx, t, path)
-		o.refs[t] = 0
+	if h := o.holds[path]; h != nil {
+		if h.t == t && o.r.node.Owns(t, path) {
+			h.n++
+			return nil
+		}
+		// Lost meanwhile (OnLost), or another identity now has the name:
+		// give the old hold up before taking it again.
+		o.r.node.Release(ctx, h.t, path)
+		delete(o.holds, path)
 	}
 	if err := o.r.node.Acquire(ctx, t, path); err != nil {
 		return err
 	}
-	o.refs[t] = 1
+	o.holds[path] = &hold{t: t, n: 1}
 	return nil
 }
 
 // Release drops one hold; the last one gives the tenant up.
 func (o *Owner) Release(database, branch, tenant, path string) {
-	t := Tenant{database, branch, tenant}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.refs[t] == 0 {
+	h := o.holds[path]
+	if h == nil {
 		return
 	}
-	o.refs[t]--
-	if o.refs[t] == 0 {
-		delete(o.refs, t)
-		o.r.node.Release(context.Background(), t, path)
+	h.n--
+	if h.n == 0 {
+		delete(o.holds, path)
+		o.r.node.Release(context.Background(), h.t, path)
 	}
+}
+
+// currentEngine is the engine Handler was given (nil before).
+func (r *Runtime) currentEngine() Engine {
+	r.engineMu.Lock()
+	defer r.engineMu.Unlock()
+	return r.engine
 }
 
 // lost is called when the node lost a tenant: the engine closes its handle,
@@ -333,6 +372,7 @@ func (r *Runtime) Close(ctx context.Context) {
 	if r.node != nil {
 		r.node.Close(ctx)
 	}
+	r.idents.close()
 	if r.nodes != nil {
 		_ = r.nodes.Delete(ctx, r.cfg.Node)
 	}
