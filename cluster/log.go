@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/sqlite"
 )
 
 // Tenant names one tenant of the cluster.
@@ -91,6 +92,52 @@ var ErrFenced = errors.New("fenced: another node took the tenant over")
 // state past it.
 func (l *Log) Append(ctx context.Context, t Tenant, expect uint64, rec Record) (uint64, error) {
 	data := EncodeRecord(rec)
+	if limit := l.recordLimit(); rec.Kind == KindCommit && len(data) > limit && len(rec.Commit.Pages) > 1 {
+		// Too large for one message: the pages go in parts, each fenced
+		// like any append, then the commit with the rest.
+		parts := splitCommit(rec.Commit, limit)
+		for _, part := range parts[:len(parts)-1] {
+			seq, err := l.append(ctx, t, expect, EncodeRecord(Record{Kind: KindPart, Node: rec.Node, Commit: part}))
+			if err != nil {
+				return 0, err
+			}
+			expect = seq
+		}
+		rec.Commit = parts[len(parts)-1]
+		data = EncodeRecord(rec)
+	}
+	return l.append(ctx, t, expect, data)
+}
+
+// partLimit, when set (tests), replaces the record size limit.
+var partLimit int
+
+// recordLimit is the largest record appended as one message: half the
+// NATS payload limit (headers and the publish's framing fit in the rest).
+func (l *Log) recordLimit() int {
+	if partLimit > 0 {
+		return partLimit
+	}
+	if nc := l.js.Conn(); nc != nil && nc.MaxPayload() > 0 {
+		return int(nc.MaxPayload() / 2)
+	}
+	return 512 << 10
+}
+
+// splitCommit cuts c's pages into commits whose raw page bytes stay under
+// limit (at least one page each); all carry c's database size.
+func splitCommit(c sqlite.Commit, limit int) []sqlite.Commit {
+	per := max(1, limit/(c.PageSize+4))
+	var out []sqlite.Commit
+	for i := 0; i < len(c.Pages); i += per {
+		part := c
+		part.Pages = c.Pages[i:min(i+per, len(c.Pages))]
+		out = append(out, part)
+	}
+	return out
+}
+
+func (l *Log) append(ctx context.Context, t Tenant, expect uint64, data []byte) (uint64, error) {
 	for attempt := 0; ; attempt++ {
 		ack, err := l.js.Publish(ctx, t.subject(), data,
 			jetstream.WithExpectStream(logStream(t.shard())),

@@ -377,9 +377,19 @@ func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) 
 		return false, err
 	}
 	var commits []sqlite.Commit
+	var pending []sqlite.Page // parts of a transaction whose commit record has not come yet
 	applied := 0
 	err = n.log.Read(ctx, t, from+1, last, func(seq uint64, r Record) error {
-		if r.Kind == KindCommit {
+		switch r.Kind {
+		case KindPart:
+			pending = append(pending, r.Commit.Pages...)
+		case KindTakeover:
+			pending = nil // its owner never committed it
+		case KindCommit:
+			if len(pending) > 0 {
+				r.Commit.Pages = append(pending, r.Commit.Pages...)
+				pending = nil
+			}
 			commits = append(commits, r.Commit)
 			applied++
 		}

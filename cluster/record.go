@@ -20,6 +20,11 @@ const (
 	// KindTakeover marks a new owner: records before it are the previous
 	// owner's, and nothing the previous owner appends after it is accepted.
 	KindTakeover RecordKind = 2
+	// KindPart holds some pages of a transaction too large for one log
+	// message; the transaction's last record is its KindCommit. Parts not
+	// followed by their commit (the owner died, or was fenced, midway) are
+	// never applied.
+	KindPart RecordKind = 3
 )
 
 // Record is one entry of a tenant's write log.
@@ -47,7 +52,7 @@ var errCorrupt = errors.New("corrupt log record")
 // and image of each page). Pages compress well (free space is zeros).
 func EncodeRecord(r Record) []byte {
 	var body []byte
-	if r.Kind == KindCommit {
+	if r.Kind == KindCommit || r.Kind == KindPart {
 		c := r.Commit
 		body = make([]byte, 0, 12+len(c.Pages)*(4+c.PageSize))
 		body = binary.BigEndian.AppendUint32(body, uint32(c.PageSize))
@@ -84,7 +89,7 @@ func DecodeRecord(b []byte) (Record, error) {
 	switch r.Kind {
 	case KindTakeover:
 		return r, nil
-	case KindCommit:
+	case KindCommit, KindPart:
 	default:
 		return r, fmt.Errorf("%w: unknown kind %d", errCorrupt, r.Kind)
 	}
