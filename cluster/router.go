@@ -66,6 +66,7 @@ const (
 	routeTenant                   // a tenant's data: its owner serves it
 	routeControl                  // shared state: through the control log
 	routeRefused                  // not available in cluster mode yet
+	routeFleet                    // a fleet operation: one request per tenant (fleet.go)
 )
 
 // classify tells a request's route from its method and path (SPEC §7).
@@ -95,10 +96,16 @@ func classify(method, path string) (routeKind, Tenant, string) {
 			return routeControl, t, ""
 		}
 	}
-	if !write {
-		if len(rest) >= 1 && rest[0] == "fleet" {
-			return routeRefused, Tenant{}, "fleet operations"
+	if len(rest) == 2 && rest[0] == "fleet" {
+		switch {
+		case rest[1] == "stats" && !write, rest[1] != "stats" && rest[1] != "inactive" && write:
+			// Split into one request per tenant, each served by its owner.
+			return routeFleet, Tenant{Database: db, Branch: branch}, ""
+		case rest[1] == "inactive":
+			return routeRefused, Tenant{}, "listing inactive tenants (use fleet stats: it has each tenant's last write)"
 		}
+	}
+	if !write {
 		return routeLocal, Tenant{}, ""
 	}
 	switch {
@@ -106,8 +113,6 @@ func classify(method, path string) (routeKind, Tenant, string) {
 		return routeRefused, Tenant{}, "deleting a branch"
 	case rest[0] == "merge":
 		return routeRefused, Tenant{}, "merging branches"
-	case rest[0] == "fleet":
-		return routeRefused, Tenant{}, "fleet operations"
 	case rest[0] == "tables" && len(rest) >= 3 && rest[2] == "copy":
 		return routeRefused, Tenant{}, "copying a table"
 	}
@@ -162,6 +167,8 @@ func (h *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		h.serveControl(w, req)
 	case routeTenant:
 		h.serveTenant(w, req, t)
+	case routeFleet:
+		h.serveFleet(w, req, t.Database, t.Branch)
 	default:
 		if err := h.r.ctl.barrier(req.Context()); err != nil {
 			writeCinchError(w, err)
@@ -243,6 +250,12 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 		return
 	}
 	t = h.r.resolve(t) // after the barrier: a rename or re-create the client knows of is applied
+	h.routeTenant(w, req, t)
+}
+
+// routeTenant is serveTenant once the barrier passed and t is resolved.
+func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant) {
+	ctx := req.Context()
 	var body []byte
 	deadline := time.Now().Add(h.ownerWait())
 	for {
@@ -329,6 +342,9 @@ type forwarded struct {
 	Chunks int         `json:"chunks,omitempty"` // an answer's body follows in this many messages
 	Header http.Header `json:"header"`
 	Body   []byte      `json:"body"`
+	// Tenant names the tenant when the path does not (a fleet operation
+	// split into one request per tenant).
+	Tenant *Tenant `json:"tenant,omitempty"`
 }
 
 // forward sends the request to owner and writes its answer. done false:
@@ -340,7 +356,11 @@ func (h *router) forward(w http.ResponseWriter, req *http.Request, t Tenant, own
 			hdr[k] = v
 		}
 	}
-	data, _ := json.Marshal(forwarded{Method: req.Method, Path: req.URL.RequestURI(), Header: hdr, Body: body})
+	fw := forwarded{Method: req.Method, Path: req.URL.RequestURI(), Header: hdr, Body: body}
+	if kind, _, _ := classify(req.Method, req.URL.Path); kind == routeFleet {
+		fw.Tenant = &t
+	}
+	data, _ := json.Marshal(fw)
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
 	// A paused owner holds the request without answering: stop waiting once
@@ -467,6 +487,9 @@ func (h *router) serveForwarded(m *nats.Msg) {
 		_, t, _ := classify(f.Method, strings.SplitN(f.Path, "?", 2)[0])
 		if cp, ok := copyOf(f.Method, f.Path, f.Body); ok {
 			t = cp.source
+		}
+		if f.Tenant != nil {
+			t = *f.Tenant
 		}
 		ctx := context.Background()
 		notOwner := forwarded{Status: http.StatusServiceUnavailable, Header: http.Header{"X-Cinch-Not-Owner": {"1"}}}

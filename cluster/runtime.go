@@ -44,6 +44,8 @@ type Engine interface {
 	// opening it here (which makes this node its owner); lazy: the tenant
 	// has no file, nothing was written.
 	BackupTenant(ctx context.Context, database, branch, tenant, dst string) (lazy bool, err error)
+	// TenantNames lists the branch's tenants, archived ones only when asked.
+	TenantNames(ctx context.Context, database, branch string, archived bool) ([]string, error)
 }
 
 // Runtime is one cluster node: its NATS connection (and embedded server),

@@ -66,3 +66,23 @@ func (p *Project) BackupTenant(ctx context.Context, database, branch, tenant, ds
 	}
 	return false, h.useWriter(func(w *sqlite.Conn) error { return w.BackupToTemp(ctx, dst, nil) })
 }
+
+// TenantNames lists a branch's tenants by name (cluster mode splits a fleet
+// operation into one request per tenant); archived ones only when asked.
+func (p *Project) TenantNames(ctx context.Context, database, branch string, archived bool) ([]string, error) {
+	b, err := p.branch(ctx, database, branch)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := b.reg.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if archived || !r.Archived {
+			out = append(out, r.Name)
+		}
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -153,5 +154,48 @@ func TestClusterTenantLifecycle(t *testing.T) {
 	expect("initech", "a1", "a2", "g1")
 	if _, err := dbs[0].Tenants().Copy(ctx, "nobody", "x", false); !errors.Is(err, cinch.ErrTenantNotFound) {
 		t.Fatalf("copy of a missing tenant: %v, want tenant_not_found", err)
+	}
+
+	// Fleet operations across the nodes: the tenants are spread over them
+	// (the moves above), and each is answered by its owner.
+	// A write now, on the owner: a node answering from its own cached file
+	// instead of the owner's would miss it.
+	insert(dbs[2], "globex", "g2")
+	wantCounts := map[string]int64{"main": 0, "acme2": 1, "blank": 0, "globex": 4, "initech": 3}
+	for i, db := range dbs {
+		res, err := db.Fleet().Query(ctx, cinch.FanOutOptions{}, "SELECT count(*) FROM events")
+		if err != nil {
+			t.Fatalf("fan-out through node %d: %v", i, err)
+		}
+		got := map[string]int64{}
+		for _, r := range res {
+			if r.Err != nil || r.Result == nil || len(r.Result.Rows) != 1 {
+				t.Fatalf("fan-out through node %d, tenant %s: %+v %v", i, r.Tenant, r.Result, r.Err)
+			}
+			got[r.Tenant] = r.Result.Rows[0][0].(int64)
+		}
+		if !maps.Equal(got, wantCounts) {
+			t.Fatalf("fan-out through node %d: %v, want %v", i, got, wantCounts)
+		}
+	}
+	stats, err := dbs[2].Fleet().Stats(ctx, cinch.FleetOptions{Tenants: []string{"globex", "acme2"}})
+	if err != nil || len(stats) != 2 || stats[0].Name != "globex" || stats[0].Rows != 4 || stats[1].Rows != 1 {
+		t.Fatalf("stats: %+v %v", stats, err)
+	}
+	checks, err := dbs[1].Fleet().Check(ctx, cinch.FleetOptions{})
+	if err != nil || len(checks) != len(wantCounts) {
+		t.Fatalf("check: %+v %v", checks, err)
+	}
+	for _, c := range checks {
+		if !c.OK {
+			t.Fatalf("check of %s: %+v", c.Tenant, c)
+		}
+	}
+	if _, err := dbs[0].Fleet().Vacuum(ctx, cinch.FleetOptions{Tenants: []string{"globex"}}); err != nil {
+		t.Fatalf("vacuum: %v", err)
+	}
+	expect("globex", "a1", "a2", "g1", "g2")
+	if _, err := dbs[0].Fleet().Stats(ctx, cinch.FleetOptions{Tenants: []string{"nobody"}}); !errors.Is(err, cinch.ErrTenantNotFound) {
+		t.Fatalf("stats of a missing tenant: %v, want tenant_not_found", err)
 	}
 }
