@@ -341,6 +341,15 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 	if err := b.checkOnTemplate(ctx, next); err != nil {
 		return cinch.Change{}, err
 	}
+	if p.DataDependent && b.p.cfg.Owner != nil {
+		// Cluster mode: the tenants are spread over nodes, and checking
+		// every tenant's data needs each owner's file. Every node refuses it
+		// the same way (the plan depends on the history only), so their
+		// histories never diverge.
+		return cinch.Change{}, &cinch.Error{Err: cinch.ErrNotImplemented,
+			Message: fmt.Sprintf("%s %s must check every tenant's data, which a cluster cannot do across nodes yet: nothing was changed", ch.Type, ch.Entity),
+			Hint:    "add the column as nullable or with a default, or make the index without unique (docs/cluster.md)"}
+	}
 	wait, progress := b.p.waitForRollout(ctx)
 	if p.DataDependent {
 		names, err := b.materialized(ctx, false)
