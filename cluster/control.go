@@ -15,10 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/local"
 )
 
 // The control log: every request that changes what all nodes must agree
@@ -43,6 +45,13 @@ type controlEntry struct {
 	// TenantID: a create made by a copy carries the identity whose
 	// snapshot holds the copy's data (lifecycle.go).
 	TenantID string `json:"tenant_id,omitempty"`
+	// Coordinated: a data-dependent change coordinated by the node that
+	// received it (coordinate.go), with this id.
+	Coordinated string `json:"coordinated,omitempty"`
+	// ChangeID and ChangeAt: a schema change's record id and time, drawn by
+	// the receiving node, so every node's history holds the same record.
+	ChangeID string    `json:"change_id,omitempty"`
+	ChangeAt time.Time `json:"change_at,omitzero"`
 }
 
 // applied is a control entry's result on the node that received it.
@@ -69,6 +78,9 @@ type control struct {
 	// before, when set, runs before an entry is applied and returns what
 	// to run after it (lifecycle.go); its error stops applying.
 	before func(seq uint64, e controlEntry) (func(status int), error)
+	// coordinated applies a coordinated entry (coordinate.go): run applies
+	// it here under ctx; ok false: not applied (the node is stopping).
+	coordinated func(e controlEntry, run func(ctx context.Context) applied) (applied, bool)
 }
 
 func newControl(ctx context.Context, js jetstream.JetStream, replicas int, node string, keys *Keys, stateDir string) (*control, error) {
@@ -157,16 +169,29 @@ func (c *control) apply(m jetstream.Msg) {
 				return
 			}
 		}
-		req := httptest.NewRequest(e.Method, e.Path, bytes.NewReader(e.Body))
-		for k, v := range e.Header {
-			req.Header.Set(k, v)
+		run := func(ctx context.Context) applied {
+			if e.ChangeID != "" {
+				ctx = local.WithChangeID(ctx, e.ChangeID, e.ChangeAt)
+			}
+			req := httptest.NewRequestWithContext(ctx, e.Method, e.Path, bytes.NewReader(e.Body))
+			for k, v := range e.Header {
+				req.Header.Set(k, v)
+			}
+			req.Header.Set("Authorization", "Bearer "+c.keys.systemSecret(e.KeyID))
+			rec := httptest.NewRecorder()
+			c.inner.ServeHTTP(rec, req)
+			return applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 		}
-		req.Header.Set("Authorization", "Bearer "+c.keys.systemSecret(e.KeyID))
-		rec := httptest.NewRecorder()
-		c.inner.ServeHTTP(rec, req)
-		res = applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+		if e.Coordinated != "" && c.coordinated != nil {
+			var ok bool
+			if res, ok = c.coordinated(e, run); !ok {
+				return // stopping: applied again after the restart
+			}
+		} else {
+			res = run(context.Background())
+		}
 		if after != nil {
-			after(rec.Code)
+			after(res.status)
 		}
 	}
 	// Remember the position before answering: a restart must not apply it twice.

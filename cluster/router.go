@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
 	"github.com/cinchdb/cinch"
@@ -224,7 +225,22 @@ func (h *router) serveControl(w http.ResponseWriter, req *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Minute)
 	defer cancel()
-	res, err := h.r.ctl.submit(ctx, controlEntry{KeyID: key.ID, Method: req.Method, Path: req.URL.RequestURI(), Header: header, Body: body})
+	entry := controlEntry{KeyID: key.ID, Method: req.Method, Path: req.URL.RequestURI(), Header: header, Body: body}
+	var res applied
+	schemaChange := isSchemaChange(req.Method, req.URL.Path)
+	if schemaChange {
+		id, err := uuid.NewV7()
+		if err != nil {
+			writeCinchError(w, err)
+			return
+		}
+		entry.ChangeID, entry.ChangeAt = id.String(), time.Now().UTC()
+	}
+	if schemaChange && h.dataDependent(req, body) {
+		res, err = h.coordinate(ctx, entry)
+	} else {
+		res, err = h.r.ctl.submit(ctx, entry)
+	}
 	if err != nil {
 		writeCinchError(w, err)
 		return

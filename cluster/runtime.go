@@ -62,6 +62,10 @@ type Runtime struct {
 	log  *slog.Logger
 
 	idents *idents // tenant log identities (idents.go)
+	owner  *Owner  // the engine's ownership hook (Owner)
+
+	changes      jetstream.KeyValue // coordinated changes' outcomes (coordinate.go)
+	coordinating sync.Map           // id -> *lease: changes this process coordinates
 
 	nodes jetstream.KeyValue // heartbeats
 
@@ -139,6 +143,17 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		return nil, err
 	}
 	r.ctl.before = r.beforeApply
+	r.ctl.coordinated = r.applyCoordinated
+	r.owner = &Owner{r: r, holds: map[string]*hold{}}
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		r.changes, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: changesBucket, Replicas: cfg.Replicas,
+			Storage: jetstream.FileStorage, History: 1})
+		return err
+	})
+	if err != nil {
+		r.Close(ctx)
+		return nil, unavailable("create the change bucket", err)
+	}
 	err = retry(ctx, func(ctx context.Context) (err error) {
 		r.nodes, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: nodesBucket, Replicas: cfg.Replicas,
 			Storage: jetstream.FileStorage, History: 1, LimitMarkerTTL: time.Second})
@@ -174,7 +189,7 @@ func (r *Runtime) Keys() *Keys { return r.keys }
 func (r *Runtime) Node() *Node { return r.node }
 
 // Owner is the engine's ownership hook (local.Config.Owner).
-func (r *Runtime) Owner() *Owner { return &Owner{r: r, holds: map[string]*hold{}} }
+func (r *Runtime) Owner() *Owner { return r.owner }
 
 // Owner makes the engine ask the cluster before it opens a tenant file.
 // The engine may hold two handles on one tenant for a moment (a new one

@@ -336,16 +336,31 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 	ch := p.Change
 	ch.ID = id.String()
 	ch.Timestamp = b.p.now().UTC().Truncate(1e6)
+	if fid, at, ok := fixedChangeID(ctx); ok {
+		ch.ID, ch.Timestamp = fid, at.UTC().Truncate(1e6)
+	}
 	next := append(append([]cinch.Change{}, changes...), ch)
 
 	if err := b.checkOnTemplate(ctx, next); err != nil {
 		return cinch.Change{}, err
 	}
+	if probed(ctx, p) {
+		return cinch.Change{}, ErrProbed
+	}
+	if coordinating(ctx) && !p.DataDependent {
+		// Coordinated because it was data-dependent when asked; a change
+		// committed meanwhile made it a plain one: it goes the plain way.
+		return cinch.Change{}, &cinch.Error{Err: cinch.ErrConflict, Message: "the schema changed while this change was being coordinated: nothing was changed",
+			Hint: "retry"}
+	}
+	if co, ok := b.p.cfg.Owner.(Coordinator); ok && p.DataDependent && coordinating(ctx) {
+		return coordinated(ctx, b, co, next, p)
+	}
 	if p.DataDependent && b.p.cfg.Owner != nil {
-		// Cluster mode: the tenants are spread over nodes, and checking
-		// every tenant's data needs each owner's file. Every node refuses it
-		// the same way (the plan depends on the history only), so their
-		// histories never diverge.
+		// Cluster mode, not coordinated: the tenants are spread over nodes,
+		// and checking every tenant's data needs each owner's file. Every
+		// node refuses it the same way (the plan depends on the history
+		// only), so their histories never diverge.
 		return cinch.Change{}, &cinch.Error{Err: cinch.ErrNotImplemented,
 			Message: fmt.Sprintf("%s %s must check every tenant's data, which a cluster cannot do across nodes yet: nothing was changed", ch.Type, ch.Entity),
 			Hint:    "add the column as nullable or with a default, or make the index without unique (docs/cluster.md)"}

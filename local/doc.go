@@ -47,6 +47,8 @@
 //	pool.go        pool: the open tenant handles of the process, bounded, least recently used closed first
 //	handle.go      handle: one open tenant (a writer, readers, group limits, its key)
 //	owner.go       Owner: who may open a tenant file (cluster mode acquires it first)
+//	coordinate.go  Coordinator: a data-dependent change prepared by one process on tenants spread
+//	               over several (cluster mode); plan probes; fixed change ids
 //	crypto.go      tenant encryption keys: derivation and the cache of derived keys
 //	registry.go    registry: a branch's tenants (registry.db) and groups
 //

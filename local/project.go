@@ -846,3 +846,58 @@ func (p *Project) TenantNames(ctx context.Context, database, branch string, arch
 	}
 	return out, nil
 }
+
+// UndoPrepared reverts a coordinated change another process prepared and
+// did not finish (it died): every served tenant of the branch at
+// p.Version is brought back, through co. Cluster mode calls it on the node
+// that takes the unfinished change over.
+func (p *Project) UndoPrepared(ctx context.Context, co Coordinator, prep Prepared) error {
+	b, err := p.branch(ctx, prep.Database, prep.Branch)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	names, err := servedNames(ctx, b)
+	if err != nil {
+		return err
+	}
+	return undoCoordinated(ctx, b, co, prep, names)
+}
+
+// RecordChange appends a change another process coordinated and committed
+// (its tenants already have it) to the branch's history here. Recording it
+// again is not an error; a history that does not end where the change
+// starts is (the histories diverged).
+func (p *Project) RecordChange(ctx context.Context, prep Prepared) error {
+	b, err := p.branch(ctx, prep.Database, prep.Branch)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	changes, _, err := b.state(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if c.ID == prep.Change.ID {
+			return nil
+		}
+	}
+	if len(changes)+1 != prep.Version {
+		return fmt.Errorf("%w: branch %q has %d changes here, the coordinated change %s makes version %d",
+			cinch.ErrSchemaDrift, b.name, len(changes), prep.Change.ID, prep.Version)
+	}
+	if err := b.commit(ctx, append(append([]cinch.Change{}, changes...), prep.Change)); err != nil {
+		return err
+	}
+	b.p.gen.bumpSchema()
+	return nil
+}

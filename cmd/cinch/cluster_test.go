@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,7 @@ type clusterNode struct {
 	routes              string
 	base                string // http://127.0.0.1:PORT of the running process
 	cmd                 *exec.Cmd
+	env                 []string // added to the process's environment
 	log                 *lockedBuffer
 	exited              chan struct{}
 }
@@ -109,6 +111,9 @@ func (cn *clusterNode) launch() {
 	cn.base = ""
 	cn.cmd = exec.Command(binary, "serve", "--cluster", "--node", cn.name, "--dir", cn.dir, "--addr", "127.0.0.1:0",
 		"--nats-listen", cn.natsAddr, "--nats-cluster", cn.routeAddr, "--nats-routes", cn.routes, "--rate", "0")
+	if len(cn.env) > 0 {
+		cn.cmd.Env = append(os.Environ(), cn.env...)
+	}
 	stderr, err := cn.cmd.StderrPipe()
 	if err != nil {
 		cn.t.Fatal(err)
