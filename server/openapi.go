@@ -268,6 +268,9 @@ func tagOf(path string) string {
 	if strings.HasSuffix(path, "/kv") || strings.Contains(path, "/kv/") {
 		return "kv"
 	}
+	if strings.HasPrefix(path, "/v1/cluster/") {
+		return "cluster"
+	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i := len(segs) - 1; i >= 0; i-- {
 		if s := segs[i]; !strings.HasPrefix(s, "{") && !slices.Contains(verbSegments, s) {
