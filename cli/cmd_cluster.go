@@ -75,7 +75,7 @@ Every node answers with the same keys.`,
 
 func (a *app) clusterStatusCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:     "status",
+		Use:   "status",
 		Short: "List the cluster's nodes: alive, draining, tenants owned, writes/s, log lag, snapshot age",
 		Long: `status lists every node that sent a heartbeat, as its last heartbeat (at most
 a second old) shows it:

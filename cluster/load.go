@@ -87,11 +87,11 @@ type snapInfo struct {
 
 // loadState is the node's load as last sampled.
 type loadState struct {
-	writes       float64
-	catchingUp   int
-	logTail      uint64
-	snapshotAge  time.Duration
-	tenants      []tenantLoad
+	writes      float64
+	catchingUp  int
+	logTail     uint64
+	snapshotAge time.Duration
+	tenants     []tenantLoad
 }
 
 // loadTracker samples the node's load.
