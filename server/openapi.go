@@ -396,6 +396,10 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "integer", "format": "int64"}
 	case reflect.Int, reflect.Int32:
 		return map[string]any{"type": "integer"}
+	case reflect.Uint64:
+		return map[string]any{"type": "integer", "format": "int64", "minimum": 0}
+	case reflect.Uint, reflect.Uint32:
+		return map[string]any{"type": "integer", "minimum": 0}
 	case reflect.Float64, reflect.Float32:
 		return map[string]any{"type": "number", "format": "double"}
 	case reflect.Slice, reflect.Array:
