@@ -123,8 +123,8 @@ func (r *Runtime) loadLoop() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		r.sampleLoad(time.Now())
-		r.lookupSnapshots()
+		r.load.sample(r.node, r.metrics.appended.Load(), int(r.acquiring.Load()), time.Now())
+		r.load.lookupSnapshots(r.node)
 		select {
 		case <-r.stop:
 			return
@@ -133,20 +133,19 @@ func (r *Runtime) loadLoop() {
 	}
 }
 
-// sampleLoad records the counters at now and recomputes the load.
-func (r *Runtime) sampleLoad(now time.Time) {
-	n := r.node
+// sample records the counters at now (appended: the node's commits so far;
+// acquiring: tenants being acquired) and recomputes the load.
+func (l *loadTracker) sample(n *Node, appended uint64, acquiring int, now time.Time) {
 	n.mu.Lock()
 	all := make([]*owned, 0, len(n.owned))
 	for _, o := range n.owned {
 		all = append(all, o)
 	}
 	n.mu.Unlock()
-	l := r.load
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.node.add(now, r.metrics.appended.Load())
-	st := loadState{writes: l.node.rate(), catchingUp: int(r.acquiring.Load())}
+	l.node.add(now, appended)
+	st := loadState{writes: l.node.rate(), catchingUp: acquiring}
 	seen := make(map[*owned]bool, len(all))
 	var oldest time.Time
 	for _, o := range all {
@@ -187,8 +186,7 @@ func (r *Runtime) sampleLoad(now time.Time) {
 
 // lookupSnapshots reads the snapshot info of owned tenants this node has
 // not looked at recently (at most snapshotLookups per call).
-func (r *Runtime) lookupSnapshots() {
-	l := r.load
+func (l *loadTracker) lookupSnapshots(n *Node) {
 	now := time.Now()
 	l.mu.Lock()
 	var due []*owned
@@ -208,7 +206,7 @@ func (r *Runtime) lookupSnapshots() {
 	l.mu.Unlock()
 	for _, o := range due {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := r.node.snaps.GetInfo(ctx, o.t.String())
+		info, err := n.snaps.GetInfo(ctx, o.t.String())
 		cancel()
 		s := snapInfo{checked: now}
 		switch {
