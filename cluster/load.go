@@ -142,17 +142,28 @@ func (l *loadTracker) sample(n *Node, appended uint64, acquiring int, now time.T
 		all = append(all, o)
 	}
 	n.mu.Unlock()
+	// Read the tenants first: o.mu is held through a log append, and
+	// current() (heartbeats, metrics) must never wait for one.
+	type reading struct {
+		commits int
+		broken  bool
+		last    uint64
+	}
+	read := make([]reading, len(all))
+	for i, o := range all {
+		o.mu.Lock()
+		read[i] = reading{o.commits, o.broken, o.last}
+		o.mu.Unlock()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.node.add(now, appended)
 	st := loadState{writes: l.node.rate(), catchingUp: acquiring}
 	seen := make(map[*owned]bool, len(all))
 	var oldest time.Time
-	for _, o := range all {
+	for i, o := range all {
 		seen[o] = true
-		o.mu.Lock()
-		commits, broken, last := o.commits, o.broken, o.last
-		o.mu.Unlock()
+		commits, broken, last := read[i].commits, read[i].broken, read[i].last
 		if broken {
 			st.catchingUp++
 		}
