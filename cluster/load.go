@@ -217,7 +217,7 @@ func (l *loadTracker) lookupSnapshots(n *Node) {
 	l.mu.Unlock()
 	for _, o := range due {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := n.snaps.GetInfo(ctx, o.t.String())
+		info, err := n.snaps.GetInfo(ctx, o.t.logKey())
 		cancel()
 		s := snapInfo{checked: now}
 		switch {

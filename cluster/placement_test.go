@@ -6,7 +6,7 @@ import (
 )
 
 func tl(name string, writes float64) tenantLoad {
-	return tenantLoad{t: Tenant{"main", "main", name}, writes: writes, full: true}
+	return tenantLoad{t: Tenant{Database: "main", Branch: "main", Name: name}, writes: writes, full: true}
 }
 
 func TestPlacementLoadRule(t *testing.T) {
@@ -45,7 +45,7 @@ func TestPlacementLoadRule(t *testing.T) {
 			[]tenantLoad{tl("a", 55), tl("b", 55)}, ""},
 		{"a tenant measured over less than a window does not count",
 			[]nodeLoad{{"n1", 2, 200}, {"n2", 2, 0}},
-			[]tenantLoad{{t: Tenant{"main", "main", "new"}, writes: 100}, tl("old", 100)}, "old>n2"},
+			[]tenantLoad{{t: Tenant{Database: "main", Branch: "main", Name: "new"}, writes: 100}, tl("old", 100)}, "old>n2"},
 		{"the target must stay within the count bound",
 			[]nodeLoad{{"n1", 2, 200}, {"n2", 5, 0}, {"n3", 3, 50}},
 			[]tenantLoad{tl("h1", 100), tl("h2", 100)}, "h1>n3"},
