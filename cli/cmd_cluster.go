@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -74,8 +75,20 @@ Every node answers with the same keys.`,
 
 func (a *app) clusterStatusCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:     "status",
-		Short:   "List the cluster's nodes: alive, tenants owned, control log lag",
+		Use:   "status",
+		Short: "List the cluster's nodes: alive, draining, tenants owned, writes/s, log lag, snapshot age",
+		Long: `status lists every node that sent a heartbeat, as its last heartbeat (at most
+a second old) shows it:
+
+  tenants_owned   tenants it owns
+  writes_per_sec  commits it appended to its tenants' logs per second, over the last 10 s
+  control_lag     control log entries (schema changes, tenant registry) it has not
+                  applied yet, and the age of the oldest of them
+  catching_up     owned tenants being rebuilt, or refusing writes until rebuilt
+  log_tail        log records of its tenants past their snapshots (what a rebuild replays)
+  snapshot_age    age of the oldest snapshot among its tenants (taken on release)
+
+--format json gives every field (docs/cluster.md, "Status").`,
 		Example: "  cinch cluster status --server http://127.0.0.1:8081\n  cinch cluster status --format json",
 		Args:    noArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,8 +103,18 @@ func (a *app) clusterStatusCommand() *cobra.Command {
 			if nodes == nil {
 				nodes = []client.ClusterNode{}
 			}
-			return emitList(a, nodes, []string{"name", "addr", "alive", "draining", "tenants_owned", "control_lag"}, func(n client.ClusterNode) []string {
-				return []string{n.Name, n.Addr, strconv.FormatBool(n.Alive), strconv.FormatBool(n.Draining), strconv.Itoa(n.TenantsOwned), strconv.FormatUint(n.ControlLag, 10)}
+			cols := []string{"name", "addr", "alive", "draining", "tenants_owned", "writes_per_sec", "control_lag", "catching_up", "log_tail", "snapshot_age"}
+			return emitList(a, nodes, cols, func(n client.ClusterNode) []string {
+				lag := strconv.FormatUint(n.ControlLag, 10)
+				if n.ControlLag > 0 {
+					lag += " (" + secondsText(n.ControlLagSeconds) + ")"
+				}
+				age := "-"
+				if n.SnapshotAgeSeconds > 0 {
+					age = secondsText(n.SnapshotAgeSeconds)
+				}
+				return []string{n.Name, n.Addr, strconv.FormatBool(n.Alive), strconv.FormatBool(n.Draining), strconv.Itoa(n.TenantsOwned),
+					strconv.FormatFloat(n.WritesPerSec, 'f', 1, 64), lag, strconv.Itoa(n.TenantsCatchingUp), strconv.FormatUint(n.LogTail, 10), age}
 			})
 		},
 	}
@@ -150,4 +173,9 @@ func (a *app) clusterDrainCommand(drain bool) *cobra.Command {
 			return a.done(map[string]any{"node": args[0], "draining": drain}, "Node %s is %s (see cinch cluster status)", args[0], verb)
 		},
 	}
+}
+
+// secondsText shows a number of seconds as a duration (1.5s, 2m3s).
+func secondsText(secs float64) string {
+	return time.Duration(secs * float64(time.Second)).Round(100 * time.Millisecond).String()
 }

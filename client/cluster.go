@@ -3,31 +3,21 @@ package client
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/cinchdb/cinch"
 )
 
-// ClusterNode is one node of a cluster as GET /v1/cluster/status shows it.
-type ClusterNode struct {
-	Name           string    `json:"name"`
-	Addr           string    `json:"addr"`
-	Alive          bool      `json:"alive"`
-	Draining       bool      `json:"draining"`
-	TenantsOwned   int       `json:"tenants_owned"`
-	ControlApplied uint64    `json:"control_applied"`
-	ControlLag     uint64    `json:"control_lag"`
-	At             time.Time `json:"at"`
-}
+// ClusterNode is one node of a cluster as GET /v1/cluster/status shows it:
+// alive, draining, tenants owned, writes/s, control log lag, tenants
+// catching up, log tail and snapshot age (see cinch.ClusterNode).
+type ClusterNode = cinch.ClusterNode
 
 // ClusterInit creates a new cluster's admin API key (POST /v1/cluster/init,
 // no key needed). It works once per cluster: later calls fail with
-// cinch.ErrConflict.
+// cinch.ErrConflict. A server that is not a cluster node answers
+// cinch.ErrNotImplemented, as it does for every cluster call.
 func (c *Client) ClusterInit(ctx context.Context) (id, key string, err error) {
-	var out struct {
-		ID  string `json:"id"`
-		Key string `json:"key"`
-	}
+	var out cinch.ClusterAdminKey
 	if err := c.do(ctx, http.MethodPost, "/v1/cluster/init", nil, &out); err != nil {
 		return "", "", err
 	}
@@ -36,23 +26,19 @@ func (c *Client) ClusterInit(ctx context.Context) (id, key string, err error) {
 
 // ClusterStatus lists the cluster's nodes (GET /v1/cluster/status).
 func (c *Client) ClusterStatus(ctx context.Context) ([]ClusterNode, error) {
-	var out struct {
-		Nodes []ClusterNode `json:"nodes"`
-	}
+	var out cinch.ClusterNodes
 	if err := c.do(ctx, http.MethodGet, "/v1/cluster/status", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Nodes, nil
 }
 
-// ClusterMove moves a tenant of the client's default database and branch
-// (or those of target) to node to, and returns how long requests on it
-// waited (POST /v1/cluster/move; the admin key).
+// ClusterMove moves a tenant (of main/main unless target names a database
+// and branch) to node to, and returns how long requests on it waited
+// (POST /v1/cluster/move; the admin key).
 func (c *Client) ClusterMove(ctx context.Context, target cinch.Target, to string) (pause string, err error) {
 	in := map[string]string{"database": target.Database, "branch": target.Branch, "tenant": target.Tenant, "to": to}
-	var out struct {
-		Pause string `json:"pause"`
-	}
+	var out cinch.TenantMove
 	if err := c.do(ctx, http.MethodPost, "/v1/cluster/move", in, &out); err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,11 @@ type Metrics struct {
 	snapshots    prometheus.Counter
 	snapshotSize prometheus.Counter
 	moves        prometheus.Counter
+	commits      prometheus.Counter
+
+	// appended counts the commits appended to owned tenants' logs, for
+	// writes per second (load.go).
+	appended atomic.Uint64
 }
 
 var latencyBuckets = []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
@@ -36,14 +42,35 @@ func newMetrics() *Metrics {
 			Help: "Bytes of tenant snapshots stored by this node."}),
 		moves: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_moves_total",
 			Help: "Tenants this node handed to another node (move, drain)."}),
+		commits: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_commits_total",
+			Help: "Commits this node appended to the logs of the tenants it owns (acknowledged writes)."}),
 	}
 }
 
-// Collectors lists the node's metrics: the ones above, plus gauges of the
-// tenants it owns and how far its control log lags.
+// committed counts one commit appended to a tenant's log (nil-safe).
+func (m *Metrics) committed() {
+	if m != nil {
+		m.appended.Add(1)
+		m.commits.Inc()
+	}
+}
+
+// Collectors lists the node's metrics: the ones above, plus gauges of its
+// load (load.go), the tenants it owns and how far its control log lags.
 func (r *Runtime) Collectors() []prometheus.Collector {
 	m := r.metrics
-	return []prometheus.Collector{m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves,
+	return []prometheus.Collector{m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves, m.commits,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_writes_per_second", Help: "Commits appended per second over the last 10 s."},
+			func() float64 { return r.load.current().writes }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_snapshot_age_seconds",
+			Help: "Age of the oldest snapshot among the tenants this node owns (0: none has one)."},
+			func() float64 { return r.load.current().snapshotAge.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_log_tail_records",
+			Help: "Log records of the tenants this node owns past their snapshots (what rebuilding them would replay)."},
+			func() float64 { return float64(r.load.current().logTail) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_tenants_catching_up",
+			Help: "Owned tenants being rebuilt, or refusing writes until rebuilt."},
+			func() float64 { return float64(r.load.current().catchingUp) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_tenants_owned", Help: "Tenants this node owns."},
 			func() float64 { return float64(len(r.node.OwnedTenants())) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_control_applied", Help: "Sequence of the last control log entry this node applied."},

@@ -276,11 +276,10 @@ func (r *Runtime) placementTargets(ctx context.Context) []string {
 // rebalanceEvery is how many seconds pass between rebalancing steps.
 const rebalanceEvery = 5
 
-// rebalanceStep moves one tenant from this node to the alive, undrained
-// node owning the fewest when this node owns more than the average plus
-// a tenth (at least one): owned tenants stay within that bound across
-// nodes, and a node that joins starts receiving tenants. Every node sheds
-// at most one tenant per step, so the cluster converges without churn.
+// rebalanceStep moves at most one tenant from this node: to the node
+// owning the fewest when this one owns too many (by count), else to the
+// node with the fewest writes/s when this one writes well above the
+// average (by load). The rules and their hysteresis are in placement.go.
 func (r *Runtime) rebalanceStep() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -288,40 +287,37 @@ func (r *Runtime) rebalanceStep() {
 	if err != nil {
 		return
 	}
-	total, count := 0, 0
-	target, least := "", -1
-	mine := len(r.node.OwnedTenants())
+	var live []nodeLoad
 	for _, n := range nodes {
-		if !n.Alive || n.Draining {
-			continue
-		}
-		count++
-		if n.Name == r.cfg.Node {
-			total += mine
-			continue
-		}
-		total += n.TenantsOwned
-		if least < 0 || n.TenantsOwned < least {
-			target, least = n.Name, n.TenantsOwned
+		if n.Alive && !n.Draining {
+			live = append(live, nodeLoad{name: n.Name, tenants: n.TenantsOwned, writes: n.WritesPerSec})
 		}
 	}
-	if count < 2 || target == "" {
+	load := r.load.current()
+	for i := range live {
+		if live[i].name == r.cfg.Node {
+			// This node as it is now, not as its last heartbeat said.
+			live[i].tenants, live[i].writes = len(load.tenants), load.writes
+		}
+	}
+	why := "count"
+	to := planCountMove(r.cfg.Node, live)
+	t, ok := coldest(load.tenants)
+	if to == "" || !ok {
+		if loadCoolingDown(r.loadMoved, time.Now()) {
+			return
+		}
+		why = "load"
+		if t, to, ok = planLoadMove(r.cfg.Node, live, load.tenants); !ok {
+			return
+		}
+	}
+	if _, err := r.move(ctx, t, to); err != nil {
+		r.log.Warn("cluster: rebalance could not move a tenant", "tenant", t.String(), "to", to, "by", why, "err", err)
 		return
 	}
-	avg := float64(total) / float64(count)
-	bound := avg + max(1, avg/10)
-	if float64(mine) <= bound || float64(least) >= avg {
-		return
+	if why == "load" {
+		r.loadMoved = time.Now()
 	}
-	owned := r.node.OwnedTenants()
-	if len(owned) == 0 {
-		return
-	}
-	sort.Slice(owned, func(i, j int) bool { return owned[i].String() < owned[j].String() })
-	t := owned[int(time.Now().UnixNano())%len(owned)]
-	if _, err := r.move(ctx, t, target); err != nil {
-		r.log.Warn("cluster: rebalance could not move a tenant", "tenant", t.String(), "to", target, "err", err)
-		return
-	}
-	r.log.Info("cluster: rebalanced a tenant", "tenant", t.String(), "to", target, "owned_here", mine, "average", avg)
+	r.log.Info("cluster: rebalanced a tenant", "tenant", t.String(), "to", to, "by", why, "owned_here", len(load.tenants), "writes_per_sec_here", roundRate(load.writes))
 }

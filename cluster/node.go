@@ -313,6 +313,7 @@ func (o *owned) sink(c sqlite.Commit) error {
 	}
 	o.last = seq
 	o.commits++
+	o.n.metrics.committed() // writes per second (load.go)
 	return nil
 }
 

@@ -562,7 +562,7 @@ func (h *router) serveInit(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"id": id, "key": secret})
+	json.NewEncoder(w).Encode(cinch.ClusterAdminKey{ID: id, Key: secret})
 }
 
 // serveStatus lists the nodes (any valid key).
@@ -577,10 +577,10 @@ func (h *router) serveStatus(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if nodes == nil {
-		nodes = []nodeStatus{}
+		nodes = []cinch.ClusterNode{}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"nodes": nodes})
+	json.NewEncoder(w).Encode(cinch.ClusterNodes{Nodes: nodes})
 }
 
 // serveOps: POST /v1/cluster/move {database, branch, tenant, to},
@@ -600,19 +600,16 @@ func (h *router) serveOps(w http.ResponseWriter, req *http.Request) {
 		writeCinchError(w, &cinch.Error{Err: cinch.ErrForbidden, Message: "cluster operations need a key without scope limits (the admin key of cinch cluster init)"})
 		return
 	}
-	var in struct {
-		Database string `json:"database"`
-		Branch   string `json:"branch"`
-		Tenant   string `json:"tenant"`
-		To       string `json:"to"`
-		Node     string `json:"node"`
+	var in struct { // the body of move, or of drain and undrain
+		server.TenantMoveRequest
+		server.NodeDrainRequest
 	}
 	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&in); err != nil {
 		writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "the body must be a JSON object: %v", err))
 		return
 	}
 	ctx := req.Context()
-	out := map[string]any{}
+	var out any
 	switch req.URL.Path {
 	case "/v1/cluster/move":
 		if in.Database == "" {
@@ -632,7 +629,7 @@ func (h *router) serveOps(w http.ResponseWriter, req *http.Request) {
 		t := h.r.resolve(Tenant{Database: in.Database, Branch: in.Branch, Name: in.Tenant})
 		var pause string
 		pause, err = h.r.Move(ctx, t, in.To)
-		out["tenant"], out["to"], out["pause"] = in.Tenant, in.To, pause
+		out = cinch.TenantMove{Tenant: in.Tenant, To: in.To, Pause: pause}
 	default:
 		if in.Node == "" {
 			writeCinchError(w, cinch.Errorf(cinch.ErrInvalidInput, "give the node to drain or undrain: {\"node\": NAME}"))
@@ -640,7 +637,7 @@ func (h *router) serveOps(w http.ResponseWriter, req *http.Request) {
 		}
 		drain := req.URL.Path == "/v1/cluster/drain"
 		err = h.r.SetDrain(ctx, in.Node, drain)
-		out["node"], out["draining"] = in.Node, drain
+		out = cinch.NodeDrain{Node: in.Node, Draining: drain}
 	}
 	if err != nil {
 		writeCinchError(w, err)

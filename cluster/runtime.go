@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cinchdb/cinch"
 )
 
 // RuntimeConfig configures a cluster node's runtime (cinch serve --cluster).
@@ -69,7 +71,10 @@ type Runtime struct {
 
 	nodes jetstream.KeyValue // heartbeats
 
-	metrics *Metrics
+	metrics   *Metrics
+	load      *loadTracker // writes/s, tenants catching up, log tail, snapshot age (load.go)
+	acquiring atomic.Int64 // tenants being acquired (rebuilt) right now
+	loadMoved time.Time    // the last move rebalanceStep made for load (drainLoop only)
 
 	engineMu sync.Mutex
 	engine   Engine
@@ -100,7 +105,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 3
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), metrics: newMetrics()}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), metrics: newMetrics(), load: newLoadTracker()}
 	url := cfg.NATSURL
 	if url == "" {
 		if cfg.Embedded == nil {
@@ -176,9 +181,10 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		r.Close(ctx)
 		return nil, unavailable("listen for moves", err)
 	}
-	r.done.Add(2)
+	r.done.Add(3)
 	go r.heartbeats()
 	go r.drainLoop()
+	go r.loadLoop()
 	return r, nil
 }
 
@@ -231,7 +237,10 @@ func (o *Owner) Acquire(ctx context.Context, database, branch, tenant, path stri
 		o.r.node.Release(ctx, h.t, path)
 		delete(o.holds, path)
 	}
-	if err := o.r.node.Acquire(ctx, t, path); err != nil {
+	o.r.acquiring.Add(1)
+	err := o.r.node.Acquire(ctx, t, path)
+	o.r.acquiring.Add(-1)
+	if err != nil {
 		return err
 	}
 	o.holds[path] = &hold{t: t, n: 1}
@@ -272,24 +281,20 @@ func (r *Runtime) lost(t Tenant) {
 	}
 }
 
-// nodeStatus is a node's heartbeat.
-type nodeStatus struct {
-	Name           string    `json:"name"`
-	Addr           string    `json:"addr"`
-	Alive          bool      `json:"alive"`
-	Draining       bool      `json:"draining"`
-	TenantsOwned   int       `json:"tenants_owned"`
-	ControlApplied uint64    `json:"control_applied"`
-	ControlLag     uint64    `json:"control_lag"`
-	At             time.Time `json:"at"`
-}
-
-func (r *Runtime) status() nodeStatus {
+// status is this node's heartbeat: what cluster status shows of it. The
+// control lag is filled in by the node that answers cluster status.
+func (r *Runtime) status() cinch.ClusterNode {
 	r.node.mu.Lock()
 	owned := len(r.node.owned)
 	r.node.mu.Unlock()
-	return nodeStatus{Name: r.cfg.Node, Addr: r.cfg.Addr, Alive: true, Draining: r.draining.Load(), TenantsOwned: owned, ControlApplied: r.ctl.appliedSeq(), At: time.Now().UTC()}
+	l := r.load.current()
+	return cinch.ClusterNode{Name: r.cfg.Node, Addr: r.cfg.Addr, Alive: true, Draining: r.draining.Load(), TenantsOwned: owned,
+		WritesPerSec: roundRate(l.writes), ControlApplied: r.ctl.appliedSeq(), TenantsCatchingUp: l.catchingUp, LogTail: l.logTail,
+		SnapshotAgeSeconds: l.snapshotAge.Round(time.Second).Seconds(), At: time.Now().UTC()}
 }
+
+// roundRate keeps two decimals of a rate.
+func roundRate(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 // heartbeats publishes this node's status every second with a TTL.
 func (r *Runtime) heartbeats() {
@@ -333,8 +338,9 @@ func (r *Runtime) drainLoop() {
 	}
 }
 
-// Nodes returns the nodes with a recent heartbeat.
-func (r *Runtime) Nodes(ctx context.Context) ([]nodeStatus, error) {
+// Nodes returns the nodes that sent a heartbeat, this one as it is now,
+// with how far each lags behind the control log.
+func (r *Runtime) Nodes(ctx context.Context) ([]cinch.ClusterNode, error) {
 	names, err := r.nodes.ListKeys(ctx)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoKeysFound) {
@@ -343,26 +349,46 @@ func (r *Runtime) Nodes(ctx context.Context) ([]nodeStatus, error) {
 		return nil, unavailable("list the nodes", err)
 	}
 	var last uint64
+	var stream jetstream.Stream
 	if s, err := r.js.Stream(ctx, controlStream); err == nil {
 		if info, err := s.Info(ctx); err == nil {
-			last = info.State.LastSeq
+			stream, last = s, info.State.LastSeq
 		}
 	}
-	var out []nodeStatus
+	// The age of the oldest entry a node has not applied: the time the
+	// stream stored the entry after its last applied one.
+	appendedAt := map[uint64]time.Time{}
+	lagSince := func(applied uint64) time.Time {
+		seq := applied + 1
+		if at, ok := appendedAt[seq]; ok || stream == nil {
+			return at
+		}
+		if m, err := stream.GetMsg(ctx, seq); err == nil {
+			appendedAt[seq] = m.Time
+		}
+		return appendedAt[seq]
+	}
+	var out []cinch.ClusterNode
 	for name := range names.Keys() {
-		e, err := r.nodes.Get(ctx, name)
-		if err != nil {
-			continue
-		}
-		var st nodeStatus
-		if json.Unmarshal(e.Value(), &st) == nil {
-			st.Alive = time.Since(st.At) < heartbeatTTL
-			st.Draining = r.isDraining(ctx, st.Name)
-			if last > st.ControlApplied {
-				st.ControlLag = last - st.ControlApplied
+		var st cinch.ClusterNode
+		if name == r.cfg.Node {
+			st = r.status()
+		} else {
+			e, err := r.nodes.Get(ctx, name)
+			if err != nil || json.Unmarshal(e.Value(), &st) != nil {
+				continue
 			}
-			out = append(out, st)
+			st.Alive = time.Since(st.At) < heartbeatTTL
 		}
+		st.Draining = r.isDraining(ctx, st.Name)
+		st.ControlLag, st.ControlLagSeconds = 0, 0
+		if last > st.ControlApplied {
+			st.ControlLag = last - st.ControlApplied
+			if at := lagSince(st.ControlApplied); !at.IsZero() {
+				st.ControlLagSeconds = max(0, time.Since(at).Round(time.Millisecond).Seconds())
+			}
+		}
+		out = append(out, st)
 	}
 	return out, nil
 }

@@ -268,6 +268,9 @@ func tagOf(path string) string {
 	if strings.HasSuffix(path, "/kv") || strings.Contains(path, "/kv/") {
 		return "kv"
 	}
+	if strings.HasPrefix(path, "/v1/cluster/") {
+		return "cluster"
+	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i := len(segs) - 1; i >= 0; i-- {
 		if s := segs[i]; !strings.HasPrefix(s, "{") && !slices.Contains(verbSegments, s) {
@@ -393,6 +396,10 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "integer", "format": "int64"}
 	case reflect.Int, reflect.Int32:
 		return map[string]any{"type": "integer"}
+	case reflect.Uint64:
+		return map[string]any{"type": "integer", "format": "int64", "minimum": 0}
+	case reflect.Uint, reflect.Uint32:
+		return map[string]any{"type": "integer", "minimum": 0}
 	case reflect.Float64, reflect.Float32:
 		return map[string]any{"type": "number", "format": "double"}
 	case reflect.Slice, reflect.Array:

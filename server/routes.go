@@ -74,8 +74,8 @@ const (
 
 // routeTable is every route the server has, SPEC §7 first, then the
 // routes that complete cinch.DB for the client (views, indexes, column
-// changes, copies, renames, branch info and delete, fleet and groups), and
-// the KV store's (kv.go).
+// changes, copies, renames, branch info and delete, fleet and groups), the
+// KV store's (kv.go), and the cluster's (cluster.go, SPEC §8).
 func routeTable() []route {
 	return append([]route{
 		{method: "GET", path: "/v1/health", op: "health", summary: "Liveness check (no key needed)",
@@ -201,7 +201,7 @@ func routeTable() []route {
 			access: branchAdmin, write: true, body: GroupLimits{}, resp: cinch.Group{}, status: 200, handle: setGroupLimits},
 		{method: "PUT", path: tenantPath + "/group", op: "setTenantGroup", summary: "Put a tenant in a group, or in none with \"\"",
 			access: branchAdmin, write: true, body: TenantGroupRequest{}, status: 204, handle: setTenantGroup},
-	}, kvRoutes()...)
+	}, append(kvRoutes(), clusterRoutes()...)...)
 }
 
 // call is one authenticated, validated request to a route.

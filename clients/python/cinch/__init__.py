@@ -25,13 +25,14 @@ HTTP API and to the seed's CinchDB calls.
 """
 
 from ._version import __version__
-from .db import DB, Branches, Columns, Fleet, Groups, Indexes, Tables, Tenants, Views, connect
+from .db import DB, Branches, Cluster, Columns, Fleet, Groups, Indexes, Tables, Tenants, Views, connect
 from .kv import KV
 from .errors import *  # noqa: F401,F403  (one class per error code)
 from .errors import CODES, AlreadyExists, CinchConnectionError, CinchError, NotFound, error_class
 from .errors import __all__ as _error_names
-from .models import (BranchInfo, Change, Column, ColumnInfo, ForeignKey, Group, IndexInfo, MaintenanceResult,
-                     MergeConflict, MergeResult, TableInfo, TenantCheck, TenantInfo, TenantStats, ViewInfo)
+from .models import (BranchInfo, Change, ClusterAdminKey, ClusterNode, Column, ColumnInfo, ForeignKey, Group,
+                     IndexInfo, MaintenanceResult, MergeConflict, MergeResult, NodeDrain, TableInfo, TenantCheck,
+                     TenantInfo, TenantMove, TenantStats, ViewInfo)
 from .results import Result, Row, TenantResult
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "Column", "ForeignKey", "ColumnInfo", "TableInfo", "IndexInfo", "ViewInfo", "Change", "TenantInfo",
     "TenantStats", "TenantCheck", "MaintenanceResult", "BranchInfo", "MergeResult", "MergeConflict", "Group",
     "Tenants", "Tables", "Columns", "Views", "Indexes", "Branches", "Fleet", "Groups", "KV",
+    "Cluster", "ClusterNode", "ClusterAdminKey", "TenantMove", "NodeDrain",
 ] + list(_error_names)

@@ -8,8 +8,9 @@ from typing import Any, Iterable, List, Optional, Sequence, Union
 
 from ._transport import Transport, segment, wire_params, wire_record, wire_value
 from .errors import CinchConnectionError, CinchError, InvalidInput, make_error
-from .models import (BranchInfo, Change, ColumnInfo, Group, IndexInfo, MaintenanceResult, MergeResult,
-                     TableInfo, TenantCheck, TenantInfo, TenantStats, ViewInfo, _column_json, _default_text)
+from .models import (BranchInfo, Change, ClusterAdminKey, ClusterNode, ColumnInfo, Group, IndexInfo,
+                     MaintenanceResult, MergeResult, NodeDrain, TableInfo, TenantCheck, TenantInfo, TenantMove,
+                     TenantStats, ViewInfo, _column_json, _default_text)
 from .kv import KV
 from .results import Result, TenantResult
 
@@ -339,6 +340,11 @@ class DB:
     def groups(self) -> "Groups":
         """Tenant groups of the branch and their limits."""
         return Groups(self)
+
+    @property
+    def cluster(self) -> "Cluster":
+        """The cluster the server is a node of (``cinch serve --cluster``)."""
+        return Cluster(self)
 
 
 def _where_list(where: Any) -> List[str]:
@@ -671,3 +677,38 @@ class Groups(_Service):
     def set_tenant(self, tenant: str, group: Optional[str]) -> None:
         """Puts a tenant in a group, or in none with None."""
         self._t.request("PUT", self._db._tenant_path(tenant) + "/group", {"group": group or ""})
+
+
+class Cluster(_Service):
+    """``db.cluster``: a cluster of ``cinch serve --cluster`` nodes, through any
+    node (SPEC §8). A server not started with ``--cluster`` raises
+    :class:`cinch.NotImplementedOnServer` for every call. move, drain and
+    undrain need a key without scope limits (the admin key of :meth:`init`).
+    """
+
+    def init(self) -> ClusterAdminKey:
+        """Creates the new cluster's admin API key, once per cluster (no key
+        needed; :class:`cinch.Conflict` afterwards). The key is shown only now."""
+        return ClusterAdminKey._from_json(self._t.request("POST", "/v1/cluster/init"))
+
+    def status(self) -> List[ClusterNode]:
+        """The nodes: alive, draining, tenants owned, writes/s, log lag, snapshot age."""
+        out = self._t.request("GET", "/v1/cluster/status")
+        return ClusterNode._list((out or {}).get("nodes"))
+
+    def move(self, tenant: str, to: str, *, database: Optional[str] = None,
+             branch: Optional[str] = None) -> TenantMove:
+        """Moves a tenant (of the handle's database and branch unless given) to
+        node ``to``: requests on it wait while it moves, none fail."""
+        body = {"database": database or self._db.database, "branch": branch or self._db.branch,
+                "tenant": tenant, "to": to}
+        return TenantMove._from_json(self._t.request("POST", "/v1/cluster/move", body))
+
+    def drain(self, node: str) -> NodeDrain:
+        """Marks node as draining: it hands every tenant it owns to the other
+        nodes and takes no new ones."""
+        return NodeDrain._from_json(self._t.request("POST", "/v1/cluster/drain", {"node": node}))
+
+    def undrain(self, node: str) -> NodeDrain:
+        """Lets a drained node take tenants again."""
+        return NodeDrain._from_json(self._t.request("POST", "/v1/cluster/undrain", {"node": node}))

@@ -259,3 +259,54 @@ class Group(_Model):
     name: str
     max_db_bytes: int = 0
     max_concurrent: int = 0
+
+
+@dataclass
+class ClusterNode(_Model):
+    """A node of a cluster as ``GET /v1/cluster/status`` shows it, from its
+    last heartbeat (at most a second old).
+
+    writes_per_sec: commits appended per second over the last 10 s;
+    control_lag: control log entries (schema changes, tenant registry) not
+    applied yet, control_lag_seconds the age of the oldest; tenants_catching_up:
+    owned tenants being rebuilt or refusing writes until rebuilt; log_tail: log
+    records of owned tenants past their snapshots; snapshot_age_seconds: age of
+    the oldest snapshot among owned tenants (0: none has one).
+    """
+    name: str
+    addr: str = ""
+    alive: bool = False
+    draining: bool = False
+    tenants_owned: int = 0
+    writes_per_sec: float = 0.0
+    control_applied: int = 0
+    control_lag: int = 0
+    control_lag_seconds: float = 0.0
+    tenants_catching_up: int = 0
+    log_tail: int = 0
+    snapshot_age_seconds: float = 0.0
+    at: Optional[datetime] = None
+    _times: ClassVar[tuple] = ("at",)
+
+
+@dataclass
+class ClusterAdminKey(_Model):
+    """A new cluster's admin API key (``POST /v1/cluster/init``), shown once."""
+    id: str
+    key: str
+
+
+@dataclass
+class TenantMove(_Model):
+    """A tenant moved to node ``to``; requests on it waited ``pause`` (a Go
+    duration such as ``"42ms"``)."""
+    tenant: str
+    to: str
+    pause: str = ""
+
+
+@dataclass
+class NodeDrain(_Model):
+    """A node marked as draining (it hands its tenants away) or not."""
+    node: str
+    draining: bool

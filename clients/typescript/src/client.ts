@@ -9,6 +9,7 @@ import type { components, paths } from "./generated/openapi.js";
 import { CanceledError, CinchError, InternalError, InvalidInputError, errorFromCode } from "./errors.js";
 import { UnsendableValueError, parseJSON, stringifyJSON } from "./json.js";
 import { KV } from "./kv.js";
+import { Cluster } from "./cluster.js";
 
 /** The schemas of the served OpenAPI document, by name. */
 export type Schemas = components["schemas"];
@@ -411,6 +412,8 @@ export class CinchDB {
   readonly groups: Groups;
   /** The tenant's key-value store. */
   readonly kv: KV;
+  /** The cluster the server is a node of (cinch serve --cluster): status, moves, drain. */
+  readonly cluster: Cluster;
 
   /** @internal */
   constructor(
@@ -429,6 +432,7 @@ export class CinchDB {
     this.fleet = new Fleet(this);
     this.groups = new Groups(this);
     this.kv = new KV(this);
+    this.cluster = new Cluster(this);
   }
 
   /** The server's base URL. */

@@ -22,6 +22,14 @@ export async function startServer(): Promise<Served> {
   return mod.startServer();
 }
 
+/** Starts a one-node cluster (cinch serve --cluster --replicas 1; see scripts/server.mjs); key is "". */
+export async function startClusterNode(node = "n1"): Promise<Served> {
+  const mod = (await import(pathToFileURL(join(pkgDir, "scripts", "server.mjs")).href)) as {
+    startClusterNode(node: string): Promise<Served>;
+  };
+  return mod.startClusterNode(node);
+}
+
 /** Writes the types of the document served at base to out (see scripts/gen.mjs). */
 export async function generate(base: string, out: string): Promise<void> {
   const mod = (await import(pathToFileURL(join(pkgDir, "scripts", "gen.mjs")).href)) as {

@@ -24,6 +24,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cluster/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move every tenant off a node and stop it taking new ones
+         * @description Key scope needed: project. Refused for read-only keys. Needs a key without scope limits. The node hands its tenants to the other alive, undrained nodes within seconds.
+         */
+        post: operations["drainNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cluster/init": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a new cluster's admin API key, once per cluster (no key needed)
+         * @description Works once per cluster (409 conflict afterwards); the key is shown only in this answer. On a server not started with cinch serve --cluster every cluster route answers 501 not_implemented.
+         */
+        post: operations["initCluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cluster/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a tenant to another node; requests on it wait while it moves
+         * @description Key scope needed: project. Refused for read-only keys. Needs a key without scope limits (the admin key of cinch cluster init).
+         */
+        post: operations["moveTenantToNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cluster/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cluster's nodes: alive, draining, tenants owned, writes/s, log lag, snapshot age
+         * @description Key scope needed: any key. Each node's figures come from its last heartbeat (at most a second old). writes_per_sec averages the last 10 s; control_lag counts control log entries (schema changes, tenant registry) the node has not applied, control_lag_seconds is the age of the oldest; tenants_catching_up counts owned tenants being rebuilt or refusing writes until rebuilt; log_tail counts log records of owned tenants past their snapshots; snapshot_age_seconds is the age of the oldest snapshot among owned tenants.
+         */
+        get: operations["getClusterStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cluster/undrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let a drained node take tenants again
+         * @description Key scope needed: project. Refused for read-only keys. Needs a key without scope limits.
+         */
+        post: operations["undrainNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/databases/{db}/branches": {
         parameters: {
             query?: never;
@@ -1115,6 +1215,35 @@ export interface components {
             timestamp: string;
             type: string;
         };
+        ClusterAdminKey: {
+            id: string;
+            key: string;
+        };
+        ClusterNode: {
+            addr: string;
+            alive: boolean;
+            /** Format: date-time */
+            at: string;
+            /** Format: int64 */
+            control_applied: number;
+            /** Format: int64 */
+            control_lag: number;
+            /** Format: double */
+            control_lag_seconds: number;
+            draining: boolean;
+            /** Format: int64 */
+            log_tail: number;
+            name: string;
+            /** Format: double */
+            snapshot_age_seconds: number;
+            tenants_catching_up: number;
+            tenants_owned: number;
+            /** Format: double */
+            writes_per_sec: number;
+        };
+        ClusterNodes: {
+            nodes: components["schemas"]["ClusterNode"][];
+        };
         ColumnInfo: {
             automatic?: boolean;
             default?: string | null;
@@ -1366,6 +1495,14 @@ export interface components {
             target: string;
             tenants: number;
         };
+        NodeDrain: {
+            draining: boolean;
+            node: string;
+        };
+        NodeDrainRequest: {
+            /** @description the node's name (--node) */
+            node: string;
+        };
         QueryRequest: {
             /** @description most rows to return; 0 or absent means the server's --max-rows, which also caps larger values */
             limit?: number;
@@ -1468,6 +1605,27 @@ export interface components {
             /** Format: int64 */
             size_bytes: number;
             state: string;
+        };
+        TenantMove: {
+            /** @description how long requests on the tenant waited while it moved, as a Go duration ("42ms") */
+            pause: string;
+            tenant: string;
+            to: string;
+        };
+        TenantMoveRequest: {
+            /**
+             * @description the tenant's branch
+             * @default main
+             */
+            branch: string;
+            /**
+             * @description the tenant's database
+             * @default main
+             */
+            database: string;
+            tenant: string;
+            /** @description the node to move the tenant to: alive and not draining (see getClusterStatus) */
+            to: string;
         };
         /** @description One tenant's answer to a fan-out query: columns, rows and truncated, or error. */
         TenantQueryResult: {
@@ -1638,6 +1796,151 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    drainNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeDrainRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeDrain"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    initCluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterAdminKey"];
+                };
+            };
+            default: components["responses"]["ServerError"];
+        };
+    };
+    moveTenantToNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantMoveRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantMove"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    getClusterStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterNodes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    undrainNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeDrainRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeDrain"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["ServerError"];
         };
