@@ -45,6 +45,9 @@ type controlEntry struct {
 	// TenantID: a create made by a copy carries the identity whose
 	// snapshot holds the copy's data (lifecycle.go).
 	TenantID string `json:"tenant_id,omitempty"`
+	// TenantIDs: a branch create carries the identities whose snapshots
+	// hold its tenants' copies (branches.go).
+	TenantIDs map[string]string `json:"tenant_ids,omitempty"`
 	// Coordinated: a data-dependent change coordinated by the node that
 	// received it (coordinate.go), with this id.
 	Coordinated string `json:"coordinated,omitempty"`
@@ -59,6 +62,7 @@ type applied struct {
 	status int
 	header http.Header
 	body   []byte
+	fatal  error // this node cannot go on applying the control log
 }
 
 type control struct {
@@ -159,13 +163,7 @@ func (c *control) apply(m jetstream.Msg) {
 			if after, err = c.before(seq, e); err != nil {
 				// The node cannot record what the entry means (its disk):
 				// it stops serving rather than apply it without that.
-				c.mu.Lock()
-				c.failed = fmt.Errorf("%w: control entry %d could not be applied on this node: %v", cinch.ErrUnavailable, seq, err)
-				c.cond.Broadcast()
-				c.mu.Unlock()
-				if c.cc != nil {
-					c.cc.Stop()
-				}
+				c.fail(seq, err)
 				return
 			}
 		}
@@ -187,6 +185,10 @@ func (c *control) apply(m jetstream.Msg) {
 			if res, ok = c.coordinated(e, run); !ok {
 				return // stopping: applied again after the restart
 			}
+			if res.fatal != nil {
+				c.fail(seq, res.fatal)
+				return
+			}
 		} else {
 			res = run(context.Background())
 		}
@@ -204,6 +206,18 @@ func (c *control) apply(m jetstream.Msg) {
 	c.mu.Unlock()
 	if w != nil && e.Origin == c.node {
 		w <- res
+	}
+}
+
+// fail stops applying the control log at entry seq: the node answers
+// every request unavailable until it is restarted (and applies seq again).
+func (c *control) fail(seq uint64, err error) {
+	c.mu.Lock()
+	c.failed = fmt.Errorf("%w: control entry %d could not be applied on this node: %v", cinch.ErrUnavailable, seq, err)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if c.cc != nil {
+		c.cc.Stop()
 	}
 }
 

@@ -221,10 +221,10 @@ func (r *Runtime) recordCommitted(ctx context.Context, prep local.Prepared) appl
 		return applied{status: http.StatusInternalServerError}
 	}
 	if err := eng.RecordChange(ctx, prep); err != nil {
-		// The histories diverged: this node must not serve the branch as if
-		// they had not; say so loudly.
-		r.log.Error("cluster: could not record a committed change", "change", prep.Change.ID, "err", err)
-		return applied{status: http.StatusInternalServerError}
+		// This node's history cannot take what the cluster committed: it
+		// must not serve as if it had (applied.fatal stops its control log).
+		r.log.Error("cluster: could not record a committed change", "version", prep.Version, "err", err)
+		return applied{status: http.StatusInternalServerError, fatal: err}
 	}
 	return applied{status: http.StatusOK}
 }

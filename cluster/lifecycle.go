@@ -112,6 +112,15 @@ func parseLifecycle(e controlEntry) lifecycle {
 // beforeApply records the identities control entry e (at sequence seq)
 // gives, and returns what to do once it is applied (given its status).
 func (r *Runtime) beforeApply(seq uint64, e controlEntry) (func(status int), error) {
+	if pairs, after, ok, err := r.branchLifecycle(context.Background(), seq, e); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if err := r.idents.set(pairs); err != nil {
+			return nil, fmt.Errorf("record tenant identities: %w", err)
+		}
+		return after, nil
+	}
 	lc := parseLifecycle(e)
 	if lc.kind == lifeNone {
 		return nil, nil

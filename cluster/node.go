@@ -209,6 +209,27 @@ func (n *Node) Owns(t Tenant, path string) bool {
 	return !o.broken
 }
 
+// OwnsTenant reports whether this node holds t's lease and may commit to
+// it (what the node itself knows; a KV read may be answered by a replica
+// that still shows an older lease).
+func (n *Node) OwnsTenant(t Tenant) bool {
+	n.mu.Lock()
+	var o *owned
+	for _, x := range n.owned {
+		if x.t == t {
+			o = x
+			break
+		}
+	}
+	n.mu.Unlock()
+	if o == nil {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.broken
+}
+
 // Acquire makes this node t's owner, its file at path: it takes the lease,
 // brings the local file up to the log's end (snapshot + replay, unless the
 // file is known to be there already), appends a takeover record that fences

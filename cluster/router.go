@@ -77,9 +77,9 @@ func classify(method, path string) (routeKind, Tenant, string) {
 		return routeLocal, Tenant{}, ""
 	}
 	write := method != http.MethodGet && method != http.MethodHead
-	if len(s) == 4 { // branches: list, create
+	if len(s) == 4 { // branches: list, create (branches.go)
 		if write {
-			return routeRefused, Tenant{}, "creating a branch"
+			return routeControl, Tenant{}, ""
 		}
 		return routeLocal, Tenant{}, ""
 	}
@@ -110,10 +110,8 @@ func classify(method, path string) (routeKind, Tenant, string) {
 		return routeLocal, Tenant{}, ""
 	}
 	switch {
-	case len(rest) == 0:
-		return routeRefused, Tenant{}, "deleting a branch"
-	case rest[0] == "merge":
-		return routeRefused, Tenant{}, "merging branches"
+	case len(rest) == 0, rest[0] == "merge":
+		return routeControl, Tenant{}, "" // branch delete, merge (branches.go)
 	case rest[0] == "tables" && len(rest) >= 3 && rest[2] == "copy":
 		return routeRefused, Tenant{}, "copying a table"
 	}
@@ -236,7 +234,25 @@ func (h *router) serveControl(w http.ResponseWriter, req *http.Request) {
 		}
 		entry.ChangeID, entry.ChangeAt = id.String(), time.Now().UTC()
 	}
-	if schemaChange && h.dataDependent(req, body) {
+	if db, ok := branchCreateOf(req.Method, req.URL.Path); ok {
+		h.serveBranchCreate(w, req.WithContext(ctx), db, entry)
+		return
+	}
+	merge := mergeOf(req.Method, req.URL.Path)
+	if merge {
+		var in server.MergeRequest
+		if json.Unmarshal(body, &in) == nil && in.DryRun {
+			// Plans only: every node's history is the same.
+			if err := h.r.ctl.barrier(ctx); err != nil {
+				writeCinchError(w, err)
+				return
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			h.inner.ServeHTTP(w, req)
+			return
+		}
+	}
+	if merge || schemaChange && h.dataDependent(req, body) {
 		res, err = h.coordinate(ctx, entry)
 	} else {
 		res, err = h.r.ctl.submit(ctx, entry)
@@ -280,6 +296,11 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 			return
 		}
 		owner, err := h.r.node.Owner(ctx, t)
+		if err == nil && owner == h.r.cfg.Node && !h.r.node.OwnsTenant(t) {
+			// A lagging replica still shows this node's lost lease: it is
+			// not ours. Take it if nobody has it, else ask again.
+			owner = ""
+		}
 		if err == nil && owner == "" && h.r.draining.Load() {
 			// Draining: another node takes the tenant.
 			if targets := h.r.placementTargets(ctx); len(targets) > 0 {

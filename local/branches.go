@@ -247,6 +247,14 @@ func (s branches) Merge(ctx context.Context, source, target string, dryRun bool)
 	if err := dst.checkOnTemplate(ctx, next); err != nil {
 		return res, err
 	}
+	if co, ok := p.cfg.Owner.(Coordinator); ok && coordinating(ctx) {
+		return res, coordinatedMerge(ctx, dst, co, next, plan.Changes, source)
+	} else if p.cfg.Owner != nil {
+		// Cluster mode, not coordinated: the target's tenants are spread
+		// over nodes; every node refuses it the same way.
+		return res, &cinch.Error{Err: cinch.ErrNotImplemented, Message: "a merge in a cluster must be coordinated by the node that received it: nothing was changed",
+			Hint: "send the merge to the cluster's HTTP API"}
+	}
 	// Validate on every tenant before anything is committed.
 	errs := dst.forEachTenant(ctx, names, func(c *sqlite.Conn) error { return c.Validate(ctx, next) })
 	if len(errs) > 0 {

@@ -37,13 +37,14 @@ type Coordinator interface {
 	Decide(ctx context.Context, p Prepared, commit bool) error
 }
 
-// Prepared is a data-dependent change being prepared: the change, the
-// branch version it makes, and the SQL that undoes it on a tenant.
+// Prepared is a coordinated change being prepared: the change records it
+// appends to the branch's history (one, or a merge's), the branch version
+// they make, and the SQL that undoes a data-dependent one on a tenant.
 type Prepared struct {
-	Database       string       `json:"database"`
-	Branch         string       `json:"branch"`
-	Change         cinch.Change `json:"change"`
-	Version        int          `json:"version"`
+	Database       string         `json:"database"`
+	Branch         string         `json:"branch"`
+	Changes        []cinch.Change `json:"changes"`
+	Version        int            `json:"version"`
 	Inverse        []string     `json:"inverse,omitempty"`
 	InverseRebuild bool         `json:"inverse_rebuild,omitempty"`
 }
@@ -111,7 +112,7 @@ func probed(ctx context.Context, p schema.Plan) bool {
 // branch through co (see Coordinator). Caller holds the branch lock.
 func coordinated(ctx context.Context, b *branch, co Coordinator, next []cinch.Change, p schema.Plan) (cinch.Change, error) {
 	ch := next[len(next)-1]
-	prep := Prepared{Database: b.database, Branch: b.name, Change: ch, Version: len(next), Inverse: p.Inverse, InverseRebuild: p.InverseRebuild}
+	prep := Prepared{Database: b.database, Branch: b.name, Changes: []cinch.Change{ch}, Version: len(next), Inverse: p.Inverse, InverseRebuild: p.InverseRebuild}
 	if err := co.Preparing(ctx, prep); err != nil {
 		return cinch.Change{}, err
 	}
@@ -189,4 +190,39 @@ func undoCoordinated(ctx context.Context, b *branch, co Coordinator, prep Prepar
 		})
 	})
 	return firstTenantError(errs, "undo the change on")
+}
+
+// coordinatedMerge merges changes into dst through co: every tenant of dst
+// is pulled here and validated (nothing is written before the decision),
+// the decision is recorded, then the history is committed and the tenants
+// here are brought to it. Caller holds dst's lock.
+func coordinatedMerge(ctx context.Context, dst *branch, co Coordinator, next, merged []cinch.Change, source string) error {
+	prep := Prepared{Database: dst.database, Branch: dst.name, Changes: merged, Version: len(next)}
+	if err := co.Preparing(ctx, prep); err != nil {
+		return err
+	}
+	names, err := servedNames(ctx, dst)
+	if err != nil {
+		return errors.Join(err, co.Decide(context.WithoutCancel(ctx), prep, false))
+	}
+	errs := dst.parallel(ctx, names, func(name string) error {
+		return onOwnedTenant(ctx, dst, co, name, func(c *sqlite.Conn) error { return c.Validate(ctx, next) })
+	})
+	if len(errs) > 0 {
+		return errors.Join(refusedMerge(errs, source, dst.name), co.Decide(context.WithoutCancel(ctx), prep, false))
+	}
+	if err := co.Decide(ctx, prep, true); err != nil {
+		return err
+	}
+	if err := dst.commit(ctx, next); err != nil {
+		return err
+	}
+	dst.p.gen.bumpSchema()
+	errs = dst.parallel(context.WithoutCancel(ctx), names, func(name string) error {
+		return onOwnedTenant(context.WithoutCancel(ctx), dst, co, name, func(c *sqlite.Conn) error {
+			_, err := c.Migrate(ctx, next)
+			return err
+		})
+	})
+	return firstTenantError(errs, "apply the merged changes to")
 }

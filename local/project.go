@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -868,11 +869,14 @@ func (p *Project) UndoPrepared(ctx context.Context, co Coordinator, prep Prepare
 	return undoCoordinated(ctx, b, co, prep, names)
 }
 
-// RecordChange appends a change another process coordinated and committed
-// (its tenants already have it) to the branch's history here. Recording it
-// again is not an error; a history that does not end where the change
-// starts is (the histories diverged).
+// RecordChange appends the change records another process coordinated and
+// committed (a change, or a merge's; its tenants already have them) to the
+// branch's history here. Recording them again is not an error; a history
+// that does not end where they start is (the histories diverged).
 func (p *Project) RecordChange(ctx context.Context, prep Prepared) error {
+	if len(prep.Changes) == 0 {
+		return nil
+	}
 	b, err := p.branch(ctx, prep.Database, prep.Branch)
 	if err != nil {
 		return err
@@ -887,15 +891,15 @@ func (p *Project) RecordChange(ctx context.Context, prep Prepared) error {
 		return err
 	}
 	for _, c := range changes {
-		if c.ID == prep.Change.ID {
+		if c.ID == prep.Changes[0].ID {
 			return nil
 		}
 	}
-	if len(changes)+1 != prep.Version {
+	if len(changes)+len(prep.Changes) != prep.Version {
 		return fmt.Errorf("%w: branch %q has %d changes here, the coordinated change %s makes version %d",
-			cinch.ErrSchemaDrift, b.name, len(changes), prep.Change.ID, prep.Version)
+			cinch.ErrSchemaDrift, b.name, len(changes), prep.Changes[0].ID, prep.Version)
 	}
-	if err := b.commit(ctx, append(append([]cinch.Change{}, changes...), prep.Change)); err != nil {
+	if err := b.commit(ctx, append(slices.Clone(changes), prep.Changes...)); err != nil {
 		return err
 	}
 	b.p.gen.bumpSchema()
