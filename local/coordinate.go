@@ -45,8 +45,8 @@ type Prepared struct {
 	Branch         string         `json:"branch"`
 	Changes        []cinch.Change `json:"changes"`
 	Version        int            `json:"version"`
-	Inverse        []string     `json:"inverse,omitempty"`
-	InverseRebuild bool         `json:"inverse_rebuild,omitempty"`
+	Inverse        []string       `json:"inverse,omitempty"`
+	InverseRebuild bool           `json:"inverse_rebuild,omitempty"`
 }
 
 type coordinateKey struct{}
