@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -185,43 +184,12 @@ func (k *Keys) systemSecret(id string) string { return k.system + ":" + id }
 // Close implements server.KeyStore (the connection is the runtime's).
 func (k *Keys) Close() error { return nil }
 
-// getFromLeader reads a key's value through the key stream's leader (the
-// JetStream API's non-direct get), jetstream.ErrKeyNotFound when it has none
-// or it was deleted.
+// getFromLeader reads a key's value through the key stream's leader,
+// jetstream.ErrKeyNotFound when it has none or it was deleted.
 func (k *Keys) getFromLeader(ctx context.Context, key string) ([]byte, error) {
-	bucket := k.kv.Bucket()
-	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
-	msg, err := k.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
-	if err != nil {
-		return nil, err
+	v, _, found, err := kvGetLeader(ctx, k.nc, k.kv.Bucket(), key)
+	if err == nil && !found {
+		err = jetstream.ErrKeyNotFound
 	}
-	var res struct {
-		Message *struct {
-			Header []byte `json:"hdrs"`
-			Data   []byte `json:"data"`
-		} `json:"message"`
-		Error *struct {
-			Code        int    `json:"code"`
-			ErrCode     int    `json:"err_code"`
-			Description string `json:"description"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(msg.Data, &res); err != nil {
-		return nil, err
-	}
-	if res.Error != nil {
-		if res.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound) {
-			return nil, jetstream.ErrKeyNotFound
-		}
-		return nil, fmt.Errorf("read key %s: %s", key, res.Error.Description)
-	}
-	if res.Message == nil {
-		return nil, jetstream.ErrKeyNotFound
-	}
-	if len(res.Message.Header) > 0 {
-		if h, err := nats.DecodeHeadersMsg(res.Message.Header); err == nil && h.Get("KV-Operation") != "" {
-			return nil, jetstream.ErrKeyNotFound // deleted or purged
-		}
-	}
-	return res.Message.Data, nil
+	return v, err
 }

@@ -36,6 +36,18 @@ type lease struct {
 }
 
 // ownedBy reports the node holding key, "" if none.
+// ownedByLeader is ownedBy read through the stream's leader.
+func ownedByLeader(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, key string) (string, error) {
+	value, _, found, err := kvGetLeader(ctx, js.Conn(), kv.Bucket(), key)
+	if err != nil {
+		return "", unavailable("read the lease of "+key, err)
+	}
+	if !found {
+		return "", nil
+	}
+	return string(value), nil
+}
+
 func ownedBy(ctx context.Context, kv jetstream.KeyValue, key string) (string, error) {
 	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
@@ -51,22 +63,18 @@ func ownedBy(ctx context.Context, kv jetstream.KeyValue, key string) (string, er
 func acquireLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, key, node string, ttl time.Duration) (*lease, error) {
 	rev, err := kv.Create(ctx, key, []byte(node), jetstream.KeyTTL(ttl))
 	if errors.Is(err, jetstream.ErrKeyExists) {
-		e, gerr := kv.Get(ctx, key)
-		// A handed-over lease may not have reached the replica that answers
-		// the read yet (reads may come from any replica): look again briefly.
-		for try := 0; try < 10 && gerr == nil && string(e.Value()) != node; try++ {
-			time.Sleep(20 * time.Millisecond)
-			e, gerr = kv.Get(ctx, key)
-		}
-		if gerr == nil && string(e.Value()) == node {
+		// Read through the leader: a lagging replica may still show this
+		// node's own older lease, which must not be adopted.
+		value, lrev, found, gerr := kvGetLeader(ctx, js.Conn(), kv.Bucket(), key)
+		if gerr == nil && found && string(value) == node {
 			// Handed to this node by its previous owner (a move), or held
 			// by this node's previous process: adopt it at its revision.
 			// (The log's fence, not the lease, keeps two writers apart.)
-			rev, err = e.Revision(), nil
+			rev, err = lrev, nil
 		} else {
 			owner := ""
 			if gerr == nil {
-				owner = string(e.Value())
+				owner = string(value)
 			}
 			return nil, &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("tenant %s is owned by node %q", key, owner),
 				Hint: "send the request to that node, or retry after its lease expires"}

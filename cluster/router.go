@@ -297,9 +297,12 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 		}
 		owner, err := h.r.node.Owner(ctx, t)
 		if err == nil && owner == h.r.cfg.Node && !h.r.node.OwnsTenant(t) {
-			// A lagging replica still shows this node's lost lease: it is
-			// not ours. Take it if nobody has it, else ask again.
-			owner = ""
+			// A lagging replica still shows this node's lost lease: ask the
+			// leader who holds it.
+			owner, err = ownedByLeader(ctx, h.r.js, h.r.node.leases, t.token())
+			if err == nil && owner == h.r.cfg.Node {
+				owner = "" // held by this node's previous life: Acquire adopts it
+			}
 		}
 		if err == nil && owner == "" && h.r.draining.Load() {
 			// Draining: another node takes the tenant.

@@ -1,0 +1,53 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// kvGetLeader reads a KV key through its stream's leader (the JetStream
+// API's non-direct get). KV Get may be answered by any replica, and one that
+// lags (a node just resumed after a pause, say) shows an older value: a
+// decision that must not rest on an old value (adopting a lease, a key
+// created a moment ago) reads here. found false when the key has no value
+// or was deleted.
+func kvGetLeader(ctx context.Context, nc *nats.Conn, bucket, key string) (value []byte, revision uint64, found bool, err error) {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
+	msg, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var res struct {
+		Message *struct {
+			Seq    uint64 `json:"seq"`
+			Header []byte `json:"hdrs"`
+			Data   []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &res); err != nil {
+		return nil, 0, false, err
+	}
+	if res.Error != nil {
+		if res.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound) {
+			return nil, 0, false, nil
+		}
+		return nil, 0, false, fmt.Errorf("read %s from %s: %s", key, bucket, res.Error.Description)
+	}
+	if res.Message == nil {
+		return nil, 0, false, nil
+	}
+	if len(res.Message.Header) > 0 {
+		if h, err := nats.DecodeHeadersMsg(res.Message.Header); err == nil && h.Get("KV-Operation") != "" {
+			return nil, res.Message.Seq, false, nil // deleted, purged or expired
+		}
+	}
+	return res.Message.Data, res.Message.Seq, true, nil
+}
