@@ -193,9 +193,11 @@ func jsonType(kind string) string {
 // DecodeQueryRequest decodes and checks a query body: sql is required,
 // params must be scalars (numbers become int64 or float64), limit >= 0.
 func DecodeQueryRequest(data []byte) (QueryRequest, error) {
-	var q QueryRequest
-	if err := decodeStrict(data, &q); err != nil {
-		return QueryRequest{}, err
+	q, ok := fastQueryRequest(data)
+	if !ok {
+		if err := decodeStrict(data, &q); err != nil {
+			return QueryRequest{}, err
+		}
 	}
 	if strings.TrimSpace(q.SQL) == "" {
 		return QueryRequest{}, invalid("sql is required: give one SQL statement")

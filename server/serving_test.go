@@ -48,3 +48,33 @@ func TestQueryGzipOnlyWhenBig(t *testing.T) {
 		t.Errorf("big answer decodes to %.200q...", plain)
 	}
 }
+
+// TestMetricsRoutes: every request is counted under its route pattern,
+// and what no route matches (404, and 405 on a route's path) under
+// "unmatched", however many times it comes.
+func TestMetricsRoutes(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	for range 3 {
+		e.do("POST", acmeQuery, e.keys["full"], `{"sql": "SELECT 1 AS x"}`)
+	}
+	e.do("GET", "/v1/no/such/route", e.keys["full"], nil)
+	e.do("GET", acmeQuery, e.keys["full"], nil)       // 405
+	e.do("DELETE", "/v1/health", e.keys["full"], nil) // 405
+	e.do("GET", "/v1/health", "", nil)
+	r := e.do("GET", "/metrics", e.keys["full"], nil)
+	if r.status != 200 {
+		t.Fatalf("metrics: %v", r)
+	}
+	for _, want := range []string{
+		`cinch_http_requests_total{code="200",route="POST /v1/databases/{db}/branches/{branch}/tenants/{tenant}/query"} 3`,
+		`cinch_http_requests_total{code="404",route="unmatched"} 1`,
+		`cinch_http_requests_total{code="405",route="unmatched"} 2`,
+		`cinch_http_requests_total{code="200",route="GET /v1/health"} 1`,
+		`cinch_http_request_duration_seconds_count{route="unmatched"} 3`,
+		`cinch_http_request_duration_seconds_count{route="POST /v1/databases/{db}/branches/{branch}/tenants/{tenant}/query"} 3`,
+	} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
