@@ -109,6 +109,8 @@ func routeTable() []route {
 			access: branchAdmin, write: true, body: TenantCreateRequest{}, resp: cinch.TenantInfo{}, status: 201, handle: createTenant},
 		{method: "POST", path: branchPath + "/tenants:batch", op: "createTenants", summary: "Create several tenants at once (lazy or with their files); all are new, or none is created",
 			access: branchAdmin, write: true, body: TenantBatchRequest{}, resp: []cinch.TenantInfo{}, status: 201, handle: createTenants},
+		{method: "POST", path: branchPath + "/tenants:migrate", op: "migrateTenants", summary: "Bring tenants that are behind the branch's schema up to date now: the named ones, or every one (encrypted tenants only when named, with their key)",
+			access: branchAdmin, write: true, body: TenantSelection{}, resp: cinch.MigrateResult{}, status: 200, handle: migrateTenants},
 		{method: "GET", path: tenantPath, op: "getTenant", summary: "Describe a tenant",
 			access: tenant, resp: cinch.TenantInfo{}, status: 200, handle: getTenant},
 		{method: "PATCH", path: tenantPath, op: "renameTenant", summary: "Rename a tenant (not main)",
