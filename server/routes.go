@@ -425,7 +425,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		if stream, ok := v.(streamFunc); ok {
-			stream(w, func(err error) error { return s.timedOut(ctx, r, err) }, s.requestLog(r))
+			stream(w, func(err error) error { return s.timedOut(ctx, r, err) }, func() *slog.Logger { return s.requestLog(r) })
 			return
 		}
 		if rt.status == http.StatusNoContent {
@@ -676,7 +676,7 @@ func query(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log *slog.Logger) {
+	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log func() *slog.Logger) {
 		st := newQueryStream(c.ctx, w, log)
 		res, err := d.QueryTo(c.ctx, opts, st, req.SQL, req.Params...)
 		if err != nil {
@@ -688,8 +688,9 @@ func query(c *call) (any, error) {
 
 // streamFunc is a handler's answer that writes the response itself (the
 // query route streams its rows); explain turns an error into the one the
-// client sees (see Server.timedOut), log is the request's logger.
-type streamFunc func(w http.ResponseWriter, explain func(error) error, log *slog.Logger)
+// client sees (see Server.timedOut), log returns the request's logger
+// (built only when something is logged).
+type streamFunc func(w http.ResponseWriter, explain func(error) error, log func() *slog.Logger)
 
 func insertRows(c *call) (any, error) {
 	recs, many, err := DecodeRows(c.body)

@@ -30,7 +30,7 @@ const lastWriteTimeout = 10 * time.Second
 type queryStream struct {
 	ctx  context.Context
 	w    http.ResponseWriter
-	log  *slog.Logger
+	log  func() *slog.Logger // the request's logger, built when needed
 	buf  []byte
 	rows int
 	sent bool // the status and part of the body are out
@@ -46,7 +46,7 @@ var streamBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return 
 // with one huge value grows its buffer past streamFlushBytes).
 const maxPooledBuf = 2 * streamFlushBytes
 
-func newQueryStream(ctx context.Context, w http.ResponseWriter, log *slog.Logger) *queryStream {
+func newQueryStream(ctx context.Context, w http.ResponseWriter, log func() *slog.Logger) *queryStream {
 	return &queryStream{ctx: ctx, w: w, log: log, buf: (*streamBufs.Get().(*[]byte))[:0]}
 }
 
@@ -130,13 +130,13 @@ func (q *queryStream) start() {
 func (q *queryStream) finish(res *cinch.Result, err error) {
 	defer q.release()
 	if err != nil && !q.sent {
-		writeError(q.w, q.log, err, nil)
+		writeError(q.w, q.log(), err, nil)
 		return
 	}
 	if err != nil {
 		// Too late for a status: the body says it failed. Clients must
 		// check for "error" (the Go client does).
-		_, detail := errorDetail(q.log, err)
+		_, detail := errorDetail(q.log(), err)
 		q.buf = append(q.buf, `],"rows_affected":0,"truncated":true,"error":`...)
 		data, _ := json.Marshal(detail)
 		q.buf = append(q.buf, data...)
