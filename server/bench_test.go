@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"sync"
@@ -168,34 +170,45 @@ func BenchmarkQueryHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := server.New(p, apikey.ForProject(p), server.Config{RatePerKey: -1})
-	h := srv.Handler()
 	body := []byte(`{"sql":"SELECT name FROM items WHERE id = ?","params":["r1"]}`)
-	do := func(t int) error {
-		req := httptest.NewRequest("POST", "/v1/databases/main/branches/main/tenants/"+names[t]+"/query", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte(`[["`+names[t]+`"]]`)) {
-			return fmt.Errorf("tenant %s: %d %s", names[t], w.Code, w.Body)
-		}
-		return nil
-	}
-	for t := range names { // warm: every tenant open
-		if err := do(t); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := do(int(next.Add(1) % tenants)); err != nil {
-				b.Error(err)
-				return
+	for _, bc := range []struct {
+		name string
+		log  *slog.Logger
+	}{
+		{"log=off", nil}, // server.Config's default, and cinch-bench's
+		// cinch serve's: one text line per request (to stderr there).
+		{"log=text", slog.New(slog.NewTextHandler(io.Discard, nil))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := server.New(p, apikey.ForProject(p), server.Config{RatePerKey: -1, Logger: bc.log})
+			h := srv.Handler()
+			do := func(t int) error {
+				req := httptest.NewRequest("POST", "/v1/databases/main/branches/main/tenants/"+names[t]+"/query", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte(`[["`+names[t]+`"]]`)) {
+					return fmt.Errorf("tenant %s: %d %s", names[t], w.Code, w.Body)
+				}
+				return nil
 			}
-		}
-	})
+			for t := range names { // warm: every tenant open
+				if err := do(t); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := do(int(next.Add(1) % tenants)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
