@@ -432,3 +432,29 @@ func checkBodyType(r *http.Request) (string, bool) {
 	}
 	return "", true
 }
+
+// readBody reads a request body (already behind http.MaxBytesReader). A
+// body that says its length is read into a buffer of that size; others
+// (chunked, or over the limit, which the reader refuses) as io.ReadAll
+// does.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= 1<<20 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			return nil, err
+		}
+		// net/http ends a body at its Content-Length: the next read says
+		// EOF. Anything else (a reader in between) is read the slow way.
+		var one [1]byte
+		k, err := r.Body.Read(one[:])
+		switch {
+		case k > 0:
+			rest, err := io.ReadAll(r.Body)
+			return append(append(buf, one[0]), rest...), err
+		case err != nil && err != io.EOF:
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(r.Body)
+}

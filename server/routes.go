@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -400,7 +399,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				writeErrorCode(w, CodeUnsupportedMediaType, msg, nil)
 				return
 			}
-			body, err := io.ReadAll(r.Body)
+			body, err := readBody(r)
 			if err != nil {
 				s.fail(w, r, err, nil)
 				return

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -75,6 +76,50 @@ func TestMetricsRoutes(t *testing.T) {
 	} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestQueryBodies: a query body is read whole however it comes (with a
+// Content-Length, or chunked), and one over --max-body is 413 either way.
+func TestQueryBodies(t *testing.T) {
+	e := newEnv(t, server.Config{MaxBodyBytes: 200})
+	body := `{"sql": "SELECT ? AS v", "params": ["` + strings.Repeat("x", 100) + `"]}`
+	for _, chunked := range []bool{false, true} {
+		var rd io.Reader = strings.NewReader(body)
+		if chunked {
+			rd = io.MultiReader(rd) // no length known: sent chunked
+		}
+		req, err := http.NewRequest("POST", e.ts.URL+acmeQuery, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+e.keys["full"])
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(data), strings.Repeat("x", 100)) {
+			t.Errorf("chunked=%v: %d %s", chunked, resp.StatusCode, data)
+		}
+		big := strings.NewReader(`{"sql": "SELECT ?", "params": ["` + strings.Repeat("y", 300) + `"]}`)
+		if chunked {
+			rd = io.MultiReader(big)
+		} else {
+			rd = big
+		}
+		req, _ = http.NewRequest("POST", e.ts.URL+acmeQuery, rd)
+		req.Header.Set("Authorization", "Bearer "+e.keys["full"])
+		resp, err = e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(data), "too_large") {
+			t.Errorf("chunked=%v, over the limit: %d %s", chunked, resp.StatusCode, data)
 		}
 	}
 }
