@@ -135,8 +135,8 @@ func httpCase(ctx context.Context, e *env) (Result, error) {
 	// Many short repetitions, interleaved side by side: on a shared
 	// machine a burst of load then hits every side alike, and the medians
 	// leave the bursts out.
-	nreps := 3 * e.sc.reps
-	ops := max(e.sc.httpOps/3, 1)
+	nreps := 5 * e.sc.reps
+	ops := max(e.sc.httpOps/5, 1)
 	reps := make([]func(int) error, len(sides))
 	for i, q := range sides {
 		reps[i] = func(int) error { return runClients(ops, q, len(names)) }
