@@ -150,6 +150,12 @@ type FleetService interface {
 	// Check brings each tenant to the branch's schema version and runs an
 	// integrity check on it; a tenant left behind or ahead is drift.
 	Check(ctx context.Context, opts FleetOptions) ([]TenantCheck, error)
+	// Migrate brings the tenants that are behind the branch's schema up
+	// to date now (they would catch up on their next open otherwise): the
+	// named ones, or every materialized tenant of the branch. Encrypted
+	// tenants are migrated only when named, on a handle with their key.
+	// A tenant that fails stops nothing else; the error names it.
+	Migrate(ctx context.Context, opts FleetOptions) (MigrateResult, error)
 	// Archive moves a tenant out of the serving set into a compressed
 	// archive; tenant main cannot be archived (ErrProtected).
 	Archive(ctx context.Context, tenant string) error

@@ -82,3 +82,13 @@ type Group struct {
 	// process (0: no cap); more fail fast with ErrLimitExceeded.
 	MaxConcurrent int `json:"max_concurrent"`
 }
+
+// MigrateResult is what FleetService.Migrate did: of the tenants it
+// covered, how many were behind the branch's schema, how many of those it
+// brought up to date, and how many remain behind (encrypted tenants not
+// named with their key: cinch never stores keys, so it cannot open them).
+type MigrateResult struct {
+	Behind    int `json:"behind"`
+	Migrated  int `json:"migrated"`
+	Remaining int `json:"remaining"`
+}

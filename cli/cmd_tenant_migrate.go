@@ -7,14 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
-
-// migrateResult is the JSON of cinch tenant migrate.
-type migrateResult struct {
-	Behind   int `json:"behind"`   // tenants found behind the branch's schema
-	Migrated int `json:"migrated"` // of those, brought up to date
-}
 
 func (a *app) tenantMigrateCommand() *cobra.Command {
 	var all bool
@@ -27,7 +20,8 @@ tenants nobody has open catch up on their next query, a server converges them
 in the background, and migrate does it now: for the named tenants, or with
 --all (or no NAME) for every tenant of the branch that is behind. Encrypted
 tenants are migrated only when named, with --key. cinch tenant list shows
-which tenants are behind, cinch branch info how many.`,
+which tenants are behind, cinch branch info how many. With --server the
+server does it (POST .../tenants:migrate), with a key that covers the branch.`,
 		Example: "  cinch tenant migrate --all\n  cinch tenant migrate acme_corp",
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if all && len(args) > 0 {
@@ -35,26 +29,21 @@ which tenants are behind, cinch branch info how many.`,
 			}
 			return nil
 		},
-		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, cdb cinch.DB, args []string) error {
-			db, ok := cdb.(*local.DB)
-			if !ok {
-				return localOnly("cinch tenant migrate")
-			}
+		RunE: a.runE(call{names: names(cinch.KindTenant), run: func(ctx context.Context, db cinch.DB, args []string) error {
 			cb, finish := a.progress(ctx, "migrate")
-			res, err := db.WithKey(a.tenantKey()).MigrateTenants(ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
+			res, err := db.Fleet().Migrate(ctx, cinch.FleetOptions{Tenants: args, Progress: cb})
 			finish()
 			if err != nil {
 				return err
 			}
-			out := migrateResult{Behind: res.Behind, Migrated: res.Migrated}
 			if res.Behind == 0 {
-				return a.done(out, "No tenant is behind the branch's schema")
+				return a.done(res, "No tenant is behind the branch's schema")
 			}
 			msg := fmt.Sprintf("Migrated %d %s to the branch's schema", res.Migrated, plural(int64(res.Migrated), "tenant", "tenants"))
-			if left := res.Behind - res.Migrated; left > 0 {
+			if left := res.Remaining; left > 0 {
 				msg += fmt.Sprintf(" (%d encrypted %s left: name %s with --key)", left, plural(int64(left), "tenant", "tenants"), plural(int64(left), "it", "them"))
 			}
-			return a.done(out, "%s", msg)
+			return a.done(res, "%s", msg)
 		}}),
 	}
 	c.Flags().BoolVar(&all, "all", false, "every tenant of the branch that is behind (the default without NAME)")

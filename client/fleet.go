@@ -106,7 +106,7 @@ func progress(fn func(done, total int), n int) {
 	}
 }
 
-// selection is the body of check, vacuum and analyze.
+// selection is the body of check, vacuum, analyze and migrate.
 func selection(opts cinch.FleetOptions) map[string]any {
 	if len(opts.Tenants) == 0 {
 		return map[string]any{}
@@ -149,6 +149,18 @@ func (s fleet) Check(ctx context.Context, opts cinch.FleetOptions) ([]cinch.Tena
 	out, err := send[[]cinch.TenantCheck](ctx, s.d.c, http.MethodPost, p+"/check", err, selection(opts))
 	if err == nil {
 		progress(opts.Progress, len(out))
+	}
+	return out, err
+}
+
+// Migrate brings tenants behind the branch's schema up to date now
+// (POST .../tenants:migrate). Encrypted tenants are migrated only when
+// named, on a handle with their key (DB.WithKey).
+func (s fleet) Migrate(ctx context.Context, opts cinch.FleetOptions) (cinch.MigrateResult, error) {
+	p, err := tenants(s).base()
+	out, err := send[cinch.MigrateResult](ctx, s.d.c, http.MethodPost, p+":migrate", err, selection(opts))
+	if err == nil {
+		progress(opts.Progress, out.Behind)
 	}
 	return out, err
 }

@@ -273,6 +273,13 @@ func (f fleet) InactiveSince(ctx context.Context, cutoff time.Time) ([]cinch.Ten
 	return out, nil
 }
 
+// Migrate brings tenants behind the branch's schema up to date now (see
+// DB.MigrateTenants).
+func (f fleet) Migrate(ctx context.Context, opts cinch.FleetOptions) (cinch.MigrateResult, error) {
+	res, err := f.d.MigrateTenants(ctx, opts)
+	return cinch.MigrateResult{Behind: res.Behind, Migrated: res.Migrated, Remaining: res.Behind - res.Migrated}, err
+}
+
 // fleetTenants resolves the tenants a fleet operation covers: the named
 // ones (all must exist), or every served (not archived) tenant, narrowed
 // to a group.

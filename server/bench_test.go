@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -123,4 +127,88 @@ func BenchmarkPointReads(b *testing.B) {
 	b.Run("http", func(b *testing.B) {
 		run(b, func(t string) cinch.DB { return c.Connect(cinch.Target{Tenant: t}) })
 	})
+}
+
+// BenchmarkQueryHandler is the server's own work on one point read,
+// without sockets: the request goes straight into Server.Handler (request
+// id, logging, metrics, key check, rate limiter, routing, scope, body
+// decoding, the tenant handle, the query, the JSON answer) from parallel
+// goroutines spread over 100 tenants. Profile it with -cpuprofile to see
+// cinch's overhead on the HTTP path (issue 14).
+func BenchmarkQueryHandler(b *testing.B) {
+	const tenants = 100
+	ctx := context.Background()
+	dir := b.TempDir()
+	if err := local.Init(ctx, dir, ""); err != nil {
+		b.Fatal(err)
+	}
+	p, err := local.Open(ctx, local.Config{Dir: dir, MaxOpenTenants: tenants + 16,
+		MaxOpenMemory: int64(tenants+16) * (1 + local.DefaultReadersPerTenant) * local.ConnMemory})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(ctx)
+	db, err := p.Connect(cinch.Target{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	name, _ := cinch.ParseColumnSpec("name:TEXT")
+	if _, err := db.Tables().Create(ctx, "items", []cinch.Column{name}); err != nil {
+		b.Fatal(err)
+	}
+	names := make([]string, tenants)
+	for i := range names {
+		names[i] = fmt.Sprintf("t%04d", i)
+		if _, err := db.Tenants().Create(ctx, names[i], cinch.TenantCreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.WithTenant(names[i]).Insert(ctx, "items", cinch.Record{"id": "r1", "name": names[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, key, err := apikey.ForProject(p).Create(ctx, apikey.Spec{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"sql":"SELECT name FROM items WHERE id = ?","params":["r1"]}`)
+	for _, bc := range []struct {
+		name string
+		log  *slog.Logger
+	}{
+		{"log=off", nil}, // server.Config's default, and cinch-bench's
+		// cinch serve's: one text line per request (to stderr there).
+		{"log=text", slog.New(slog.NewTextHandler(io.Discard, nil))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := server.New(p, apikey.ForProject(p), server.Config{RatePerKey: -1, Logger: bc.log})
+			h := srv.Handler()
+			do := func(t int) error {
+				req := httptest.NewRequest("POST", "/v1/databases/main/branches/main/tenants/"+names[t]+"/query", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte(`[["`+names[t]+`"]]`)) {
+					return fmt.Errorf("tenant %s: %d %s", names[t], w.Code, w.Body)
+				}
+				return nil
+			}
+			for t := range names { // warm: every tenant open
+				if err := do(t); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := do(int(next.Add(1) % tenants)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }

@@ -193,9 +193,11 @@ func jsonType(kind string) string {
 // DecodeQueryRequest decodes and checks a query body: sql is required,
 // params must be scalars (numbers become int64 or float64), limit >= 0.
 func DecodeQueryRequest(data []byte) (QueryRequest, error) {
-	var q QueryRequest
-	if err := decodeStrict(data, &q); err != nil {
-		return QueryRequest{}, err
+	q, ok := fastQueryRequest(data)
+	if !ok {
+		if err := decodeStrict(data, &q); err != nil {
+			return QueryRequest{}, err
+		}
 	}
 	if strings.TrimSpace(q.SQL) == "" {
 		return QueryRequest{}, invalid("sql is required: give one SQL statement")
@@ -310,28 +312,28 @@ func toRecord(obj map[string]any, where string) (cinch.Record, error) {
 // scalar checks a decoded JSON value and turns json.Number into int64 or
 // float64.
 func scalar(v any) (any, error) {
-	switch v := v.(type) {
+	switch s := v.(type) {
 	case nil, bool:
 		return v, nil
 	case string:
-		if !utf8.ValidString(v) {
+		if !utf8.ValidString(s) {
 			return nil, errors.New("string is not valid UTF-8")
 		}
-		return v, nil
+		return v, nil // the same interface value: no new allocation
 	case json.Number:
-		s := string(v)
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		num := string(s)
+		if !strings.ContainsAny(num, ".eE") {
+			if n, err := strconv.ParseInt(num, 10, 64); err == nil {
 				return n, nil
 			}
-			return nil, fmt.Errorf("integer %s does not fit in 64 bits", s)
+			return nil, fmt.Errorf("integer %s does not fit in 64 bits", num)
 		}
 		// Past float64's range a number reads as ±Inf (or 0), as SQLite
 		// reads 1e999: the server writes infinities as ±9e999, so they
 		// come back in as they went out.
-		f, err := strconv.ParseFloat(s, 64)
+		f, err := strconv.ParseFloat(num, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return nil, fmt.Errorf("bad number %s", s)
+			return nil, fmt.Errorf("bad number %s", num)
 		}
 		return f, nil
 	case map[string]any:

@@ -129,7 +129,7 @@ func selectRows(c *call) (any, error) {
 		return nil, err
 	}
 	opts := cinch.QueryOptions{Limit: c.limit, MaxBytes: c.s.cfg.MaxResultBytes, ReadOnly: true}
-	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log *slog.Logger) {
+	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log func() *slog.Logger) {
 		st := newQueryStream(c.ctx, w, log)
 		res, err := d.SelectTo(c.ctx, opts, st, c.val("table"), sel)
 		if err != nil {

@@ -32,8 +32,9 @@ type (
 		TotalBytes int64    `json:"total_bytes,omitempty"`
 	}
 	// TenantSelection is the body of the fleet operations that take a
-	// list of tenants (check, vacuum, analyze): none means every served
-	// tenant of the branch (every tenant, for check).
+	// list of tenants (check, vacuum, analyze, migrate): none means every
+	// served tenant of the branch (every tenant, for check; every
+	// materialized tenant that is behind, for migrate).
 	TenantSelection struct {
 		Tenants []string `json:"tenants,omitempty"`
 	}

@@ -6,6 +6,7 @@ package server
 
 import (
 	"compress/gzip"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"mime"
@@ -15,8 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/cinchdb/cinch"
 )
@@ -51,10 +50,35 @@ func requestID(r *http.Request) string {
 	if id := r.Header.Get(RequestIDHeader); validRequestID(id) {
 		return id
 	}
-	if u, err := uuid.NewV7(); err == nil {
-		return u.String()
+	return newUUIDv7(time.Now())
+}
+
+const hexLower = "0123456789abcdef"
+
+// newUUIDv7 makes a UUID v7 (RFC 9562): the Unix time in milliseconds,
+// then random bits, in its text form. Request ids need no ordering within
+// a millisecond, so unlike uuid.NewV7 this takes no lock and allocates
+// only the string.
+func newUUIDv7(now time.Time) string {
+	var u [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
 	}
-	return "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	rand.Read(u[6:])        // crypto/rand: never fails
+	u[6] = u[6]&0x0f | 0x70 // version 7
+	u[8] = u[8]&0x3f | 0x80 // variant 10
+	var b [36]byte
+	j := 0
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexLower[c>>4], hexLower[c&0xf]
+		j += 2
+	}
+	return string(b[:])
 }
 
 // ---- gzip ----
@@ -71,6 +95,12 @@ var gzipPool = sync.Pool{New: func() any {
 // acceptsGzip reads an Accept-Encoding header: gzip (or x-gzip) or * with a
 // q-value above 0, and gzip not refused by name.
 func acceptsGzip(header string) bool {
+	switch header { // what clients send most, without parsing
+	case "":
+		return false
+	case "gzip", "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd":
+		return true
+	}
 	gzipQ, starQ := -1.0, -1.0
 	for _, part := range strings.Split(header, ",") {
 		name, params, _ := strings.Cut(part, ";")
@@ -138,8 +168,14 @@ func bodyAllowed(method string, status int) bool {
 // json says whether the response is a JSON body this encoder may encode.
 func (e *encoder) json() bool {
 	h := e.Header()
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	return mt == "application/json" && h.Get("Content-Encoding") == "" && bodyAllowed(e.method, e.status)
+	ct := h.Get("Content-Type")
+	if ct != "application/json" { // what cinch writes; anything else is parsed
+		mt, _, _ := mime.ParseMediaType(ct)
+		if mt != "application/json" {
+			return false
+		}
+	}
+	return h.Get("Content-Encoding") == "" && bodyAllowed(e.method, e.status)
 }
 
 func (e *encoder) WriteHeader(status int) {
@@ -380,7 +416,7 @@ func checkBodyType(r *http.Request) (string, bool) {
 		return "request bodies cannot be compressed (Content-Encoding: " + ce + "): send plain JSON", false
 	}
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	if ct == "" || ct == "application/json" { // no parameters: nothing to parse
 		return "", true
 	}
 	const hint = " (set Content-Type: application/json; with curl use --json, or -H 'Content-Type: application/json' with -d)"
@@ -395,4 +431,30 @@ func checkBodyType(r *http.Request) (string, bool) {
 		return fmt.Sprintf("charset %s is not supported: JSON bodies are UTF-8", cs), false
 	}
 	return "", true
+}
+
+// readBody reads a request body (already behind http.MaxBytesReader). A
+// body that says its length is read into a buffer of that size; others
+// (chunked, or over the limit, which the reader refuses) as io.ReadAll
+// does.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= 1<<20 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			return nil, err
+		}
+		// net/http ends a body at its Content-Length: the next read says
+		// EOF. Anything else (a reader in between) is read the slow way.
+		var one [1]byte
+		k, err := r.Body.Read(one[:])
+		switch {
+		case k > 0:
+			rest, err := io.ReadAll(r.Body)
+			return append(append(buf, one[0]), rest...), err
+		case err != nil && err != io.EOF:
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(r.Body)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	handler  http.Handler
+	series   sync.Map // routeStatus → *routeSeries
 }
 
 func newMetrics(e Engine, more ...prometheus.Collector) *metrics {
@@ -48,9 +50,34 @@ func newMetrics(e Engine, more ...prometheus.Collector) *metrics {
 	return m
 }
 
+// routeStatus keys the series of one route and status in metrics.series.
+type routeStatus struct {
+	route  string
+	status int
+}
+
+// routeSeries are the request counter and latency histogram of one route
+// and status, looked up once (WithLabelValues hashes its labels on every
+// call).
+type routeSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	k := routeStatus{route, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		// Bounded: routes are the route table's patterns (and "unmatched",
+		// "/ui/"), statuses the few the server writes.
+		v, _ = m.series.LoadOrStore(k, &routeSeries{
+			requests: m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route),
+		})
+	}
+	rs := v.(*routeSeries)
+	rs.requests.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 // engineCollector reads tenants per branch and rollouts in progress from

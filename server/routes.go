@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -109,6 +108,8 @@ func routeTable() []route {
 			access: branchAdmin, write: true, body: TenantCreateRequest{}, resp: cinch.TenantInfo{}, status: 201, handle: createTenant},
 		{method: "POST", path: branchPath + "/tenants:batch", op: "createTenants", summary: "Create several tenants at once (lazy or with their files); all are new, or none is created",
 			access: branchAdmin, write: true, body: TenantBatchRequest{}, resp: []cinch.TenantInfo{}, status: 201, handle: createTenants},
+		{method: "POST", path: branchPath + "/tenants:migrate", op: "migrateTenants", summary: "Bring tenants that are behind the branch's schema up to date now: the named ones, or every one (encrypted tenants only when named, with their key)",
+			access: branchAdmin, write: true, body: TenantSelection{}, resp: cinch.MigrateResult{}, status: 200, handle: migrateTenants},
 		{method: "GET", path: tenantPath, op: "getTenant", summary: "Describe a tenant",
 			access: tenant, resp: cinch.TenantInfo{}, status: 200, handle: getTenant},
 		{method: "PATCH", path: tenantPath, op: "renameTenant", summary: "Rename a tenant (not main)",
@@ -398,7 +399,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				writeErrorCode(w, CodeUnsupportedMediaType, msg, nil)
 				return
 			}
-			body, err := io.ReadAll(r.Body)
+			body, err := readBody(r)
 			if err != nil {
 				s.fail(w, r, err, nil)
 				return
@@ -423,7 +424,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		if stream, ok := v.(streamFunc); ok {
-			stream(w, func(err error) error { return s.timedOut(ctx, r, err) }, s.requestLog(r))
+			stream(w, func(err error) error { return s.timedOut(ctx, r, err) }, func() *slog.Logger { return s.requestLog(r) })
 			return
 		}
 		if rt.status == http.StatusNoContent {
@@ -674,7 +675,7 @@ func query(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log *slog.Logger) {
+	return streamFunc(func(w http.ResponseWriter, explain func(error) error, log func() *slog.Logger) {
 		st := newQueryStream(c.ctx, w, log)
 		res, err := d.QueryTo(c.ctx, opts, st, req.SQL, req.Params...)
 		if err != nil {
@@ -686,8 +687,9 @@ func query(c *call) (any, error) {
 
 // streamFunc is a handler's answer that writes the response itself (the
 // query route streams its rows); explain turns an error into the one the
-// client sees (see Server.timedOut), log is the request's logger.
-type streamFunc func(w http.ResponseWriter, explain func(error) error, log *slog.Logger)
+// client sees (see Server.timedOut), log returns the request's logger
+// (built only when something is logged).
+type streamFunc func(w http.ResponseWriter, explain func(error) error, log func() *slog.Logger)
 
 func insertRows(c *call) (any, error) {
 	recs, many, err := DecodeRows(c.body)

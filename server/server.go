@@ -144,7 +144,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	keys    KeyStore
-	mux     *http.ServeMux
+	mux     *http.ServeMux // the routes only: decides 404 or 405 for what front does not match
+	front   *http.ServeMux // the routes and a catch-all (unmatched): one match per request
 	handler http.Handler
 	metrics *metrics
 	cors    corsPolicy
@@ -167,15 +168,18 @@ type Server struct {
 // It does no I/O.
 func New(e Engine, keys KeyStore, cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{e: e, cfg: cfg, log: cfg.Logger, keys: keys, mux: http.NewServeMux(),
+	s := &Server{e: e, cfg: cfg, log: cfg.Logger, keys: keys, mux: http.NewServeMux(), front: http.NewServeMux(),
 		limiters: map[string]*rate.Limiter{}, cors: newCORSPolicy(cfg.CORSOrigins)}
 	s.metrics = newMetrics(e, cfg.Collectors...)
 	s.routes = routeTable()
 	for _, rt := range s.routes {
 		pattern := rt.method + " " + rt.path
-		s.mux.Handle(pattern, s.wrap(rt))
+		h := s.wrap(rt)
+		s.mux.Handle(pattern, h)
+		s.front.Handle(pattern, h)
 		s.registered = append(s.registered, pattern)
 	}
+	s.front.HandleFunc("/", s.unmatched)
 	s.handler = s.observe(http.HandlerFunc(s.dispatch))
 	if cfg.Wrap != nil {
 		s.handler = cfg.Wrap(s.handler)
@@ -247,9 +251,10 @@ func (s *Server) Routes() []string { return append([]string(nil), s.registered..
 // answers unmatched paths with JSON errors instead of the mux's text.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
-	for _, seg := range strings.Split(raw, "/") {
-		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") ||
-			strings.EqualFold(seg, ".%2e") || strings.EqualFold(seg, "%2e.") {
+	for rest, more := raw, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		if dotSegment(seg) {
 			writeErrorCode(w, "invalid_name", "path segment "+`"`+seg+`"`+" is not allowed: names never contain . or .. segments", nil)
 			return
 		}
@@ -263,19 +268,36 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		s.cfg.UI.ServeHTTP(w, r)
 		return
 	}
-	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
-		rec := &statusRecorder{header: http.Header{}}
-		h.ServeHTTP(rec, r)
-		if rec.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", rec.header.Get("Allow"))
-			writeErrorCode(w, CodeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+rec.header.Get("Allow")+")", nil)
-			return
-		}
-		writeErrorCode(w, CodeRouteNotFound, "no route for "+r.Method+" "+r.URL.Path+"; see GET /v1/openapi.json", nil)
+	s.front.ServeHTTP(w, r)
+}
+
+// dotSegment reports whether an escaped path segment is . or .., plainly
+// or percent-encoded.
+func dotSegment(seg string) bool {
+	switch len(seg) {
+	case 1, 2:
+		return seg == "." || seg == ".."
+	case 3, 4:
+		return strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, ".%2e") || strings.EqualFold(seg, "%2e.")
+	case 6:
+		return strings.EqualFold(seg, "%2e%2e")
+	}
+	return false
+}
+
+// unmatched answers what no route matches: 405 with Allow when the path is
+// a route's with another method, 404 otherwise (as the mux decides).
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	r.Pattern = "" // not a route: "unmatched" in metrics and logs
+	h, _ := s.mux.Handler(r)
+	rec := &statusRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeErrorCode(w, CodeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+rec.header.Get("Allow")+")", nil)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	writeErrorCode(w, CodeRouteNotFound, "no route for "+r.Method+" "+r.URL.Path+"; see GET /v1/openapi.json", nil)
 }
 
 // statusRecorder captures what the mux's own 404/405 handlers write.
@@ -361,8 +383,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			s.metrics.observe(route, rw.status, d)
-			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", rw.status,
-				"bytes", rw.bytes, "duration", d, "key", info.keyID, "remote", r.RemoteAddr, "request_id", info.id)
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.String("route", route), slog.Int("status", rw.status), slog.Int64("bytes", rw.bytes), slog.Duration("duration", d),
+					slog.String("key", info.keyID), slog.String("remote", r.RemoteAddr), slog.String("request_id", info.id))
+			}
 		}()
 		if s.handleCORS(enc, r) {
 			return

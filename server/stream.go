@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cinchdb/cinch"
@@ -29,7 +30,7 @@ const lastWriteTimeout = 10 * time.Second
 type queryStream struct {
 	ctx  context.Context
 	w    http.ResponseWriter
-	log  *slog.Logger
+	log  func() *slog.Logger // the request's logger, built when needed
 	buf  []byte
 	rows int
 	sent bool // the status and part of the body are out
@@ -37,8 +38,25 @@ type queryStream struct {
 
 var _ cinch.RowWriter = (*queryStream)(nil)
 
-func newQueryStream(ctx context.Context, w http.ResponseWriter, log *slog.Logger) *queryStream {
-	return &queryStream{ctx: ctx, w: w, log: log, buf: make([]byte, 0, 4096)}
+// streamBufs recycles the buffers of query responses: one per request
+// would be most of what a point read allocates.
+var streamBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledBuf is the largest buffer put back in streamBufs (a response
+// with one huge value grows its buffer past streamFlushBytes).
+const maxPooledBuf = 2 * streamFlushBytes
+
+func newQueryStream(ctx context.Context, w http.ResponseWriter, log func() *slog.Logger) *queryStream {
+	return &queryStream{ctx: ctx, w: w, log: log, buf: (*streamBufs.Get().(*[]byte))[:0]}
+}
+
+// release gives the buffer back; the stream is not used after it.
+func (q *queryStream) release() {
+	if cap(q.buf) <= maxPooledBuf {
+		b := q.buf[:0]
+		streamBufs.Put(&b)
+	}
+	q.buf = nil
 }
 
 // WriteColumns starts the body with the column names.
@@ -84,13 +102,7 @@ func (q *queryStream) flush() error {
 		deadline, ok = time.Now().Add(lastWriteTimeout), true
 	}
 	http.NewResponseController(q.w).SetWriteDeadline(deadline)
-	if !q.sent {
-		h := q.w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("X-Content-Type-Options", "nosniff")
-		q.w.WriteHeader(http.StatusOK)
-		q.sent = true
-	}
+	q.start()
 	_, err := q.w.Write(q.buf)
 	q.buf = q.buf[:0]
 	if err == nil {
@@ -102,22 +114,34 @@ func (q *queryStream) flush() error {
 	return err
 }
 
+// start sends the status and headers once.
+func (q *queryStream) start() {
+	if q.sent {
+		return
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	q.w.WriteHeader(http.StatusOK)
+	q.sent = true
+}
+
 // finish ends the response: the summary after the rows, or the error.
 func (q *queryStream) finish(res *cinch.Result, err error) {
-	http.NewResponseController(q.w).SetWriteDeadline(time.Now().Add(lastWriteTimeout))
+	defer q.release()
 	if err != nil && !q.sent {
-		writeError(q.w, q.log, err, nil)
+		writeError(q.w, q.log(), err, nil)
 		return
 	}
 	if err != nil {
 		// Too late for a status: the body says it failed. Clients must
 		// check for "error" (the Go client does).
-		_, detail := errorDetail(q.log, err)
+		_, detail := errorDetail(q.log(), err)
 		q.buf = append(q.buf, `],"rows_affected":0,"truncated":true,"error":`...)
 		data, _ := json.Marshal(detail)
 		q.buf = append(q.buf, data...)
 		q.buf = append(q.buf, "}\n"...)
-		q.flush()
+		q.writeLast()
 		return
 	}
 	if !q.sent && len(q.buf) == 0 { // no WriteColumns (cannot happen today)
@@ -128,5 +152,20 @@ func (q *queryStream) finish(res *cinch.Result, err error) {
 	q.buf = append(q.buf, `,"truncated":`...)
 	q.buf = strconv.AppendBool(q.buf, res.Truncated)
 	q.buf = append(q.buf, "}\n"...)
-	q.flush()
+	q.writeLast()
+}
+
+// writeLast writes the end of the response, after the query. It does not
+// flush: the response ends when the handler returns, so a whole response
+// that was never flushed is one write, and is compressed only when it is
+// big enough (the encoder decides, as for every other route). A streamed
+// response's end gets a write deadline of its own (lastWriteTimeout); a
+// whole one is bounded by the server's write timeout, as every response.
+func (q *queryStream) writeLast() {
+	if q.sent {
+		http.NewResponseController(q.w).SetWriteDeadline(time.Now().Add(lastWriteTimeout))
+	}
+	q.start()
+	q.w.Write(q.buf)
+	q.buf = q.buf[:0]
 }

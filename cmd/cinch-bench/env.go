@@ -45,7 +45,7 @@ var fullScale = scale{
 	readRows: 10_000, readOps: 20_000, insertOps: 2_000, bulkRows: 100_000,
 	eagerCreates: 200, lazyCreates: 5_000,
 	addColumn: []int{1_000, 10_000}, fanOut: 10_000, fanOutCPU: 1_000, branch: 1_000,
-	httpTenants: 1_000, httpOps: 20_000,
+	httpTenants: 100, httpOps: 20_000,
 	memRegistered: 100_000, memTouched: 10_000, poolTouched: 1_000,
 	vacuum: 1_000, cliReps: 10,
 }
@@ -56,7 +56,7 @@ var quickScale = scale{
 	readRows: 2_000, readOps: 3_000, insertOps: 300, bulkRows: 10_000,
 	eagerCreates: 30, lazyCreates: 1_000,
 	addColumn: []int{100, 1_000}, fanOut: 1_000, fanOutCPU: 1_000, branch: 100,
-	httpTenants: 100, httpOps: 3_000,
+	httpTenants: 100, httpOps: 10_000,
 	memRegistered: 10_000, memTouched: 1_000, poolTouched: 1_000,
 	vacuum: 100, cliReps: 5,
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,90 +16,12 @@ import (
 	"time"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/apikey"
-	"github.com/cinchdb/cinch/client"
 	"github.com/cinchdb/cinch/local"
-	"github.com/cinchdb/cinch/server"
 )
 
 // childEnv, when set, makes the binary run one child task (memory
 // measurement in a fresh process, the raw per-process CLI baselines).
 const childEnv = "CINCH_BENCH_CHILD"
-
-// httpCase: see caseHTTP.
-func httpCase(ctx context.Context, e *env) (Result, error) {
-	n := e.sc.httpTenants
-	// Enough handles for every tenant, so both sides measure reads, not
-	// opening files (as server/bench_test.go).
-	pr, err := newProject(ctx, e.dir("http"), local.Config{MaxOpenTenants: n + 16,
-		MaxOpenMemory: int64(n+16) * (1 + local.DefaultReadersPerTenant) * local.ConnMemory})
-	if err != nil {
-		return Result{}, err
-	}
-	defer pr.close()
-	names, err := pr.fleetWithRow(ctx, n)
-	if err != nil {
-		return Result{}, err
-	}
-	_, key, err := apikey.ForProject(pr.p).Create(ctx, apikey.Spec{})
-	if err != nil {
-		return Result{}, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return Result{}, err
-	}
-	srv := server.New(pr.p, apikey.ForProject(pr.p), server.Config{RatePerKey: -1})
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
-	defer func() { stop(); <-done }()
-	cl, err := client.New("http://"+ln.Addr().String(), key)
-	if err != nil {
-		return Result{}, err
-	}
-	const q = "SELECT name FROM users WHERE id = ?"
-	handles := func(mk func(string) cinch.DB) ([]cinch.DB, error) {
-		hs := make([]cinch.DB, len(names))
-		for i, t := range names {
-			hs[i] = mk(t)
-			if _, err := hs[i].Query(ctx, q, "r1"); err != nil { // warm
-				return nil, fmt.Errorf("tenant %s: %w", t, err)
-			}
-		}
-		return hs, nil
-	}
-	httpH, err := handles(func(t string) cinch.DB { return cl.Connect(cinch.Target{Tenant: t}) })
-	if err != nil {
-		return Result{}, err
-	}
-	localH, err := handles(func(t string) cinch.DB { return pr.db.WithTenant(t) })
-	if err != nil {
-		return Result{}, err
-	}
-	query := func(hs []cinch.DB) func(int) error {
-		return func(t int) error {
-			res, err := hs[t].Query(ctx, q, "r1")
-			if err != nil || len(res.Rows) != 1 {
-				return fmt.Errorf("tenant %s: %v %v", names[t], err, res)
-			}
-			return nil
-		}
-	}
-	ops := e.sc.httpOps
-	hn, ln2, err := pair(e.sc.reps, ops,
-		func(int) error { return runClients(ops, query(httpH), len(names)) },
-		func(int) error { return runClients(ops, query(localH), len(names)) })
-	if err != nil {
-		return Result{}, err
-	}
-	r := Result{CinchNS: hn, BaselineNS: ln2, Op: "query", Reps: e.sc.reps, Target: "≥ 0.5x in-process rate (ratio ≤ 2)",
-		Value: 1e9 / hn, Unit: "queries/s over HTTP"}
-	r.Ratio = hn / ln2
-	r.Meets = r.Ratio <= 2
-	r.Note = fmt.Sprintf("cinch_ns: HTTP through client+server on loopback; baseline_ns: the same reads in process (local.DB), %.0f queries/s; both 64 goroutines, MaxOpenTenants=%d", 1e9/ln2, n+16)
-	return r, nil
-}
 
 // fleetWithRow is fleet whose tenants all hold the row id "r1".
 func (pr *project) fleetWithRow(ctx context.Context, n int) ([]string, error) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newDB func(t *testing.T) cinch.DB) {
 		{"InvalidNames", testInvalidNames},
 		{"FleetQuery", testFleetQuery},
 		{"FleetMaintenance", testFleetMaintenance},
+		{"Migrate", testMigrate},
 		{"Groups", testGroups},
 		{"KVTypes", testKVTypes},
 		{"KVKeys", testKVKeys},

@@ -31,14 +31,14 @@ from .errors import *  # noqa: F401,F403  (one class per error code)
 from .errors import CODES, AlreadyExists, CinchConnectionError, CinchError, NotFound, error_class
 from .errors import __all__ as _error_names
 from .models import (BranchInfo, Change, ClusterAdminKey, ClusterNode, Column, ColumnInfo, ForeignKey, Group,
-                     IndexInfo, MaintenanceResult, MergeConflict, MergeResult, NodeDrain, TableInfo, TenantCheck,
-                     TenantInfo, TenantMove, TenantStats, ViewInfo)
+                     IndexInfo, MaintenanceResult, MergeConflict, MergeResult, MigrateResult, NodeDrain, TableInfo,
+                     TenantCheck, TenantInfo, TenantMove, TenantStats, ViewInfo)
 from .results import Result, Row, TenantResult
 
 __all__ = [
     "__version__", "connect", "DB", "Result", "Row", "TenantResult",
     "Column", "ForeignKey", "ColumnInfo", "TableInfo", "IndexInfo", "ViewInfo", "Change", "TenantInfo",
-    "TenantStats", "TenantCheck", "MaintenanceResult", "BranchInfo", "MergeResult", "MergeConflict", "Group",
+    "TenantStats", "TenantCheck", "MaintenanceResult", "MigrateResult", "BranchInfo", "MergeResult", "MergeConflict", "Group",
     "Tenants", "Tables", "Columns", "Views", "Indexes", "Branches", "Fleet", "Groups", "KV",
     "Cluster", "ClusterNode", "ClusterAdminKey", "TenantMove", "NodeDrain",
 ] + list(_error_names)

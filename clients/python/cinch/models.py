@@ -216,6 +216,16 @@ class MaintenanceResult(_Model):
 
 
 @dataclass
+class MigrateResult(_Model):
+    """What ``db.fleet.migrate`` did: of the tenants it covered, how many were
+    behind the branch's schema, how many of those it brought up to date, and
+    how many remain behind (encrypted tenants not named with their key)."""
+    behind: int
+    migrated: int
+    remaining: int = 0
+
+
+@dataclass
 class BranchInfo(_Model):
     """A branch. ``tenants`` is None for keys limited to one tenant."""
     name: str

@@ -30,8 +30,11 @@ function cinchBin(dir) {
   return bin;
 }
 
-/** @returns {Promise<Served>} */
-export async function startServer() {
+/**
+ * @param {string[]} [args] more flags of cinch serve (e.g. --no-converge)
+ * @returns {Promise<Served>}
+ */
+export async function startServer(args = []) {
   const dir = mkdtempSync(join(tmpdir(), "cinch-ts-"));
   try {
     // The child processes see no CINCHDB_* variables: the project is given explicitly.
@@ -42,7 +45,7 @@ export async function startServer() {
     const out = execFileSync(bin, ["key", "create", "--project", project], { env, encoding: "utf8" });
     const key = out.trim().split("\n").pop()?.trim() ?? "";
     if (!key.startsWith("cinch_")) throw new Error(`cinch key create printed no key: ${out}`);
-    const served = await serve(bin, ["serve", "--project", project, "--addr", "127.0.0.1:0"], env, dir);
+    const served = await serve(bin, ["serve", "--project", project, "--addr", "127.0.0.1:0", ...args], env, dir);
     return { ...served, key, dir: project, bin };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

@@ -50,6 +50,7 @@ export type BranchInfo = Schemas["BranchInfo"];
 export type Change = Schemas["Change"];
 export type MergeResult = Schemas["MergeResult"];
 export type MaintenanceResult = Schemas["MaintenanceResult"];
+export type MigrateResult = Schemas["MigrateResult"];
 export type Group = Schemas["Group"];
 export type GroupLimits = Schemas["GroupLimits"];
 export type Health = Schemas["Health"];
@@ -406,7 +407,7 @@ export class CinchDB {
   readonly indexes: Indexes;
   /** Branches of the database. */
   readonly branches: Branches;
-  /** Many tenants at once: check, vacuum, analyze, inactive, archive, restore (queryAll and stats are on the handle). */
+  /** Many tenants at once: check, migrate, vacuum, analyze, inactive, archive, restore (queryAll and stats are on the handle). */
   readonly fleet: Fleet;
   /** Tenant groups and their limits. */
   readonly groups: Groups;
@@ -854,6 +855,13 @@ export class Fleet {
   /** Brings tenants to the branch's schema and checks their integrity. */
   check(options: TenantSelection = {}): Promise<TenantCheck[]> {
     return this.db.call("post", "/v1/databases/{db}/branches/{branch}/fleet/check", { path: this.db.at, body: { ...options } });
+  }
+  /**
+   * Brings tenants that are behind the branch's schema up to date now (cinch tenant migrate): the named ones,
+   * or every one that is behind. Encrypted tenants are migrated only when named, on a handle with their key.
+   */
+  migrate(options: TenantSelection = {}): Promise<MigrateResult> {
+    return this.db.call("post", "/v1/databases/{db}/branches/{branch}/tenants:migrate", { path: this.db.at, body: { ...options } });
   }
   /** Rebuilds tenant files to reclaim free space (VACUUM). */
   vacuum(options: TenantSelection = {}): Promise<MaintenanceResult[]> {

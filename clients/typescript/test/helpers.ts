@@ -16,10 +16,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `cinch serve` on a temporary project (see scripts/server.mjs). */
-export async function startServer(): Promise<Served> {
-  const mod = (await import(pathToFileURL(join(pkgDir, "scripts", "server.mjs")).href)) as { startServer(): Promise<Served> };
-  return mod.startServer();
+/** Starts `cinch serve` on a temporary project, with more flags if given (see scripts/server.mjs). */
+export async function startServer(args: string[] = []): Promise<Served> {
+  const mod = (await import(pathToFileURL(join(pkgDir, "scripts", "server.mjs")).href)) as {
+    startServer(args: string[]): Promise<Served>;
+  };
+  return mod.startServer(args);
 }
 
 /** Starts a one-node cluster (cinch serve --cluster --replicas 1; see scripts/server.mjs); key is "". */

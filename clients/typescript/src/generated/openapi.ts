@@ -1052,6 +1052,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/databases/{db}/branches/{branch}/tenants:migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring tenants that are behind the branch's schema up to date now: the named ones, or every one (encrypted tenants only when named, with their key)
+         * @description Key scope needed: branch. Refused for read-only keys.
+         */
+        post: operations["migrateTenants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/databases/{db}/branches/{branch}/views": {
         parameters: {
             query?: never;
@@ -1494,6 +1514,11 @@ export interface components {
             source: string;
             target: string;
             tenants: number;
+        };
+        MigrateResult: {
+            behind: number;
+            migrated: number;
+            remaining: number;
         };
         NodeDrain: {
             draining: boolean;
@@ -4208,6 +4233,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantInfo"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["ServerError"];
+        };
+    };
+    migrateTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name (SPEC §3) */
+                db: string;
+                /** @description branch name (SPEC §3) */
+                branch: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantSelection"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrateResult"];
                 };
             };
             400: components["responses"]["BadRequest"];
