@@ -18,7 +18,7 @@ import (
 const fleetWorkers = 8
 
 // serveFleet runs a fleet operation (fan-out query, stats, check, vacuum,
-// analyze) across the cluster: it is split into one request per tenant,
+// analyze, tenants:migrate) across the cluster: it is split into one request per tenant,
 // each routed like any tenant request (to the tenant's owner, which runs it
 // on its current file, or here after taking the tenant over when nobody
 // owns it), and the answers are joined in the order of the tenant list
@@ -129,6 +129,25 @@ func (h *router) serveFleet(w http.ResponseWriter, req *http.Request, db, branch
 	wg.Wait()
 	if ctx.Err() != nil {
 		writeCinchError(w, cinch.Errorf(cinch.ErrCanceled, "the fleet operation was canceled: %v", ctx.Err()))
+		return
+	}
+	if bytes.HasSuffix([]byte(req.URL.Path), []byte("/tenants:migrate")) {
+		// One object per tenant: the counts are summed.
+		var sum cinch.MigrateResult
+		for _, rec := range answers {
+			if rec.Code/100 != 2 {
+				writeApplied(w, applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()})
+				return
+			}
+			var one cinch.MigrateResult
+			if err := json.Unmarshal(rec.Body.Bytes(), &one); err != nil {
+				writeCinchError(w, cinch.Errorf(cinch.ErrInternal, "a migrate answer is not a result: %v", err))
+				return
+			}
+			sum.Behind, sum.Migrated, sum.Remaining = sum.Behind+one.Behind, sum.Migrated+one.Migrated, sum.Remaining+one.Remaining
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(sum)
 		return
 	}
 	out := make([]json.RawMessage, 0, len(tenants))

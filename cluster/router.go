@@ -97,6 +97,9 @@ func classify(method, path string) (routeKind, Tenant, string) {
 			return routeControl, t, ""
 		}
 	}
+	if len(rest) == 1 && rest[0] == "tenants:migrate" && write {
+		return routeFleet, Tenant{Database: db, Branch: branch}, "" // per tenant, summed (fleet.go)
+	}
 	if len(rest) == 2 && rest[0] == "fleet" {
 		switch {
 		case rest[1] == "stats" && !write, rest[1] != "stats" && rest[1] != "inactive" && write:

@@ -195,6 +195,22 @@ func TestClusterTenantLifecycle(t *testing.T) {
 		t.Fatalf("vacuum: %v", err)
 	}
 	expect("globex", "a1", "a2", "g1", "g2")
+	// Migrate through any node: every tenant is at the branch's schema
+	// (each caught up when its owner took it), and the counts add up.
+	if _, err := dbs[1].Columns().Add(ctx, "events", cinch.Column{Name: "later", Type: "TEXT", Nullable: true}); err != nil {
+		t.Fatal(err)
+	}
+	mig, err := dbs[2].Fleet().Migrate(ctx, cinch.FleetOptions{})
+	if err != nil || mig.Remaining != 0 || mig.Migrated != mig.Behind {
+		t.Fatalf("migrate: %+v %v", mig, err)
+	}
+	for i, db := range dbs {
+		for tn := range wantCounts {
+			if _, err := db.SwitchTenant(tn).Query(ctx, "SELECT later FROM events"); err != nil {
+				t.Fatalf("%s after migrate, through node %d: %v", tn, i, err)
+			}
+		}
+	}
 	if _, err := dbs[0].Fleet().Stats(ctx, cinch.FleetOptions{Tenants: []string{"nobody"}}); !errors.Is(err, cinch.ErrTenantNotFound) {
 		t.Fatalf("stats of a missing tenant: %v, want tenant_not_found", err)
 	}
