@@ -85,6 +85,12 @@ type control struct {
 	// coordinated applies a coordinated entry (coordinate.go): run applies
 	// it here under ctx; ok false: not applied (the node is stopping).
 	coordinated func(e controlEntry, run func(ctx context.Context) applied) (applied, bool)
+	// decided reports whether coordinated change id has its outcome.
+	decided func(ctx context.Context, id string) bool
+	// pendingSeq, pendingID: the coordinated entry being applied (waited
+	// for, or run) now; the barrier does not wait for it while undecided.
+	pendingSeq uint64
+	pendingID  string
 }
 
 func newControl(ctx context.Context, js jetstream.JetStream, replicas int, node string, keys *Keys, stateDir string) (*control, error) {
@@ -181,8 +187,15 @@ func (c *control) apply(m jetstream.Msg) {
 			return applied{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 		}
 		if e.Coordinated != "" && c.coordinated != nil {
+			c.mu.Lock()
+			c.pendingSeq, c.pendingID = seq, e.Coordinated
+			c.mu.Unlock()
 			var ok bool
-			if res, ok = c.coordinated(e, run); !ok {
+			res, ok = c.coordinated(e, run)
+			c.mu.Lock()
+			c.pendingSeq, c.pendingID = 0, ""
+			c.mu.Unlock()
+			if !ok {
 				return // stopping: applied again after the restart
 			}
 			if res.fatal != nil {
@@ -278,6 +291,21 @@ func (c *control) barrier(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("waiting for this node to apply the control log: %w", ctx.Err())
+		}
+		if id := c.pendingID; id != "" && c.pendingSeq == c.applied+1 && c.decided != nil {
+			// A coordinated change is being prepared: until it is decided no
+			// client was told of it, so the request is served as of before
+			// it (and later entries cannot have been told of either: they
+			// are appended after it, and wait for it everywhere).
+			c.mu.Unlock()
+			decided := c.decided(ctx, id)
+			c.mu.Lock()
+			if !decided && c.pendingID == id {
+				return nil
+			}
+			if c.applied >= last || c.pendingID != id {
+				continue
+			}
 		}
 		c.cond.Wait()
 	}

@@ -229,6 +229,21 @@ func (r *Runtime) recordCommitted(ctx context.Context, prep local.Prepared) appl
 	return applied{status: http.StatusOK}
 }
 
+// coordinationDecided reports whether coordinated change id has its
+// outcome (read through the leader: a decision a client was told of must
+// not be missed).
+func (r *Runtime) coordinationDecided(ctx context.Context, id string) bool {
+	v, _, found, err := kvGetLeader(ctx, r.nc, changesBucket, id)
+	if err != nil || !found {
+		return err != nil // unknown: wait, as for any entry
+	}
+	var rec coordRecord
+	if json.Unmarshal(v, &rec) != nil {
+		return true
+	}
+	return rec.State == stateCommitted || rec.State == stateAborted
+}
+
 // outcome reads a coordinated change's record (through the stream leader:
 // a lagging replica must not hide a decision).
 func (r *Runtime) outcome(ctx context.Context, id string) (coordRecord, uint64, error) {

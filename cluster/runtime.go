@@ -149,6 +149,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	}
 	r.ctl.before = r.beforeApply
 	r.ctl.coordinated = r.applyCoordinated
+	r.ctl.decided = r.coordinationDecided
 	r.owner = &Owner{r: r, holds: map[string]*hold{}}
 	err = retry(ctx, func(ctx context.Context) (err error) {
 		r.changes, err = ensureKV(ctx, r.js, jetstream.KeyValueConfig{Bucket: changesBucket, Replicas: cfg.Replicas,

@@ -185,6 +185,17 @@ func TestClusterCoordinatorDiesMidPrepare(t *testing.T) {
 		}
 		return nil
 	})
+	// Undecided, the change holds up no reader: every node serves the
+	// tenants as of before it (the one read here is owned by the paused
+	// coordinator, which answers forwarded requests).
+	for i := 1; i < 3; i++ {
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		_, err := f.dbs[i].SwitchTenant("t3").Query(rctx, "SELECT count(*) FROM events")
+		cancel()
+		if err != nil {
+			t.Fatalf("a read through node %d while the change is undecided: %v", i, err)
+		}
+	}
 	f.nodes[0].kill()
 
 	// The survivors finish it (abort + undo), then serve every tenant
