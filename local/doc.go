@@ -26,6 +26,8 @@
 //	indexes.go     cinch.IndexService
 //	branches.go    cinch.BranchService: create, delete, merge
 //	fleet.go       cinch.FleetService: fan-out query, stats, vacuum, analyze, check, archive, restore
+//	fleet_reader.go the Readers of a fan-out: one connection per worker that attaches
+//	               each quiet tenant file in turn (sqlite.Reader)
 //	quiet_linux.go reading a tenant file no connection has open as immutable, under a
 //	               SHARED lock, for fan-outs (quiet_other.go: never)
 //	groups.go      cinch.GroupService: tenant groups and their limits
