@@ -55,6 +55,7 @@
 // Files:
 //
 //	staging.go     databases and branches built in staging folders and published complete
+//	spares.go      ready-made new tenant files a lazy tenant's first write renames into place
 //	files.go       atomic writes, JSON files, tenant file helpers, archive compression
 //	layout.go      every path of a project (SPEC §2), built in one place
 //	gen_unix.go    the generation counter shared by processes (gen_other.go without mmap)
