@@ -3,9 +3,11 @@ package local
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
+	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
 )
 
@@ -133,7 +135,15 @@ func (pl *pool) withConn(ctx context.Context, b *branch, tenant, tenantKey strin
 			}
 		}
 	}
+	// A rollout's connection (plain: it only migrates and closes) tries
+	// EXCLUSIVE locking first: no -shm file to create, map and lock.
+	// Another connection having the file open makes it wait normally.
+	opts.Exclusive = plain
 	c, err := sqlite.Open(ctx, b.tenantPath(tenant), opts)
+	if plain && errors.Is(err, cinch.ErrBusy) {
+		opts.Exclusive = false
+		c, err = sqlite.Open(ctx, b.tenantPath(tenant), opts)
+	}
 	if err != nil {
 		return err
 	}
