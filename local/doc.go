@@ -47,6 +47,7 @@
 // The tenant handle pool, and what it reads:
 //
 //	pool.go        pool: the open tenant handles of the process, bounded, least recently used closed first
+//	checkpointer.go the background checkpoints of the handles the pool evicted for room
 //	handle.go      handle: one open tenant (a writer, readers, group limits, its key)
 //	owner.go       Owner: who may open a tenant file (cluster mode acquires it first)
 //	crypto.go      tenant encryption keys: derivation and the cache of derived keys

@@ -18,3 +18,7 @@ func WaitSpares(ctx context.Context, d *DB) error {
 
 // SpareCount is how many spares a branch keeps ready.
 const SpareCount = spareCount
+
+// BackgroundCheckpoints is how many checkpoints p's pool made in the
+// background for handles it evicted.
+func BackgroundCheckpoints(p *Project) int64 { return p.pool.ckpt.done.Load() }

@@ -36,6 +36,9 @@ type Options struct {
 	// close: opening fails with ErrBusy when another connection has the
 	// file open (the caller then opens it normally).
 	Exclusive bool
+	// NoCreate fails the open when the file does not exist, instead of
+	// creating an empty database there.
+	NoCreate bool
 	// Key, when set, opens the file encrypted at rest with the adiantum
 	// VFS under this 32-byte key. It is given by PRAGMA hexkey right after
 	// open, never in the URI, so it does not show in filenames.
@@ -91,6 +94,9 @@ func open(path string, opts Options) (*sqlite3.Conn, error) {
 		return sqlite3.OpenFlags(":memory:", sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
 	}
 	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	if opts.NoCreate {
+		flags &^= sqlite3.OPEN_CREATE
+	}
 	var query []string
 	if opts.ReadOnly {
 		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
@@ -202,6 +208,17 @@ func (c *Conn) Close() error {
 	c.stmts, c.kv = nil, nil
 	err := c.raw.Close()
 	c.raw = nil
+	return err
+}
+
+// SkipCheckpointOnClose makes Close leave the WAL as it is, even when c is
+// the file's last connection (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the
+// caller checkpoints it later, or the next connection does.
+func (c *Conn) SkipCheckpointOnClose() error {
+	if c == nil || c.raw == nil {
+		return nil
+	}
+	_, err := c.raw.Config(sqlite3.DBCONFIG_NO_CKPT_ON_CLOSE, true)
 	return err
 }
 
