@@ -48,15 +48,20 @@ func (s *spares) take(key, path string) bool {
 		sp := s.ready[len(s.ready)-1]
 		s.ready = s.ready[:len(s.ready)-1]
 		if sp.key != key {
-			os.Remove(sp.path)
+			sqlite.RemoveDB(sp.path)
 			continue
 		}
-		os.Remove(walFile(path))
-		os.Remove(shmFile(path))
+		// The spare's empty -wal and -shm first (replacing any stale ones
+		// of path): creating them is most of opening a new tenant file.
+		for _, companion := range []func(string) string{walFile, shmFile} {
+			if os.Rename(companion(sp.path), companion(path)) != nil {
+				os.Remove(companion(path))
+			}
+		}
 		if os.Rename(sp.path, path) == nil {
 			return true
 		}
-		os.Remove(sp.path)
+		sqlite.RemoveDB(sp.path)
 	}
 	return false
 }
@@ -101,15 +106,21 @@ func (s *spares) round(dir string, seed func() ([]byte, string, error)) bool {
 		go func() {
 			defer wg.Done()
 			path := spareFile(dir)
-			if err := writeSynced(path, data); err != nil {
-				os.Remove(path)
+			err := writeSynced(path, data)
+			for _, companion := range []string{walFile(path), shmFile(path)} {
+				if err == nil {
+					err = createEmpty(companion)
+				}
+			}
+			if err != nil {
+				sqlite.RemoveDB(path)
 				failed.Store(true)
 				return
 			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if s.closed {
-				os.Remove(path)
+				sqlite.RemoveDB(path)
 				return
 			}
 			s.ready = append(s.ready, spare{path: path, key: key})
@@ -123,6 +134,15 @@ func (s *spares) round(dir string, seed func() ([]byte, string, error)) bool {
 		return false
 	}
 	return true
+}
+
+// createEmpty creates an empty file at path (which must not exist).
+func createEmpty(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // close stops filling, waits for a fill under way and removes the ready
