@@ -66,9 +66,9 @@ func (r *Reader) Close() error {
 // (Conn.Do): its owner drops it.
 func (r *Reader) Broken() bool { return r.c.Broken() }
 
-// UsesReaderSchema reports whether sql spells the name under which a
+// usesReaderSchema reports whether sql spells the name under which a
 // Reader attaches files; such SQL is not run on a Reader.
-func UsesReaderSchema(sql string) bool {
+func usesReaderSchema(sql string) bool {
 	return strings.Contains(strings.ToLower(sql), readerSchema)
 }
 
@@ -83,7 +83,7 @@ func UsesReaderSchema(sql string) bool {
 // query). A Reader whose detach failed is Broken.
 func (r *Reader) QueryTo(ctx context.Context, path string, version int, opts cinch.QueryOptions, w cinch.RowWriter, sql string, params ...any) (res *cinch.Result, behind, foreign bool, err error) {
 	c := r.c
-	if c.raw == nil || UsesReaderSchema(sql) {
+	if c.raw == nil || usesReaderSchema(sql) {
 		return nil, false, true, nil
 	}
 	if err := r.attach(path); err != nil {
