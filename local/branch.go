@@ -51,6 +51,8 @@ type branch struct {
 	template *sqlite.Conn
 	seed     []byte // a new tenant file's bytes at seedFor (seedBytes)
 	seedFor  string // the history seed was made for: its length and last change id
+
+	spares spares // ready-made new tenant files (spares.go)
 }
 
 // --- The branch lock ---
@@ -290,6 +292,7 @@ func (b *branch) metadata() (Metadata, error) {
 }
 
 func (b *branch) close() {
+	b.spares.close() // before b.mu: a fill may be waiting for it
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.template != nil {
@@ -885,11 +888,18 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 }
 
 // createTenantFile writes a new tenant file at path holding the current
-// schema and no rows, for a lazy tenant's first write (materialize): the
-// seed bytes (VACUUM INTO from the template, once per history, already in
-// WAL mode) to a temporary file, then PublishForWrite (the write's first
-// commit fsyncs the folder). Caller holds the branch lock.
+// schema and no rows, for a lazy tenant's first write (materialize): a
+// spare renamed into place when one is ready for the current history
+// (spares.go), else the seed bytes (VACUUM INTO from the template, once
+// per history, already in WAL mode) to a temporary file, then
+// PublishForWrite (the write's first commit fsyncs the folder); either
+// way, spares are made in the background for the next ones. Caller holds
+// the branch lock.
 func (b *branch) createTenantFile(ctx context.Context, path string) error {
+	defer b.spares.fill(tenantsDir(b.dir), b.seedAndKey)
+	if b.spares.take(b.seedKey(), path) {
+		return nil
+	}
 	tmp := tempFile(path)
 	if err := b.writeSeed(tmp); err != nil {
 		sqlite.RemoveDB(tmp)
@@ -915,17 +925,36 @@ func (b *branch) writeSeed(tmp string) error {
 // then kept, so creating many tenants writes bytes instead of running
 // SQLite for each (batch.go). Caller holds the branch lock.
 func (b *branch) seedBytes() ([]byte, error) {
+	seed, _, err := b.seedAndKey()
+	return seed, err
+}
+
+// seedKey names the history the seed is made for: its length and last
+// change id.
+func (b *branch) seedKey() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.template == nil {
-		return nil, cinch.Errorf(cinch.ErrBranchNotFound, "branch %q was deleted while in use", b.name).WithHint("retry")
-	}
+	return b.seedKeyLocked()
+}
+
+func (b *branch) seedKeyLocked() string {
 	key := fmt.Sprint(len(b.changes))
 	if n := len(b.changes); n > 0 {
 		key += "/" + b.changes[n-1].ID
 	}
+	return key
+}
+
+// seedAndKey is seedBytes and the seedKey it was made for.
+func (b *branch) seedAndKey() ([]byte, string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.template == nil {
+		return nil, "", cinch.Errorf(cinch.ErrBranchNotFound, "branch %q was deleted while in use", b.name).WithHint("retry")
+	}
+	key := b.seedKeyLocked()
 	if b.seed != nil && b.seedFor == key {
-		return b.seed, nil
+		return b.seed, key, nil
 	}
 	tmp := tempFile(b.tenantPath(seedName))
 	sqlite.RemoveDB(tmp)
@@ -936,11 +965,11 @@ func (b *branch) seedBytes() ([]byte, error) {
 	}
 	sqlite.RemoveDB(tmp)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	walHeader(data)
 	b.seed, b.seedFor = data, key
-	return data, nil
+	return data, key, nil
 }
 
 // walHeader marks a database file's bytes as in WAL mode, as PRAGMA

@@ -26,6 +26,8 @@
 //	indexes.go     cinch.IndexService
 //	branches.go    cinch.BranchService: create, delete, merge
 //	fleet.go       cinch.FleetService: fan-out query, stats, vacuum, analyze, check, archive, restore
+//	fleet_reader.go the Readers of a fan-out: one connection per worker that attaches
+//	               each quiet tenant file in turn (sqlite.Reader)
 //	quiet_linux.go reading a tenant file no connection has open as immutable, under a
 //	               SHARED lock, for fan-outs (quiet_other.go: never)
 //	groups.go      cinch.GroupService: tenant groups and their limits
@@ -45,6 +47,7 @@
 // The tenant handle pool, and what it reads:
 //
 //	pool.go        pool: the open tenant handles of the process, bounded, least recently used closed first
+//	checkpointer.go the background checkpoints of the handles the pool evicted for room
 //	handle.go      handle: one open tenant (a writer, readers, group limits, its key)
 //	owner.go       Owner: who may open a tenant file (cluster mode acquires it first)
 //	coordinate.go  Coordinator: a data-dependent change prepared by one process on tenants spread
@@ -55,6 +58,7 @@
 // Files:
 //
 //	staging.go     databases and branches built in staging folders and published complete
+//	spares.go      ready-made new tenant files a lazy tenant's first write renames into place
 //	files.go       atomic writes, JSON files, tenant file helpers, archive compression
 //	layout.go      every path of a project (SPEC §2), built in one place
 //	gen_unix.go    the generation counter shared by processes (gen_other.go without mmap)

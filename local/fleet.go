@@ -35,8 +35,10 @@ func (f fleet) Query(ctx context.Context, opts cinch.FanOutOptions, sql string, 
 	}
 	qo := cinch.QueryOptions{ReadOnly: true, Limit: opts.Limit}
 	total := &budget{maxRows: int64(opts.TotalRows), maxBytes: opts.TotalBytes}
+	rs := &readers{opts: f.d.p.connOptions()}
+	defer rs.close()
 	return eachTenant(ctx, rows, opts.Concurrency, opts.Progress, func(r tenantRow) cinch.TenantResult {
-		res, err := f.readTenant(ctx, b, r, qo, total, sql, params)
+		res, err := f.readTenant(ctx, b, r, rs, qo, total, sql, params)
 		return cinch.TenantResult{Tenant: r.Name, Result: res, Err: err}
 	}), nil
 }
@@ -418,9 +420,13 @@ func (f fleet) checkTenant(ctx context.Context, b *branch, row tenantRow) cinch.
 // the pool. A file that is behind the branch goes through the pool, which
 // catches it up first.
 //
+// A file nobody has open is read quietly (as immutable, readQuiet),
+// attached to one of the fan-out's Readers when the statement reads only
+// that file (sqlite.Reader), else on a connection of its own.
+//
 // The rows are kept while they fit in the fan-out's budget; the first that
 // does not stops the query, and the result says Truncated.
-func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
+func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, rs *readers, opts cinch.QueryOptions, total *budget, sql string, params []any) (*cinch.Result, error) {
 	d := f.d
 	tenant := r.Name
 	res := &cinch.Result{Rows: [][]any{}}
@@ -446,6 +452,27 @@ func (f fleet) readTenant(ctx context.Context, b *branch, r tenantRow, opts cinc
 	var sum *cinch.Result
 	var behind bool
 	cw := &countingWriter{w: w}
+	if rd := rs.get(ctx); rd != nil {
+		ok, err := quietly(path, func() error {
+			var foreign bool
+			var err error
+			sum, behind, foreign, err = rd.QueryTo(ctx, path, b.version(), opts, cw, sql, params...)
+			if foreign {
+				return errNotQuiet
+			}
+			return err
+		})
+		rs.put(rd)
+		if ok {
+			if behind {
+				return finish(one.QueryTo(ctx, opts, w, sql, params...))
+			}
+			readerReads.Add(1)
+			return finish(sum, err)
+		}
+		cw.undo(res)
+		sum, behind = nil, false
+	}
 	ok, err := readQuiet(ctx, path, d.p.connOptions(), func(c *sqlite.Conn) error {
 		if v, err := c.UserVersion(); err != nil || v != b.version() {
 			behind = true

@@ -322,9 +322,17 @@ func (h *handle) connOptions() sqlite.Options {
 	return o
 }
 
-func (h *handle) close() {
+func (h *handle) close() { h.closeConns(false) }
+
+// closeConns closes the handle's connections; with skipCheckpoint, none of
+// them checkpoints the WAL as it closes (pool.trim's evictions: the
+// pool's checkpointer does it in the background).
+func (h *handle) closeConns(skipCheckpoint bool) {
 	n := int64(0)
 	h.wmu.Lock()
+	if skipCheckpoint {
+		h.writer.SkipCheckpointOnClose()
+	}
 	h.writer.Close()
 	h.writer = nil
 	if h.wOpen {
@@ -335,6 +343,9 @@ func (h *handle) close() {
 	h.rmu.Lock()
 	h.closed = true
 	for _, c := range h.idle {
+		if skipCheckpoint {
+			c.SkipCheckpointOnClose()
+		}
 		c.Close()
 	}
 	n += int64(len(h.idle))

@@ -1,8 +1,11 @@
 package local
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // The layout of a project on disk (SPEC §2, docs/design.md "On disk").
@@ -98,6 +101,16 @@ func tempFile(path string) string { return path + tempExt }
 // branch's new-tenant seed while it is made: no tenant can have it (names
 // starting with "__" are refused).
 const seedName = "__seed"
+
+// spareFile is a new name for a spare tenant file (spares.go) in the
+// tenants folder dir: a temporary file no tenant can have, unique across
+// processes.
+func spareFile(dir string) string {
+	return filepath.Join(dir, fmt.Sprintf("__spare.%d.%d%s", os.Getpid(), spareSeq.Add(1), tempExt))
+}
+
+// spareSeq numbers this process's spare files.
+var spareSeq atomic.Uint64
 
 // rotateFile is a tenant file re-encrypted under a new key, until the
 // rotation renames it to path.

@@ -3,9 +3,11 @@ package local
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
+	"github.com/cinchdb/cinch"
 	"github.com/cinchdb/cinch/sqlite"
 )
 
@@ -29,6 +31,9 @@ type pool struct {
 	// readers, idle or borrowed), including handles already retired but
 	// not yet closed.
 	conns atomic.Int64
+	// ckpt checkpoints the WALs of handles trim evicted, off the path of
+	// the caller that needed the room (checkpointer.go).
+	ckpt checkpointer
 }
 
 func newPool(p *Project, max, readers int) *pool {
@@ -133,7 +138,15 @@ func (pl *pool) withConn(ctx context.Context, b *branch, tenant, tenantKey strin
 			}
 		}
 	}
+	// A rollout's connection (plain: it only migrates and closes) tries
+	// EXCLUSIVE locking first: no -shm file to create, map and lock.
+	// Another connection having the file open makes it wait normally.
+	opts.Exclusive = plain
 	c, err := sqlite.Open(ctx, b.tenantPath(tenant), opts)
+	if plain && errors.Is(err, cinch.ErrBusy) {
+		opts.Exclusive = false
+		c, err = sqlite.Open(ctx, b.tenantPath(tenant), opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -210,6 +223,7 @@ func (pl *pool) forget(b *branch, tenant string, bump bool) {
 	if idle != nil {
 		idle.close()
 	}
+	pl.ckpt.forget(b.tenantPath(tenant))
 }
 
 // forgetAll retires every handle here and bumps the shared generation so
@@ -246,6 +260,7 @@ func (pl *pool) closeAll() {
 	for _, h := range idle {
 		h.close()
 	}
+	pl.ckpt.drain()
 }
 
 // openCount is the number of open handles (for metrics and tests).
@@ -327,6 +342,24 @@ func (pl *pool) trim(keep *handle) {
 		c.Close()
 	}
 	for _, h := range handles {
-		h.close()
+		pl.closeEvicted(h)
 	}
+}
+
+// closeEvicted closes a handle trim evicted. Closing a written tenant's
+// last connection checkpoints its WAL (three syncs) on the caller's path;
+// a plain tenant's connections are closed without that, and the pool's
+// checkpointer does it in the background. An encrypted tenant (its key)
+// and a cluster node's (its owner) are closed as before, and so is any
+// when the checkpointer's queue is full.
+func (pl *pool) closeEvicted(h *handle) {
+	h.initMu.Lock()
+	plain := h.dk == nil && !h.lazy
+	h.initMu.Unlock()
+	if !plain || pl.p.cfg.Owner != nil || !pl.ckpt.reserve() {
+		h.close()
+		return
+	}
+	h.closeConns(true)
+	pl.ckpt.add(pl.p, h.path)
 }

@@ -37,6 +37,22 @@ const (
 //     mode meanwhile, so nothing wrote to the main file (a WAL writer
 //     writes to its -wal first, and a checkpoint leaves the -wal behind).
 func readQuiet(ctx context.Context, path string, opts sqlite.Options, fn func(c *sqlite.Conn) error) (ok bool, err error) {
+	return quietly(path, func() error {
+		opts.ReadOnly, opts.Immutable = true, true
+		c, err := sqlite.Open(ctx, path, opts)
+		if err != nil {
+			return errNotQuiet
+		}
+		err = fn(c)
+		c.Close()
+		return err
+	})
+}
+
+// quietly runs fn, which reads the file at path as immutable, under the
+// protocol of readQuiet; ok=false says to drop what fn read (fn may also
+// return errNotQuiet for that).
+func quietly(path string, fn func() error) (ok bool, err error) {
 	wal := walFile(path)
 	if exists(wal) {
 		return false, nil
@@ -55,14 +71,8 @@ func readQuiet(ctx context.Context, path string, opts sqlite.Options, fn func(c 
 	if exists(wal) {
 		return false, nil
 	}
-	opts.ReadOnly, opts.Immutable = true, true
-	c, err := sqlite.Open(ctx, path, opts)
-	if err != nil {
-		return false, nil
-	}
-	err = fn(c)
-	c.Close()
-	if exists(wal) {
+	err = fn()
+	if err == errNotQuiet || exists(wal) {
 		return false, nil
 	}
 	return true, err

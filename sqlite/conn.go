@@ -29,6 +29,16 @@ type Options struct {
 	Immutable   bool          // with ReadOnly: no locks, no -wal or -shm created (immutable=1); only for a file no one writes meanwhile
 	Memory      bool          // path is ignored: a private in-memory database (the schema template)
 	StmtCache   int           // prepared statements kept per connection; DefaultStmtCache if zero
+	// Exclusive opens the file in EXCLUSIVE locking mode, for a connection
+	// that only migrates the file and closes (a rollout's): its WAL index
+	// is kept in memory, so no -shm file is created, mapped and locked.
+	// It holds the file's EXCLUSIVE lock from its first access to its
+	// close: opening fails with ErrBusy when another connection has the
+	// file open (the caller then opens it normally).
+	Exclusive bool
+	// NoCreate fails the open when the file does not exist, instead of
+	// creating an empty database there.
+	NoCreate bool
 	// Key, when set, opens the file encrypted at rest with the adiantum
 	// VFS under this 32-byte key. It is given by PRAGMA hexkey right after
 	// open, never in the URI, so it does not show in filenames.
@@ -58,6 +68,9 @@ type Conn struct {
 // a busy timeout, foreign keys on and synchronous=NORMAL (durable in WAL
 // mode except for the last transactions on power loss; see docs/design.md).
 func Open(ctx context.Context, path string, opts Options) (*Conn, error) {
+	if capturing() {
+		opts.Exclusive = false // a cluster node's files: keep to the locking its replication expects
+	}
 	raw, err := open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -81,6 +94,9 @@ func open(path string, opts Options) (*sqlite3.Conn, error) {
 		return sqlite3.OpenFlags(":memory:", sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
 	}
 	flags := sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
+	if opts.NoCreate {
+		flags &^= sqlite3.OPEN_CREATE
+	}
 	var query []string
 	if opts.ReadOnly {
 		flags = sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_NOFOLLOW
@@ -124,6 +140,9 @@ func configure(raw *sqlite3.Conn, g *Guard, opts Options) error {
 	if bt == 0 {
 		bt = DefaultBusyTimeout
 	}
+	if opts.Exclusive {
+		bt = time.Millisecond // never wait for another connection: the caller opens normally instead
+	}
 	// busy_timeout first, so the pragmas below wait for other processes.
 	if err := raw.BusyTimeout(bt); err != nil {
 		return err
@@ -146,6 +165,10 @@ func configure(raw *sqlite3.Conn, g *Guard, opts Options) error {
 		}
 	}
 	pragmas := "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF; PRAGMA temp_store=MEMORY;"
+	if opts.Exclusive && !opts.ReadOnly && !opts.Memory {
+		// Before the first access: then SQLite never uses shared memory.
+		pragmas = "PRAGMA locking_mode=EXCLUSIVE; " + pragmas
+	}
 	if opts.Memory {
 		// The template: VACUUM INTO from it would otherwise fsync the new
 		// file 4 times; Publish fsyncs it once before it becomes visible.
@@ -185,6 +208,17 @@ func (c *Conn) Close() error {
 	c.stmts, c.kv = nil, nil
 	err := c.raw.Close()
 	c.raw = nil
+	return err
+}
+
+// SkipCheckpointOnClose makes Close leave the WAL as it is, even when c is
+// the file's last connection (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the
+// caller checkpoints it later, or the next connection does.
+func (c *Conn) SkipCheckpointOnClose() error {
+	if c == nil || c.raw == nil {
+		return nil
+	}
+	_, err := c.raw.Config(sqlite3.DBCONFIG_NO_CKPT_ON_CLOSE, true)
 	return err
 }
 

@@ -42,6 +42,20 @@ type Guard struct {
 	// kv is true while cinch's own statements on its key-value table run
 	// (kv.go): writes to that table, and no other, are allowed then.
 	kv bool
+
+	// Reading, when set, is the only schema a statement may reach (a
+	// Reader's attached file): an action on any other schema (main, temp:
+	// the unqualified sqlite_schema, a table-valued function) or any
+	// PRAGMA sets Foreign. Nothing is denied for it; the Reader drops the
+	// result and the file is read on a connection of its own.
+	Reading string
+	// Foreign records such an action since Reading was set.
+	Foreign bool
+	// Unqualified holds the tables a statement names without a schema
+	// and reads no column of ("SELECT count(*) FROM t"): SQLite then
+	// reports the name as written, not the schema it resolved to, so the
+	// Reader checks them itself.
+	Unqualified []string
 }
 
 // readPragmas may be run with or without an argument; they read only.
@@ -79,6 +93,14 @@ func (g *Guard) Authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 	// VACUUM works by attaching a private scratch database named vacuum_*;
 	// everything it does there is its own business.
 	scratch := strings.HasPrefix(schema, "vacuum_")
+	if g.Reading != "" {
+		switch {
+		case action == sqlite3.AUTH_PRAGMA, schema != "" && schema != g.Reading:
+			g.Foreign = true
+		case action == sqlite3.AUTH_READ && schema == "":
+			g.Unqualified = append(g.Unqualified, name3)
+		}
+	}
 	switch action {
 	case sqlite3.AUTH_SELECT, sqlite3.AUTH_READ, sqlite3.AUTH_RECURSIVE,
 		sqlite3.AUTH_TRANSACTION, sqlite3.AUTH_SAVEPOINT, sqlite3.AUTH_ANALYZE, sqlite3.AUTH_REINDEX:
