@@ -233,10 +233,13 @@ func (o *Owner) Acquire(ctx context.Context, database, branch, tenant, path stri
 			h.n++
 			return nil
 		}
-		// Lost meanwhile (OnLost), or another identity now has the name:
-		// give the old hold up before taking it again.
-		o.r.node.Release(ctx, h.t, path)
-		delete(o.holds, path)
+		// Lost meanwhile (OnLost), or another identity now has the name,
+		// and a handle of the old hold is still open: the tenant is taken
+		// again only once it is closed. Rebuilding the file under an open
+		// connection would let that connection's late writes reach the new
+		// ownership's log, and its closing would release the new one.
+		return &cinch.Error{Err: cinch.ErrUnavailable, Message: fmt.Sprintf("tenant %s is being released on this node", t),
+			Hint: "retry: it is served again once its last request here finished"}
 	}
 	o.r.acquiring.Add(1)
 	err := o.r.node.Acquire(ctx, t, path)

@@ -552,6 +552,12 @@ func (d *DB) use(ctx context.Context, fn func(h *handle) error) (err error) {
 			return err
 		}
 		err = d.runOn(h, fn)
+		if errors.Is(err, cinch.ErrNotOwner) && d.p.cfg.Owner != nil {
+			// The process lost the tenant while this handle was open (its
+			// commits are refused): retire the handle, so the next request
+			// opens a new one, which asks the Owner again.
+			d.p.pool.forget(b, d.target.Tenant, false)
+		}
 		if err != errMaterialize {
 			return err
 		}
