@@ -104,7 +104,10 @@ func (a *app) serveCluster(ctx context.Context, addr, certFile, keyFile string, 
 	// closed one is given up (snapshot, lease deleted). A memory bound as
 	// tight as a single server's would close them too often, and so would
 	// the single server's 128 handles: a node owns up to clusterOpenTenants.
-	p, err := local.Open(ctx, local.Config{Dir: dir, Owner: rt.Owner(), Logger: log, MaxOpenMemory: 256 << 20, MaxOpenTenants: clusterOpenTenants})
+	p, err := local.Open(ctx, local.Config{Dir: dir, Owner: rt.Owner(), Logger: log, MaxOpenMemory: 256 << 20, MaxOpenTenants: clusterOpenTenants,
+		// A schema change answers at its commit point; each owned tenant
+		// catches up on its next request (one more log append then).
+		DeferOpenCatchUp: true})
 	if err != nil {
 		return err
 	}
