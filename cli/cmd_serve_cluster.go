@@ -17,6 +17,13 @@ import (
 	"github.com/cinchdb/cinch/server"
 )
 
+// clusterOpenTenants bounds the tenants a cluster node keeps open, and so
+// owns, at once (the memory bound, 256 MiB of connections at ~320 KiB,
+// usually binds first: ~800 tenants with their writer open). A node owning
+// more would release the least recently used ones (a snapshot each) and
+// take them again on their next request.
+const clusterOpenTenants = 1000
+
 // clusterFlags are serve's cluster flags (SPEC §8).
 type clusterFlags struct {
 	enabled     bool
@@ -95,8 +102,12 @@ func (a *app) serveCluster(ctx context.Context, addr, certFile, keyFile string, 
 	defer rt.Close(context.WithoutCancel(ctx))
 	// An open handle is an owned tenant (its lease renewed each second); a
 	// closed one is given up (snapshot, lease deleted). A memory bound as
-	// tight as a single server's would close them too often.
-	p, err := local.Open(ctx, local.Config{Dir: dir, Owner: rt.Owner(), Logger: log, MaxOpenMemory: 256 << 20})
+	// tight as a single server's would close them too often, and so would
+	// the single server's 128 handles: a node owns up to clusterOpenTenants.
+	p, err := local.Open(ctx, local.Config{Dir: dir, Owner: rt.Owner(), Logger: log, MaxOpenMemory: 256 << 20, MaxOpenTenants: clusterOpenTenants,
+		// A schema change answers at its commit point; each owned tenant
+		// catches up on its next request (one more log append then).
+		DeferOpenCatchUp: true})
 	if err != nil {
 		return err
 	}

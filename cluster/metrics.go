@@ -59,7 +59,7 @@ func (m *Metrics) committed() {
 // load (load.go), the tenants it owns and how far its control log lags.
 func (r *Runtime) Collectors() []prometheus.Collector {
 	m := r.metrics
-	return []prometheus.Collector{m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves, m.commits,
+	return append(r.rebuildCollectors(), m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves, m.commits,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_writes_per_second", Help: "Commits appended per second over the last 10 s."},
 			func() float64 { return r.load.current().writes }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_snapshot_age_seconds",
@@ -82,7 +82,7 @@ func (r *Runtime) Collectors() []prometheus.Collector {
 				}
 				return 0
 			}),
-	}
+	)
 }
 
 // observe records d in h (nil-safe: a Node made outside a Runtime has none).

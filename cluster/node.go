@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -50,6 +51,9 @@ type Node struct {
 	mu    sync.Mutex
 	owned map[string]*owned // by absolute file path
 
+	files    fileLocks                 // one writer of a tenant's local file at a time: Acquire, Prepare (warm.go)
+	rebuilds [numRebuilds]atomic.Int64 // how each Acquire brought its file to the log's end (warm.go)
+
 	metrics *Metrics // nil: not counted
 }
 
@@ -71,10 +75,14 @@ type owned struct {
 	commits  int // commits appended since Acquire
 
 	// Set by Handoff (n.mu): Release hands the lease to handoffTo instead
-	// of deleting it, records the outcome and closes released.
-	handoffTo  string
-	handoffErr error
-	released   chan struct{}
+	// of deleting it, records the outcome and closes released. handoffWarm:
+	// the target already holds the file up to a recent log record, so
+	// Release stores no snapshot (the log holds everything the target
+	// still needs).
+	handoffTo   string
+	handoffWarm bool
+	handoffErr  error
+	released    chan struct{}
 }
 
 // NewNode prepares the cluster state on JetStream (log streams, lease KV,
@@ -240,6 +248,9 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 	if err != nil {
 		return err
 	}
+	// A Prepare of the same file (a move warming this node) finishes first.
+	unlock := n.files.lock(path)
+	defer unlock()
 	n.mu.Lock()
 	if _, ok := n.owned[path]; ok {
 		n.mu.Unlock()
@@ -362,12 +373,26 @@ func parseSeqFile(b []byte, t Tenant) (uint64, bool) {
 // rebuild brings the file at path to the log's state at sequence last.
 // needBase: the cluster has no snapshot of the tenant and no commit in its
 // log, so the local file (if any) stays and becomes the base at the first
-// commit.
+// commit. A file marked (seqFile) as holding the log up to last is kept; one
+// marked at an earlier sequence C still covered by the log (the snapshot is
+// at or below C: the records after C were never purged) only replays
+// C+1..last (a move warmed this node, or it owned the tenant before); any
+// other file is rebuilt from the snapshot and the log after it.
 func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) (needBase bool, err error) {
 	if b, err := os.ReadFile(seqFile(path)); err == nil {
 		if seq, ok := parseSeqFile(b, t); ok && seq == last && last > 0 {
 			_, found, err := n.snapshotSeq(ctx, t)
+			n.counted(rebuildCached)
 			return !found, errors.Join(err, os.Remove(seqFile(path))) // the file is the log's state: keep it
+		} else if ok && seq < last && seq > 0 {
+			caught, _, err := n.catchUp(ctx, t, path, seq, last)
+			if err != nil {
+				return false, err
+			}
+			if caught {
+				n.counted(rebuildCatchUp)
+				return false, nil
+			}
 		}
 	}
 	_ = os.Remove(seqFile(path))
@@ -389,24 +414,63 @@ func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) 
 		if commits > 0 {
 			return false, fmt.Errorf("%w: tenant %s has %d commits in its log but no snapshot to apply them to", cinch.ErrInternal, t, commits)
 		}
+		n.counted(rebuildEmpty)
 		return true, nil
 	}
+	n.counted(rebuildFull)
+	_, _, err = n.rebuildFrom(ctx, t, path, base, from, last)
+	return false, err
+}
+
+// rebuildFrom writes base (the snapshot at sequence from) to a temporary
+// file, applies the log records from+1..last to it and puts it at path
+// (its -wal and -shm removed). stable is the sequence the file holds the
+// log up to (see replay).
+func (n *Node) rebuildFrom(ctx context.Context, t Tenant, path string, base []byte, from, last uint64) (applied int, stable uint64, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, err
+		return 0, 0, err
 	}
 	tmp := path + ".rebuild"
 	if err := os.WriteFile(tmp, base, 0o600); err != nil {
-		return false, err
+		return 0, 0, err
 	}
+	applied, stable, err = n.replay(ctx, t, tmp, from+1, last)
+	if err != nil {
+		os.Remove(tmp)
+		return 0, 0, err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := removeIfExists(path + suffix); err != nil {
+			os.Remove(tmp)
+			return 0, 0, err
+		}
+	}
+	if len(base) == 0 && applied == 0 {
+		// The base was an empty file and nothing was applied: no file.
+		os.Remove(tmp)
+		return 0, stable, removeIfExists(path)
+	}
+	return applied, stable, os.Rename(tmp, path)
+}
+
+// replay applies t's log records from..to to the file at file, in order:
+// each commit's pages (with the parts before it), never parts that a
+// takeover follows (their owner never committed them) nor parts still
+// waiting for their commit at the end. It returns how many commits it
+// applied and stable: the last sequence the file now holds the log up to
+// with no transaction half applied (from-1 when nothing was read), which is
+// where a later replay must start again.
+func (n *Node) replay(ctx context.Context, t Tenant, file string, from, to uint64) (applied int, stable uint64, err error) {
+	stable = from - 1
 	var commits []sqlite.Commit
 	var pending []sqlite.Page // parts of a transaction whose commit record has not come yet
-	applied := 0
-	err = n.log.Read(ctx, t, from+1, last, func(seq uint64, r Record) error {
+	err = n.log.Read(ctx, t, from, to, func(seq uint64, r Record) error {
 		switch r.Kind {
 		case KindPart:
 			pending = append(pending, r.Commit.Pages...)
 		case KindTakeover:
 			pending = nil // its owner never committed it
+			stable = seq
 		case KindCommit:
 			if len(pending) > 0 {
 				r.Commit.Pages = append(pending, r.Commit.Pages...)
@@ -414,33 +478,22 @@ func (n *Node) rebuild(ctx context.Context, t Tenant, path string, last uint64) 
 			}
 			commits = append(commits, r.Commit)
 			applied++
+			stable = seq
 		}
 		if len(commits) >= 64 {
-			err := sqlite.ApplyCommits(tmp, commits...)
+			err := sqlite.ApplyCommits(file, commits...)
 			commits = commits[:0]
 			return err
 		}
 		return nil
 	})
 	if err == nil {
-		err = sqlite.ApplyCommits(tmp, commits...)
+		err = sqlite.ApplyCommits(file, commits...) // the rest, and an fsync either way
 	}
 	if err != nil {
-		os.Remove(tmp)
-		return false, fmt.Errorf("rebuild tenant %s from its log: %w", t, err)
+		return 0, 0, fmt.Errorf("rebuild tenant %s from its log: %w", t, err)
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			os.Remove(tmp)
-			return false, err
-		}
-	}
-	if len(base) == 0 && applied == 0 {
-		// The base was an empty file and nothing was applied: no file.
-		os.Remove(tmp)
-		return false, removeIfExists(path)
-	}
-	return false, os.Rename(tmp, path)
+	return applied, stable, nil
 }
 
 func removeIfExists(path string) error {
@@ -584,7 +637,10 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 	o.broken = true
 	commits := o.commits
 	o.mu.Unlock()
-	if !broken && commits > 0 {
+	n.mu.Lock()
+	to, warm, released := o.handoffTo, o.handoffWarm, o.released
+	n.mu.Unlock()
+	if !broken && commits > 0 && !(to != "" && warm) {
 		// Released, the file is closed and checkpointed (SQLite folds the
 		// WAL into it when its last connection closes): store it as the
 		// snapshot while the lease still keeps others out, so the log
@@ -598,9 +654,6 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 			}
 		}
 	}
-	n.mu.Lock()
-	to, released := o.handoffTo, o.released
-	n.mu.Unlock()
 	if to != "" && !broken {
 		o.handoffErr = o.lease.transfer(ctx, to)
 	} else {
@@ -619,10 +672,11 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 
 // Handoff gives an owned tenant to node to: drop makes the engine close
 // its handle (in-flight requests finish first); when the handle is closed,
-// Release stores the snapshot and hands the lease to the target instead
-// of deleting it, so no third node can take the tenant in between. The
-// target adopts the lease when it acquires the tenant.
-func (n *Node) Handoff(ctx context.Context, t Tenant, to string, drop func()) error {
+// Release stores the snapshot (unless warm: the target prepared its file
+// from the log already, see Prepare) and hands the lease to the target
+// instead of deleting it, so no third node can take the tenant in between.
+// The target adopts the lease when it acquires the tenant.
+func (n *Node) Handoff(ctx context.Context, t Tenant, to string, warm bool, drop func()) error {
 	n.mu.Lock()
 	var o *owned
 	for _, x := range n.owned {
@@ -634,13 +688,14 @@ func (n *Node) Handoff(ctx context.Context, t Tenant, to string, drop func()) er
 		n.mu.Unlock()
 		return fmt.Errorf("tenant %s is not owned here", t)
 	}
-	o.handoffTo, o.released = to, make(chan struct{})
+	o.handoffTo, o.handoffWarm, o.released = to, warm, make(chan struct{})
 	released := o.released
 	n.mu.Unlock()
 	// A request that got past the mover's gate just before it closed may
-	// open a new handle after the first drop: drop again until released.
+	// open a new handle after the first drop: drop again until released
+	// (often: each round a request opens a handle adds to the pause).
 	drop()
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {

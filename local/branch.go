@@ -400,7 +400,11 @@ func (b *branch) change(ctx context.Context, plan func(*schema.Schema) (schema.P
 		// The tenants open here are migrated before returning, so this
 		// process's next query on them does not pay for it; the others catch
 		// up when next opened (also by another process: the schema
-		// generation moved) or by the converger.
+		// generation moved) or by the converger. With DeferOpenCatchUp the
+		// open ones also catch up on their next use.
+		if b.p.cfg.DeferOpenCatchUp {
+			return ch, nil
+		}
 		errs := b.p.pool.catchUpOpen(context.WithoutCancel(ctx), b)
 		return ch, firstTenantError(errs, "apply the change to")
 	}
