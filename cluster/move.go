@@ -285,7 +285,7 @@ func (r *Runtime) isDraining(ctx context.Context, node string) bool {
 // drainStep, run by the heartbeat loop, moves this node's tenants away
 // while it is marked as draining.
 func (r *Runtime) drainStep() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(r.stopping, time.Minute)
 	defer cancel()
 	draining := r.isDraining(ctx, r.cfg.Node)
 	r.draining.Store(draining)
@@ -359,7 +359,7 @@ const rebalanceEvery = 5
 // node with the fewest writes/s when this one writes well above the
 // average (by load). The rules and their hysteresis are in placement.go.
 func (r *Runtime) rebalanceStep() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(r.stopping, time.Minute)
 	defer cancel()
 	nodes, err := r.Nodes(ctx)
 	if err != nil {

@@ -292,13 +292,23 @@ func (h *router) serveTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant) {
 	ctx := req.Context()
 	var body []byte
+	unanswered := false // a forward found nobody listening at the owner shown
 	deadline := time.Now().Add(h.ownerWait())
 	for {
 		if err := h.r.waitGate(ctx, t); err != nil {
 			writeCinchError(w, err)
 			return
 		}
-		owner, err := h.r.node.Owner(ctx, t)
+		var owner string
+		var err error
+		if unanswered {
+			// The owner a replica showed did not answer: a replica that lags
+			// (this node's, just restarted) may show a lease long gone; ask
+			// the leader.
+			owner, err = ownedByLeader(ctx, h.r.js, h.r.node.leases, t.token())
+		} else {
+			owner, err = h.r.node.Owner(ctx, t)
+		}
 		if err == nil && owner == h.r.cfg.Node && !h.r.node.OwnsTenant(t) {
 			// A lagging replica still shows this node's lost lease: ask the
 			// leader who holds it.
@@ -346,6 +356,7 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 			if done {
 				return
 			}
+			unanswered = true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			writeCinchError(w, &cinch.Error{Err: cinch.ErrUnavailable, Message: fmt.Sprintf("tenant %s has no reachable owner: %v", t, err),

@@ -85,6 +85,10 @@ type Runtime struct {
 	moveSubs []*nats.Subscription
 
 	stop chan struct{}
+	// stopping is canceled when Close begins: the background loops' calls
+	// end then instead of holding Close for their timeouts.
+	stopping   context.Context
+	cancelStop context.CancelFunc
 	done sync.WaitGroup
 	sub  *nats.Subscription
 }
@@ -106,6 +110,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		cfg.Replicas = 3
 	}
 	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), metrics: newMetrics(), load: newLoadTracker()}
+	r.stopping, r.cancelStop = context.WithCancel(context.Background())
 	url := cfg.NATSURL
 	if url == "" {
 		if cfg.Embedded == nil {
@@ -307,7 +312,7 @@ func (r *Runtime) heartbeats() {
 	defer tick.Stop()
 	for {
 		b, _ := json.Marshal(r.status())
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(r.stopping, time.Second)
 		_, err := r.js.Publish(ctx, "$KV."+nodesBucket+"."+r.cfg.Node, b, jetstream.WithMsgTTL(heartbeatTTL))
 		cancel()
 		if err != nil {
@@ -405,6 +410,7 @@ func (r *Runtime) Close(ctx context.Context) {
 		return
 	default:
 		close(r.stop)
+		r.cancelStop()
 	}
 	if r.sub != nil {
 		r.sub.Unsubscribe()

@@ -95,8 +95,10 @@ func WithPlanProbe(ctx context.Context, probe *PlanProbe) context.Context {
 	return context.WithValue(ctx, probeKey{}, probe)
 }
 
-// ErrProbed is the error of a schema change made under WithPlanProbe.
-var ErrProbed = errors.New("planned only: nothing was changed")
+// ErrProbed is the error of a schema change made under WithPlanProbe (a
+// conflict for the API: the probe's answer is never sent anywhere, and is
+// not an internal error in the server's log).
+var ErrProbed = &cinch.Error{Err: cinch.ErrConflict, Message: "planned only: nothing was changed"}
 
 // probed fills ctx's probe, if any, and reports whether the change must stop there.
 func probed(ctx context.Context, p schema.Plan) bool {

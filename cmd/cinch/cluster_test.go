@@ -503,7 +503,7 @@ func TestClusterRestartCatchesUp(t *testing.T) {
 			defer cancel()
 			_, err := db.SwitchTenant(tn).Insert(rctx, "events", cinch.Record{"id": id})
 			if err != nil {
-				if _, gone := db.SwitchTenant(tn).Query(ctx, "SELECT 1 FROM events WHERE id = ?", id); gone == nil {
+				if _, gone := db.SwitchTenant(tn).Query(rctx, "SELECT 1 FROM events WHERE id = ?", id); gone == nil {
 					led.mu.Lock()
 					led.uncertain[tn] = append(led.uncertain[tn], id)
 					led.mu.Unlock()
