@@ -89,8 +89,8 @@ type Runtime struct {
 	// end then instead of holding Close for their timeouts.
 	stopping   context.Context
 	cancelStop context.CancelFunc
-	done sync.WaitGroup
-	sub  *nats.Subscription
+	done       sync.WaitGroup
+	sub        *nats.Subscription
 }
 
 // nodesBucket holds each live node's heartbeat (a per-key TTL).
