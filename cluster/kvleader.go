@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// leaderReadTimeout bounds one kvGetLeader call.
+const leaderReadTimeout = 5 * time.Second
 
 // kvGetLeader reads a KV key through its stream's leader (the JetStream
 // API's non-direct get). KV Get may be answered by any replica, and one that
@@ -17,6 +21,10 @@ import (
 // or was deleted.
 func kvGetLeader(ctx context.Context, nc *nats.Conn, bucket, key string) (value []byte, revision uint64, found bool, err error) {
 	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
+	// Bounded: a request JetStream does not answer (its leader is being
+	// elected) must not hold the caller forever.
+	ctx, cancel := context.WithTimeout(ctx, leaderReadTimeout)
+	defer cancel()
 	msg, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
 	if err != nil {
 		return nil, 0, false, err

@@ -85,7 +85,9 @@ func (f *coordFixture) indexesEverywhere(t *testing.T) [][]string {
 // duplicateAccepted inserts a writer that tenant already has, through db:
 // nil when no unique index refuses it.
 func duplicateAccepted(db cinch.DB, tenant string) error {
-	_, err := db.SwitchTenant(tenant).Insert(context.Background(), "events", cinch.Record{"writer": tenant + "-w0"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := db.SwitchTenant(tenant).Insert(ctx, "events", cinch.Record{"writer": tenant + "-w0"})
 	return err
 }
 
