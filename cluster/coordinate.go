@@ -203,7 +203,7 @@ func (r *Runtime) finish(ctx context.Context, e controlEntry) (applied, bool) {
 		if err := r.updateOutcome(ctx, e.Coordinated, coordRecord{State: stateAborted, Node: r.cfg.Node}, rev); err != nil {
 			return applied{}, false
 		}
-	} else if !r.setOutcome(ctx, e.Coordinated, coordRecord{State: stateAborted, Node: r.cfg.Node}, true) {
+	} else if r.updateOutcome(ctx, e.Coordinated, coordRecord{State: stateAborted, Node: r.cfg.Node}, 0) != nil {
 		return applied{}, false
 	}
 	return applied{status: http.StatusConflict}, true
@@ -256,17 +256,6 @@ func (r *Runtime) outcome(ctx context.Context, id string) (coordRecord, uint64, 
 		return rec, 0, err
 	}
 	return rec, e.Revision(), nil
-}
-
-// setOutcome creates the record (create: only if there is none).
-func (r *Runtime) setOutcome(ctx context.Context, id string, rec coordRecord, create bool) bool {
-	b, _ := json.Marshal(rec)
-	if create {
-		_, err := r.changes.Create(ctx, id, b)
-		return err == nil
-	}
-	_, err := r.changes.Put(ctx, id, b)
-	return err == nil
 }
 
 // updateOutcome replaces the record if it is still at revision rev (0: create).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/cinchdb/cinch"
@@ -68,8 +69,8 @@ func (h *router) serveFleet(w http.ResponseWriter, req *http.Request, db, branch
 			return
 		}
 	}
-	isQuery := req.Method == http.MethodPost && bytes.HasSuffix([]byte(req.URL.Path), []byte("/fleet/query"))
-	isCheck := bytes.HasSuffix([]byte(req.URL.Path), []byte("/fleet/check"))
+	isQuery := req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/fleet/query")
+	isCheck := strings.HasSuffix(req.URL.Path, "/fleet/check")
 	if len(tenants) == 0 {
 		var err error
 		if tenants, err = h.engine.TenantNames(ctx, db, branch, isCheck); err != nil {
@@ -131,7 +132,7 @@ func (h *router) serveFleet(w http.ResponseWriter, req *http.Request, db, branch
 		writeCinchError(w, cinch.Errorf(cinch.ErrCanceled, "the fleet operation was canceled: %v", ctx.Err()))
 		return
 	}
-	if bytes.HasSuffix([]byte(req.URL.Path), []byte("/tenants:migrate")) {
+	if strings.HasSuffix(req.URL.Path, "/tenants:migrate") {
 		// One object per tenant: the counts are summed.
 		var sum cinch.MigrateResult
 		for _, rec := range answers {

@@ -48,8 +48,9 @@ type Node struct {
 	leases jetstream.KeyValue
 	snaps  jetstream.ObjectStore
 
-	mu    sync.Mutex
-	owned map[string]*owned // by absolute file path
+	mu       sync.Mutex
+	owned    map[string]*owned // by absolute file path
+	byTenant map[Tenant]*owned // the same, by tenant (the router asks per request)
 
 	files    fileLocks                 // one writer of a tenant's local file at a time: Acquire, Prepare (warm.go)
 	rebuilds [numRebuilds]atomic.Int64 // how each Acquire brought its file to the log's end (warm.go)
@@ -107,7 +108,7 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, js: js, log: &Log{js: js, replicas: cfg.Replicas}, owned: map[string]*owned{}}
+	n := &Node{cfg: cfg, js: js, log: &Log{js: js, replicas: cfg.Replicas}, owned: map[string]*owned{}, byTenant: map[Tenant]*owned{}}
 	// A cluster that is still electing its leaders drops requests: wait
 	// for JetStream to answer (short attempts), then each step is retried
 	// with its own timeout until ctx ends.
@@ -222,12 +223,9 @@ func (n *Node) Owns(t Tenant, path string) bool {
 // that still shows an older lease).
 func (n *Node) OwnsTenant(t Tenant) bool {
 	n.mu.Lock()
-	var o *owned
-	for _, x := range n.owned {
-		if x.t == t {
-			o = x
-			break
-		}
+	o := n.byTenant[t]
+	if o != nil && n.owned[o.path] != o {
+		o = nil // replaced or dropped by path
 	}
 	n.mu.Unlock()
 	if o == nil {
@@ -288,6 +286,7 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 	o := &owned{n: n, t: t, path: path, lease: l, last: seq, needBase: needBase}
 	n.mu.Lock()
 	n.owned[path] = o
+	n.byTenant[t] = o
 	n.mu.Unlock()
 	go o.watchLease()
 	return nil
@@ -628,6 +627,9 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 	n.mu.Lock()
 	o := n.owned[path]
 	delete(n.owned, path)
+	if o != nil && n.byTenant[o.t] == o {
+		delete(n.byTenant, o.t)
+	}
 	n.mu.Unlock()
 	if o == nil {
 		return
