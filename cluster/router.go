@@ -562,13 +562,19 @@ func (h *router) serveForwarded(m *nats.Msg) {
 		case err != nil:
 			reply(notOwner)
 			return
-		case owner == "" && !h.r.draining.Load():
-			// Sent here by a draining node: take the tenant.
+		case owner == h.r.cfg.Node && h.r.node.OwnsTenant(t):
+			// Ours, and held: served below.
+		case owner == h.r.cfg.Node, owner == "" && !h.r.draining.Load():
+			// Ours by this node's KV replica only (it may lag a move away
+			// from here: the engine's open would then fail on the lease
+			// and answer not_owner to the client), or nobody's (sent here
+			// by a draining node): take the lease first, so a tenant that
+			// is another node's now sends the sender to ask again.
 			if err := h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name); errors.Is(err, cinch.ErrNotOwner) {
 				reply(notOwner)
 				return
 			}
-		case owner != h.r.cfg.Node:
+		default:
 			reply(notOwner)
 			return
 		}

@@ -99,6 +99,7 @@ func TestClusterDataDependentChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	f := newCoordFixture(t, nil)
 	ctx := context.Background()
 	// t5 (on n3) gets a duplicate writer.
@@ -167,6 +168,7 @@ func TestClusterCoordinatorDiesMidPrepare(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	f := newCoordFixture(t, func(i int) []string {
 		if i == 0 {
 			return []string{"CINCH_TEST_PAUSE_BEFORE_DECIDE=1"}

@@ -21,6 +21,7 @@ func TestClusterTenantLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()

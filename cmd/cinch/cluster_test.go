@@ -291,6 +291,7 @@ func TestClusterKillOwner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()
@@ -413,6 +414,7 @@ func TestClusterPausedOwner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()
@@ -490,6 +492,7 @@ func TestClusterRestartCatchesUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()
@@ -555,6 +558,7 @@ func TestClusterLargeAnswerAndExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()
@@ -618,6 +622,7 @@ func TestClusterMoveAndDrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()
@@ -750,6 +755,7 @@ func TestClusterJoiningNodeReceivesTenants(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a four-node cluster")
 	}
+	t.Parallel() // waits on leases and elections more than it computes
 	nodes := startClusterNodes(t, 3)
 	key := clusterInit(t, nodes[0])
 	ctx := context.Background()

@@ -33,6 +33,7 @@ import (
 // compares every value with raw SQLite reading the same file through the
 // same driver. Nothing may be dropped, reordered or changed.
 func TestLosslessCorpus(t *testing.T) {
+	t.Parallel() // alongside the cluster tests, which mostly wait
 	const (
 		queries  = 3000
 		cliEvery = 25 // the CLI is a process per query: a sample
