@@ -900,7 +900,7 @@ func (b *branch) createTenant(ctx context.Context, nt newTenant) (_ cinch.Tenant
 // way, spares are made in the background for the next ones. Caller holds
 // the branch lock.
 func (b *branch) createTenantFile(ctx context.Context, path string) error {
-	defer b.spares.fill(tenantsDir(b.dir), b.seedAndKey)
+	defer b.spares.fill(sparesDir(b.dir), b.seedAndKey)
 	if b.spares.take(b.seedKey(), path) {
 		return nil
 	}
@@ -1115,7 +1115,7 @@ func (b *branch) sweep(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, dir := range []string{b.dir, tenantsDir(b.dir), archiveDir(b.dir)} {
+	for _, dir := range []string{b.dir, tenantsDir(b.dir), archiveDir(b.dir), sparesDir(b.dir)} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue

@@ -59,3 +59,40 @@ func TestPool_EvictedCheckpointInBackground(t *testing.T) {
 		}
 	}
 }
+
+// TestProject_Settle: the checkpoints of evicted tenants wait for a quiet
+// moment (they would slow a burst of first writes); Settle makes them at
+// once and waits, with the spares the writes used: afterwards only the
+// tenants still open may have a WAL, and the branch has its spares ready.
+func TestProject_Settle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const maxConns = 2
+	f := newProject(t, local.Config{MaxOpenMemory: maxConns * local.ConnMemory})
+	engMustChange(t)(f.db.Tables().Create(cinch.WaitForRollout(ctx, nil), "items", engCols(t, "n:INTEGER")))
+	const n = 10
+	for i := range n {
+		engMustCreateTenant(t, f.db, fmt.Sprintf("t%02d", i), true)
+	}
+	for i := range n {
+		engMustInsert(t, f.db.WithTenant(fmt.Sprintf("t%02d", i)), "items", cinch.Record{"n": i})
+	}
+	if err := f.p.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if local.BackgroundCheckpoints(f.p) == 0 {
+		t.Fatal("no evicted tenant was checkpointed in the background")
+	}
+	wals := 0
+	for i := range n {
+		if engFileExists(engTenantFile(f.dir, fmt.Sprintf("t%02d", i)) + "-wal") {
+			wals++
+		}
+	}
+	if open := f.p.OpenTenantConns(); wals > open {
+		t.Errorf("%d tenants have a WAL after Settle, %d connections are open", wals, open)
+	}
+	if got := len(spareInodes(t, f.dir)); got < local.SpareCount/2 {
+		t.Errorf("%d spares ready after Settle, want at least %d", got, local.SpareCount/2)
+	}
+}

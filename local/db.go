@@ -586,7 +586,8 @@ func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
 		return err
 	}
 	defer unlock()
-	if _, found, err := b.reg.get(ctx, d.target.Tenant); err != nil {
+	row, found, err := b.reg.get(ctx, d.target.Tenant)
+	if err != nil {
 		return err
 	} else if !found {
 		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", d.target.Tenant, "it was deleted meanwhile")
@@ -595,7 +596,7 @@ func (d *DB) materialize(ctx context.Context, b *branch, h *handle) error {
 		if err := b.createTenantFile(ctx, h.path); err != nil {
 			return err
 		}
-		h.markFresh()
+		h.markFresh(row)
 	}
 	return nil
 }

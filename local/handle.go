@@ -32,7 +32,11 @@ type handle struct {
 	dk     []byte        // encrypted tenants: the derived key its connections use
 	sem    chan struct{} // MaxConcurrent slots, nil when unlimited
 	lazy   bool          // registered, no file: reads go to the branch template
-	owned  bool          // Config.Owner acquired the tenant for this handle
+	// made is the tenant's registry row when this process just created
+	// its file (DB.materialize, which read the row under the branch lock):
+	// the next init opens the file without reading the registry again.
+	made  tenantRow
+	owned bool // Config.Owner acquired the tenant for this handle
 
 	wmu    sync.Mutex
 	writer *sqlite.Conn
@@ -59,14 +63,19 @@ func (h *handle) init(ctx context.Context, key string) error {
 	if h.ready && (!h.lazy || !exists(h.path)) {
 		return nil
 	}
-	if h.ready && h.lazy { // another process materialized it
+	if h.ready && h.lazy { // materialized, by this process or another
 		h.ready, h.lazy = false, false
 	}
-	row, found, err := h.b.reg.get(ctx, h.key.tenant)
-	if err != nil {
-		return err
-	} else if !found {
-		return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant, "check the name, or create the tenant first")
+	row, made := h.made, h.made.Name != ""
+	h.made = tenantRow{}
+	if !made {
+		var found bool
+		var err error
+		if row, found, err = h.b.reg.get(ctx, h.key.tenant); err != nil {
+			return err
+		} else if !found {
+			return cinch.NotFound(cinch.ErrTenantNotFound, "tenant", h.key.tenant, "check the name, or create the tenant first")
+		}
 	}
 	if row.Archived {
 		return &cinch.Error{Err: cinch.ErrTenantArchived, Entity: fmt.Sprintf("tenant %q", h.key.tenant),
@@ -83,7 +92,7 @@ func (h *handle) init(ctx context.Context, key string) error {
 	if err := h.own(ctx); err != nil {
 		return err
 	}
-	if !exists(h.path) {
+	if !made && !exists(h.path) {
 		h.lazy, h.ready = true, true
 		return nil
 	}
@@ -260,9 +269,12 @@ func (h *handle) withReader(ctx context.Context, limit int, fn func(r *sqlite.Co
 	return h.b.p.do(r, h.key.tenant, func() error { return fn(r) })
 }
 
-// markFresh notes that the tenant's file was just materialized (see
-// useWriter).
-func (h *handle) markFresh() {
+// markFresh notes that the tenant's file was just materialized here, with
+// row its registry row (see init and useWriter).
+func (h *handle) markFresh(row tenantRow) {
+	h.initMu.Lock()
+	h.made = row
+	h.initMu.Unlock()
 	h.wmu.Lock()
 	h.fresh = true
 	h.wmu.Unlock()

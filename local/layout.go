@@ -27,7 +27,8 @@ import (
 //	                ├── journal.json            journalFile(dir)
 //	                ├── .lock                   branchLockFile(dir)
 //	                ├── tenants/<tenant>.db     tenantsDir(dir), tenantFile(dir, tenant)
-//	                └── archive/<tenant>.db.zst archiveDir(dir), archiveFile(dir, tenant)
+//	                ├── archive/<tenant>.db.zst archiveDir(dir), archiveFile(dir, tenant)
+//	                └── spares/                 sparesDir(dir): ready-made new tenant files (spares.go)
 //
 // Beside them, while an operation is in flight, live the temporary names
 // the sweep (branch.sweep) recognizes and removes when a killed process
@@ -51,6 +52,7 @@ const (
 	journalName     = "journal.json"
 	tenantsName     = "tenants"
 	archiveName     = "archive"
+	sparesName      = "spares"
 	tenantExt       = ".db"
 	archiveExt      = ".db.zst"
 	stagingLockName = ".staging.lock"
@@ -80,6 +82,12 @@ func branchLockFile(dir string) string { return filepath.Join(dir, lockName) }
 func tenantsDir(dir string) string     { return filepath.Join(dir, tenantsName) }
 func archiveDir(dir string) string     { return filepath.Join(dir, archiveName) }
 
+// sparesDir holds a branch's spare tenant files, beside tenants/ rather
+// than in it: making a spare creates and fsyncs files, which holds its
+// folder's lock, and every first write looks names up in tenants/
+// (docs/benchmarks.md). A spare is renamed into tenants/ when used.
+func sparesDir(dir string) string { return filepath.Join(dir, sparesName) }
+
 // tenantFileName is the name of a tenant's file in tenants/.
 func tenantFileName(tenant string) string { return tenant + tenantExt }
 
@@ -103,8 +111,7 @@ func tempFile(path string) string { return path + tempExt }
 const seedName = "__seed"
 
 // spareFile is a new name for a spare tenant file (spares.go) in the
-// tenants folder dir: a temporary file no tenant can have, unique across
-// processes.
+// spares folder dir: a temporary file, unique across processes.
 func spareFile(dir string) string {
 	return filepath.Join(dir, fmt.Sprintf("__spare.%d.%d%s", os.Getpid(), spareSeq.Add(1), tempExt))
 }

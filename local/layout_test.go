@@ -35,6 +35,7 @@ func TestLayout(t *testing.T) {
 		{"tenantFile", tenant, "/p/.cinchdb/databases/main/branches/dev/tenants/acme.db"},
 		{"archiveDir", archiveDir(br), "/p/.cinchdb/databases/main/branches/dev/archive"},
 		{"archiveFile", archiveFile(br, "acme"), "/p/.cinchdb/databases/main/branches/dev/archive/acme.db.zst"},
+		{"sparesDir", sparesDir(br), "/p/.cinchdb/databases/main/branches/dev/spares"},
 		{"walFile", walFile(tenant), "/p/.cinchdb/databases/main/branches/dev/tenants/acme.db-wal"},
 		{"shmFile", shmFile(tenant), "/p/.cinchdb/databases/main/branches/dev/tenants/acme.db-shm"},
 		{"tempFile", tempFile(tenant), "/p/.cinchdb/databases/main/branches/dev/tenants/acme.db.tmp"},
@@ -100,6 +101,13 @@ func TestLayoutOnDisk(t *testing.T) {
 	if _, err := d.Tenants().Create(ctx, "later", cinch.TenantCreateOptions{Lazy: true}); err != nil {
 		t.Fatal(err)
 	}
+	// A lazy tenant's first write: spares are made (and removed by Close).
+	if _, err := d.Tenants().Create(ctx, "first", cinch.TenantCreateOptions{Lazy: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.WithTenant("first").Insert(ctx, "notes", cinch.Record{"body": "x"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.Fleet().Archive(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +128,8 @@ func TestLayoutOnDisk(t *testing.T) {
 		".cinchdb/databases/main/branches/main/.lock",
 		".cinchdb/databases/main/branches/main/tenants/main.db",
 		".cinchdb/databases/main/branches/main/tenants/acme.db",
+		".cinchdb/databases/main/branches/main/tenants/first.db",
+		".cinchdb/databases/main/branches/main/spares",
 		".cinchdb/databases/main/branches/main/archive/old.db.zst",
 		".cinchdb/databases/main/branches/dev/metadata.json",
 		".cinchdb/databases/main/branches/dev/changes.json",

@@ -34,6 +34,9 @@ type pool struct {
 	// ckpt checkpoints the WALs of handles trim evicted, off the path of
 	// the caller that needed the room (checkpointer.go).
 	ckpt checkpointer
+	// closes closes retired handles off the caller's path (closer.go),
+	// where forget and closeBranch can wait for a file's closes.
+	closes closer
 }
 
 func newPool(p *Project, max, readers int) *pool {
@@ -223,6 +226,7 @@ func (pl *pool) forget(b *branch, tenant string, bump bool) {
 	if idle != nil {
 		idle.close()
 	}
+	pl.closes.wait(b.tenantPath(tenant))
 	pl.ckpt.forget(b.tenantPath(tenant))
 }
 
@@ -235,14 +239,20 @@ func (pl *pool) forgetAll() {
 	pl.checkGeneration()
 }
 
-// closeBranch retires every handle of a branch (branch delete).
+// closeBranch retires every handle of a branch (branch delete), and waits
+// for the closes of the unused ones: the caller removes the files next.
 func (pl *pool) closeBranch(b *branch) {
 	pl.mu.Lock()
-	defer pl.mu.Unlock()
+	var paths []string
 	for k, h := range pl.m {
 		if k.database == b.database && k.branch == b.name {
 			pl.retire(k, h)
+			paths = append(paths, h.path)
 		}
+	}
+	pl.mu.Unlock()
+	for _, path := range paths {
+		pl.closes.wait(path)
 	}
 }
 
@@ -260,6 +270,7 @@ func (pl *pool) closeAll() {
 	for _, h := range idle {
 		h.close()
 	}
+	pl.closes.drain()
 	pl.ckpt.drain()
 }
 
@@ -285,9 +296,11 @@ func (pl *pool) checkGeneration() {
 	pl.p.dropStaleBranches()
 }
 
-// retire removes h from the map and closes it once unused. Caller holds pl.mu.
+// retire removes h from the map and closes it once unused, off the
+// caller's path (the closer, or a goroutine of its own when the closer's
+// queue is full). Caller holds pl.mu.
 func (pl *pool) retire(k poolKey, h *handle) {
-	if pl.detach(k, h) {
+	if pl.detach(k, h) && !pl.closes.add(h.path, h.close) {
 		go h.close()
 	}
 }
@@ -338,6 +351,8 @@ func (pl *pool) trim(keep *handle) {
 		e = prev
 	}
 	pl.mu.Unlock()
+	// Closed here, not by the closer: the pool's memory bound holds when
+	// the call that needed the room returns.
 	for _, c := range closing {
 		c.Close()
 	}

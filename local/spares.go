@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/cinchdb/cinch/sqlite"
 )
@@ -11,6 +12,13 @@ import (
 // spareCount is how many spare tenant files a branch keeps ready once a
 // lazy tenant of it has been materialized.
 const spareCount = 16
+
+// spareLow is how few ready spares start a refill: refilling in batches
+// rather than after every first write makes the creations and fsyncs of
+// spares (which take the file system's journal, that every first write's
+// renames wait for) come together, fewer times, instead of overlapping
+// every first write.
+const spareLow = spareCount / 2
 
 // spares are a branch's ready-made new tenant files, so that the first
 // write to a lazy tenant renames one into place instead of writing and
@@ -22,7 +30,7 @@ const spareCount = 16
 // background, in parallel (their fsyncs then share the file system's
 // journal commits), after a first write used one or found none.
 //
-// Spares are temporary files of this process (tenants/__spare.*.tmp): a
+// Spares are temporary files of this process (spares/__spare.*.tmp): a
 // spare made for another history is removed rather than used; what a
 // killed process leaves is removed by the branch's sweep like any
 // temporary file; Close removes the ready ones.
@@ -53,12 +61,15 @@ func (s *spares) take(key, path string) bool {
 		}
 		// The spare's empty -wal and -shm first (replacing any stale ones
 		// of path): creating them is most of opening a new tenant file.
+		// syscall.Rename, not os.Rename: the latter first stats the
+		// destination (for a Windows-like error on directories), one more
+		// lookup in a folder other goroutines are creating files in.
 		for _, companion := range []func(string) string{walFile, shmFile} {
-			if os.Rename(companion(sp.path), companion(path)) != nil {
+			if syscall.Rename(companion(sp.path), companion(path)) != nil {
 				os.Remove(companion(path))
 			}
 		}
-		if os.Rename(sp.path, path) == nil {
+		if syscall.Rename(sp.path, path) == nil {
 			return true
 		}
 		sqlite.RemoveDB(sp.path)
@@ -66,14 +77,14 @@ func (s *spares) take(key, path string) bool {
 	return false
 }
 
-// fill makes spares in dir (the tenants folder) in the background until
+// fill makes spares in dir (the spares folder) in the background until
 // spareCount are ready, with the bytes and key seed gives, all missing
 // ones at once (each counts as ready once fsynced). One fill runs at a
 // time per branch, in rounds while spares are taken meanwhile; an error
 // ends it quietly (first writes then write their own file).
 func (s *spares) fill(dir string, seed func() ([]byte, string, error)) {
 	s.mu.Lock()
-	if s.filling || s.closed || len(s.ready) >= spareCount {
+	if s.filling || s.closed || len(s.ready) > spareLow {
 		s.mu.Unlock()
 		return
 	}
@@ -99,6 +110,12 @@ func (s *spares) round(dir string, seed func() ([]byte, string, error)) bool {
 		return false
 	}
 	s.mu.Unlock()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.mu.Lock()
+		s.filling = false
+		s.mu.Unlock()
+		return false
+	}
 	var wg sync.WaitGroup
 	var failed atomic.Bool
 	for range n {

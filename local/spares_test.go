@@ -12,10 +12,15 @@ import (
 	"github.com/cinchdb/cinch/local"
 )
 
-// spareInodes lists the spare files in a project's tenants folder by inode.
+// sparesFolder is the main branch's spares folder, beside its tenants/.
+func sparesFolder(dir string) string {
+	return filepath.Join(filepath.Dir(filepath.Dir(engTenantFile(dir, "x"))), "spares")
+}
+
+// spareInodes lists the spare files in a project's spares folder by inode.
 func spareInodes(t *testing.T, dir string) map[uint64]string {
 	t.Helper()
-	tenants := filepath.Dir(engTenantFile(dir, "x"))
+	tenants := sparesFolder(dir)
 	entries, err := os.ReadDir(tenants)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +105,7 @@ func TestFirstWrite_Spares(t *testing.T) {
 	}
 
 	// A spare left by a killed process goes with the sweep.
-	leftover := filepath.Join(filepath.Dir(engTenantFile(f.dir, "x")), "__spare.999999.1.tmp")
+	leftover := filepath.Join(sparesFolder(f.dir), "__spare.999999.1.tmp")
 	if err := os.WriteFile(leftover, []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +118,15 @@ func TestFirstWrite_Spares(t *testing.T) {
 	if err := f.p.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := os.ReadDir(filepath.Dir(engTenantFile(f.dir, "x")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "__spare.") {
-			t.Errorf("%s left after Close", e.Name())
+	for _, dir := range []string{sparesFolder(f.dir), filepath.Dir(engTenantFile(f.dir, "x"))} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "__spare.") {
+				t.Errorf("%s left after Close in %s", e.Name(), dir)
+			}
 		}
 	}
 }

@@ -54,7 +54,10 @@ func caseFirstWrite(ctx context.Context, e *env) (Result, error) {
 			}
 		}
 		ns = append(ns, time.Since(start)/time.Duration(n))
-		return nil
+		// Untimed: the checkpoints of the tenants these writes evicted and
+		// the spares they used are made after them, in the background;
+		// made now, they do not slow the raw side's repetition instead.
+		return pr.p.Settle(ctx)
 	}, func(int) error {
 		for range n {
 			bi++
@@ -87,6 +90,6 @@ func caseFirstWrite(ctx context.Context, e *env) (Result, error) {
 		r.Ratio = cn / bn
 	}
 	r.Meets = r.Value <= firstWriteTarget
-	r.Note = fmt.Sprintf("%d lazy tenants per repetition, each written once (cinch time excludes the lazy creates); baseline: raw new file with the DDL + one insert, comparison only", n)
+	r.Note = fmt.Sprintf("%d lazy tenants per repetition, each written once (cinch time excludes the lazy creates, and the background checkpoints and spare files the writes leave, made untimed between repetitions); baseline: raw new file with the DDL + one insert, comparison only", n)
 	return r, nil
 }

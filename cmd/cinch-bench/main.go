@@ -4,7 +4,7 @@
 // the same pragmas and the same data, and prints median times, the ratio
 // cinch/baseline, the target and whether it is met.
 //
-//	go run ./cmd/cinch-bench [-quick] [-json] [-cpuprofile F] [-case NAME[,NAME]]
+//	go run ./cmd/cinch-bench [-quick] [-json] [-cpuprofile F] [-trace F] [-case NAME[,NAME]]
 //
 // -quick uses smaller sizes and fewer repetitions (about a minute on two
 // cores); -case runs only the cases whose names start with one of the given
@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,7 @@ func main() {
 		quick   = flag.Bool("quick", false, "smaller sizes, fewer repetitions (about a minute)")
 		asJSON  = flag.Bool("json", false, "print a JSON array instead of a table")
 		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+		tracef  = flag.String("trace", "", "write an execution trace of the whole run to this file (go tool trace: where the time off the CPU goes)")
 		only    = flag.String("case", "", "run only cases whose names start with one of these comma-separated prefixes")
 		list    = flag.Bool("list", false, "list the case names and exit")
 	)
@@ -58,6 +60,18 @@ func main() {
 			os.Exit(1)
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *tracef != "" {
+		f, err := os.Create(*tracef)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer func() { trace.Stop(); f.Close() }()
 	}
 	var log io.Writer = os.Stderr
 	results, err := run(context.Background(), sc, splitList(*only), log)
