@@ -2,72 +2,43 @@ package local
 
 import "sync"
 
-// closeQueue bounds the closes waiting in a pool's closer; past it, a
-// retired handle is closed on a goroutine of its own, as before the closer.
-const closeQueue = 64
-
-// closer closes, on a goroutine of its own, the handles the pool retires
-// (beyond its count bound, after a shared generation bump, on a branch
-// delete), off the path of the caller that retired them. A close is named
-// by its tenant file: forget (before a tenant file is moved or removed)
-// and closeBranch wait until that file's closes are done, so no late close
-// checkpoints and removes the -wal of whatever is at the path then; drain
-// (Project.Close) waits for all of them. (trim's evictions close on the
-// caller's path: the memory bound holds when that call returns.)
+// closer closes the handles the pool retires (beyond its count bound,
+// after a shared generation bump, on a branch delete) off the path of the
+// caller that retired them, each on a goroutine of its own, and keeps
+// count of them by tenant file: forget (before a tenant file is moved or
+// removed) and closeBranch wait until that file's closes are done, so no
+// late close checkpoints and removes the -wal of whatever is at the path
+// then; drain (Project.Close, Settle) waits for all of them. (trim's
+// evictions close on the caller's path: the memory bound holds when that
+// call returns.)
 type closer struct {
 	mu      sync.Mutex
-	queue   []closeJob
-	pending map[string]int // queued or running closes by file
-	running bool
-	idle    *sync.Cond // signaled when a close finishes
+	pending map[string]int // closes running, by file
+	idle    *sync.Cond     // signaled when a close finishes
 }
 
-// closeJob is one close: fn closes connections of the file at path.
-type closeJob struct {
-	path string
-	fn   func()
-}
-
-// add queues fn, which closes connections of the file at path, and reports
-// whether it did; false when the queue is full (the caller runs fn).
-func (c *closer) add(path string, fn func()) bool {
+// add runs fn, which closes connections of the file at path, on a
+// goroutine of its own.
+func (c *closer) add(path string, fn func()) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.queue) >= closeQueue {
-		return false
-	}
 	if c.pending == nil {
 		c.pending = map[string]int{}
 		c.idle = sync.NewCond(&c.mu)
 	}
-	c.queue = append(c.queue, closeJob{path: path, fn: fn})
 	c.pending[path]++
-	if !c.running {
-		c.running = true
-		go c.run()
-	}
-	return true
-}
-
-// run closes what is queued until the queue is empty.
-func (c *closer) run() {
-	c.mu.Lock()
-	for len(c.queue) > 0 {
-		job := c.queue[0]
-		c.queue = c.queue[1:]
-		c.mu.Unlock()
-		job.fn()
+	c.mu.Unlock()
+	go func() {
+		fn()
 		c.mu.Lock()
-		if c.pending[job.path]--; c.pending[job.path] == 0 {
-			delete(c.pending, job.path)
+		defer c.mu.Unlock()
+		if c.pending[path]--; c.pending[path] == 0 {
+			delete(c.pending, path)
 		}
 		c.idle.Broadcast()
-	}
-	c.running = false
-	c.mu.Unlock()
+	}()
 }
 
-// wait returns once no close of the file at path is queued or running.
+// wait returns once no close of the file at path is running.
 func (c *closer) wait(path string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -76,7 +47,7 @@ func (c *closer) wait(path string) {
 	}
 }
 
-// drain returns once every queued close is done.
+// drain returns once every close is done.
 func (c *closer) drain() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

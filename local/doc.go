@@ -48,7 +48,7 @@
 //
 //	pool.go        pool: the open tenant handles of the process, bounded, least recently used closed first
 //	checkpointer.go the background checkpoints of the handles the pool evicted for room
-//	closer.go       the background closes of retired handles, which forget and branch delete wait for
+//	closer.go       the closes of retired handles, counted by file for forget and branch delete to wait for
 //	handle.go      handle: one open tenant (a writer, readers, group limits, its key)
 //	owner.go       Owner: who may open a tenant file (cluster mode acquires it first)
 //	coordinate.go  Coordinator: a data-dependent change prepared by one process on tenants spread

@@ -297,11 +297,10 @@ func (pl *pool) checkGeneration() {
 }
 
 // retire removes h from the map and closes it once unused, off the
-// caller's path (the closer, or a goroutine of its own when the closer's
-// queue is full). Caller holds pl.mu.
+// caller's path (closer.go). Caller holds pl.mu.
 func (pl *pool) retire(k poolKey, h *handle) {
-	if pl.detach(k, h) && !pl.closes.add(h.path, h.close) {
-		go h.close()
+	if pl.detach(k, h) {
+		pl.closes.add(h.path, h.close)
 	}
 }
 
