@@ -237,11 +237,7 @@ func TestClusterFencedOwnerCannotCommit(t *testing.T) {
 
 	// "Pause" a: its lease stops being renewed, but a still believes it owns
 	// the tenant (nothing marks it broken).
-	a.mu.Lock()
-	oa := a.owned[pathA]
-	a.mu.Unlock()
-	close(oa.lease.stop)
-	<-oa.lease.done
+	a.nl.halt() // its node's lease: it holds the tenant through it
 
 	acquireEventually(t, b, acme, pathB)
 	cb := openConn(t, pathB)

@@ -8,22 +8,26 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/cinchdb/cinch"
 )
 
-// leaseBucket holds one key per owned tenant; its value is the owner's name.
+// leaseBucket holds one key per owned tenant (its value is the owner's
+// name), each node's own lease (nodelease.go) and the coordination leases
+// of data-dependent changes.
 const leaseBucket = "cinch_leases"
 
-// lease is this node's hold on one tenant: a KV key created with a per-key
-// TTL and renewed before it expires. The lease only routes requests and
-// keeps owners apart in the common case; safety rests on the log's fence.
+// lease is this node's hold on one key of the lease bucket. A tenant's
+// (permanent, from nodeLease.acquireTenantLease) has no TTL: it is held
+// through the node's lease and lost with its term. A coordination lease
+// (acquireLease) is a key created with a per-key TTL and renewed before it
+// expires. A lease only routes requests and keeps owners apart in the
+// common case; safety rests on the log's fence.
 type lease struct {
-	kv   jetstream.KeyValue
-	js   jetstream.JetStream
-	key  string
-	node string
-	ttl  time.Duration
+	kv        jetstream.KeyValue
+	js        jetstream.JetStream
+	key       string
+	node      string
+	ttl       time.Duration
+	permanent bool // a tenant's key: no TTL, no renewals
 
 	mu   sync.Mutex
 	rev  uint64
@@ -58,8 +62,9 @@ func ownedBy(ctx context.Context, kv jetstream.KeyValue, key string) (string, er
 	return string(e.Value()), nil
 }
 
-// acquireLease creates key for node with the TTL. A key held by another
-// node fails with cinch.ErrNotOwner naming the owner.
+// acquireLease creates key for node with the TTL (a coordination lease;
+// tenants are held through the node's lease, nodelease.go). A key held by
+// another node fails with cinch.ErrNotOwner naming the owner.
 func acquireLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, key, node string, ttl time.Duration) (*lease, error) {
 	rev, err := kv.Create(ctx, key, []byte(node), jetstream.KeyTTL(ttl))
 	if errors.Is(err, jetstream.ErrKeyExists) {
@@ -76,8 +81,7 @@ func acquireLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyV
 			if gerr == nil {
 				owner = string(value)
 			}
-			return nil, &cinch.Error{Err: cinch.ErrNotOwner, Message: fmt.Sprintf("tenant %s is owned by node %q", key, owner),
-				Hint: "send the request to that node, or retry after its lease expires"}
+			return nil, notOwner(key, owner)
 		}
 	}
 	if err != nil {
@@ -142,8 +146,8 @@ func (l *lease) renewLoop() {
 	}
 }
 
-// transfer stops renewing and hands the key to node to (same TTL), which
-// adopts it when it acquires the tenant.
+// transfer stops renewing and hands the key to node to (same TTL, or none
+// for a tenant's), which adopts it when it acquires the tenant.
 func (l *lease) transfer(ctx context.Context, to string) error {
 	select {
 	case <-l.stop:
@@ -155,6 +159,10 @@ func (l *lease) transfer(ctx context.Context, to string) error {
 	l.mu.Lock()
 	rev := l.rev
 	l.mu.Unlock()
+	if l.permanent {
+		_, err := l.kv.Update(ctx, l.key, []byte(to), rev)
+		return err
+	}
 	_, err := l.js.Publish(ctx, "$KV."+leaseBucket+"."+l.key, []byte(to),
 		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(l.ttl))
 	return err

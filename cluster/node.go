@@ -47,6 +47,8 @@ type Node struct {
 	log    *Log
 	leases jetstream.KeyValue
 	snaps  jetstream.ObjectStore
+	nl     *nodeLease // this node's own lease: its tenants are held through it (nodelease.go)
+	live   liveNodes  // which nodes hold their lease, as this node's KV replica shows it (Owner)
 
 	mu       sync.Mutex
 	owned    map[string]*owned // by absolute file path
@@ -145,6 +147,13 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	err = retry(ctx, func(ctx context.Context) (err error) {
+		n.nl, err = startNodeLease(ctx, js, n.leases, cfg.Node, cfg.LeaseTTL)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = retry(ctx, func(ctx context.Context) (err error) {
 		n.snaps, err = ensureObjectStore(ctx, js, jetstream.ObjectStoreConfig{
 			Bucket: snapshotBucket, Replicas: cfg.Replicas, Storage: jetstream.FileStorage,
 		})
@@ -197,6 +206,12 @@ func (n *Node) Owner(ctx context.Context, t Tenant) (string, error) {
 		actx, cancel := context.WithTimeout(ctx, time.Second)
 		var owner string
 		owner, err = ownedBy(actx, n.leases, t.token())
+		if err == nil && owner != "" && owner != n.cfg.Node {
+			var alive bool
+			if alive, err = n.live.alive(actx, n.leases, owner); err == nil && !alive {
+				owner = "" // its node's lease is gone: whoever asks first takes the tenant
+			}
+		}
 		cancel()
 		if err == nil || ctx.Err() != nil {
 			return owner, err
@@ -255,14 +270,9 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 		return fmt.Errorf("tenant %s is already owned here", t)
 	}
 	n.mu.Unlock()
-	l, err := acquireLease(ctx, n.js, n.leases, t.token(), n.cfg.Node, n.cfg.LeaseTTL)
+	l, err := n.nl.acquireTenantLease(ctx, t.token())
 	if err != nil {
 		return err
-	}
-	if m := n.metrics; m != nil {
-		l.mu.Lock()
-		l.renewed = func(d time.Duration) { m.leaseRenew.Observe(d.Seconds()) }
-		l.mu.Unlock()
 	}
 	fail := func(err error) error {
 		l.release(context.WithoutCancel(ctx))
@@ -733,7 +743,23 @@ func (n *Node) Close(ctx context.Context) {
 	for _, o := range all {
 		n.Release(ctx, o.t, o.path)
 	}
+	n.nl.close(ctx)
 	captures.removeRoot(n.cfg.Root)
+}
+
+// OwnerByLeader is Owner read through the lease bucket's leader, the
+// owner's lease too: for a node whose replica may lag (just restarted, or
+// a forward found nobody at the owner it showed).
+func (n *Node) OwnerByLeader(ctx context.Context, t Tenant) (string, error) {
+	owner, err := ownedByLeader(ctx, n.js, n.leases, t.token())
+	if err != nil || owner == "" || owner == n.cfg.Node {
+		return owner, err
+	}
+	alive, err := n.nl.alive(ctx, owner)
+	if err != nil || !alive {
+		return "", err
+	}
+	return owner, nil
 }
 
 // sinkFor is the node's answer to the capture: every file below its root is

@@ -84,11 +84,9 @@ func TestClusterLargeCommitInParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.mu.Lock()
-	oa := a.owned[pathA]
 	delete(a.owned, pathA) // a "dies": no release, no snapshot, no renewals
 	a.mu.Unlock()
-	close(oa.lease.stop)
-	<-oa.lease.done
+	a.nl.halt()
 
 	if err := os.MkdirAll(rootB, 0o755); err != nil {
 		t.Fatal(err)

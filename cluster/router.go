@@ -305,14 +305,14 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 			// The owner a replica showed did not answer: a replica that lags
 			// (this node's, just restarted) may show a lease long gone; ask
 			// the leader.
-			owner, err = ownedByLeader(ctx, h.r.js, h.r.node.leases, t.token())
+			owner, err = h.r.node.OwnerByLeader(ctx, t)
 		} else {
 			owner, err = h.r.node.Owner(ctx, t)
 		}
 		if err == nil && owner == h.r.cfg.Node && !h.r.node.OwnsTenant(t) {
 			// A lagging replica still shows this node's lost lease: ask the
 			// leader who holds it.
-			owner, err = ownedByLeader(ctx, h.r.js, h.r.node.leases, t.token())
+			owner, err = h.r.node.OwnerByLeader(ctx, t)
 			if err == nil && owner == h.r.cfg.Node {
 				owner = "" // held by this node's previous life: Acquire adopts it
 			}

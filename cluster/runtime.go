@@ -135,6 +135,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		return nil, err
 	}
 	r.node.metrics = r.metrics
+	r.node.nl.observe(func(d time.Duration) { r.metrics.leaseRenew.Observe(d.Seconds()) })
 	if r.keys, err = newKeys(ctx, r.js, cfg.Replicas); err != nil {
 		r.Close(ctx)
 		return nil, err

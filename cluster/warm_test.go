@@ -145,11 +145,9 @@ func TestClusterPrepareStopsBeforeParts(t *testing.T) {
 	}
 	// a "dies" (no release), b takes over once its lease is gone.
 	a.mu.Lock()
-	oa := a.owned[pathA]
 	delete(a.owned, pathA)
 	a.mu.Unlock()
-	close(oa.lease.stop)
-	<-oa.lease.done
+	a.nl.halt()
 	acquireEventually(t, b, acme, pathB)
 	defer b.Release(ctx, acme, pathB)
 	if n := b.rebuilds[rebuildCatchUp].Load(); n != 1 {
