@@ -59,8 +59,10 @@ type nodeLease struct {
 	renewed func(time.Duration) // observes each renewal's latency (metrics), may be nil
 }
 
-// startNodeLease takes the node's key (waiting while another process of
-// the same node still holds it, at most its TTL) and keeps renewing it.
+// startNodeLease takes the node's key (adopting it when the node's previous
+// process left it) and keeps renewing it. Two processes given the same
+// node name would end each other's terms over and over (the log's fence
+// still keeps their writes apart): node names must be unique.
 func startNodeLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, node string, ttl time.Duration) (*nodeLease, error) {
 	nl := &nodeLease{js: js, kv: kv, node: node, ttl: ttl, lost: make(chan struct{}), term: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{})}
