@@ -169,11 +169,15 @@ func (r *Runtime) serveMoves() error {
 			r.engineMu.Lock()
 			e := r.engine
 			r.engineMu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
 			var err error
 			if e == nil {
 				err = errors.New("not serving yet")
-			} else {
-				err = e.WarmTenant(context.Background(), req.Tenant.Database, req.Tenant.Branch, req.Tenant.Name)
+			} else if err = r.ctl.barrier(ctx); err == nil {
+				// (After the barrier: a node that just joined may not have
+				// applied the entry that registered the tenant yet.)
+				err = e.WarmTenant(ctx, req.Tenant.Database, req.Tenant.Branch, req.Tenant.Name)
 			}
 			b, _ := json.Marshal(replyErr(err))
 			m.Respond(b)
@@ -208,6 +212,13 @@ func (r *Runtime) prepare(ctx context.Context, t Tenant) prepareReply {
 	e := r.currentEngine()
 	if e == nil {
 		return prepareReply{moveReply: replyErr(errors.New("not serving yet"))}
+	}
+	// A node that just joined (the rebalancer's first choice) may not have
+	// applied the entries that registered the tenant yet: catch up first.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := r.ctl.barrier(ctx); err != nil {
+		return prepareReply{moveReply: replyErr(err)}
 	}
 	if here := r.resolve(Tenant{Database: t.Database, Branch: t.Branch, Name: t.Name}); here != t {
 		// This node has not applied the entry that gave the tenant its

@@ -294,6 +294,7 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 	var body []byte
 	unanswered := false // a forward found nobody listening at the owner shown
 	deadline := time.Now().Add(h.ownerWait())
+	wait := 5 * time.Millisecond // before asking again
 	for {
 		if err := h.r.waitGate(ctx, t); err != nil {
 			writeCinchError(w, err)
@@ -363,10 +364,14 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 				Hint: "retry: another node takes the tenant over once its owner's lease expires"})
 			return
 		}
+		// A moving owner answers "not the owner" while its gate is closed,
+		// for the tens of milliseconds a move takes: ask again soon, then
+		// less often (a dead owner's lease takes seconds to go).
 		select {
 		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 100*time.Millisecond)
 	}
 }
 
