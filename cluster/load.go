@@ -125,6 +125,7 @@ func (r *Runtime) loadLoop() {
 	for {
 		r.load.sample(r.node, r.metrics.appended.Load(), int(r.acquiring.Load()), time.Now())
 		r.load.lookupSnapshots(r.node)
+		r.snapshotLongTails()
 		select {
 		case <-r.stop:
 			return
@@ -234,5 +235,31 @@ func (l *loadTracker) lookupSnapshots(n *Node) {
 			l.snaps[o] = s
 		}
 		l.mu.Unlock()
+	}
+}
+
+// snapshotLongTails stores the snapshot of every owned tenant whose log
+// grew by SnapshotEvery records since it was acquired here or last
+// snapshotted, and purges the log below it: a tenant written without pause
+// is never released, so its release's snapshot never comes. The engine
+// holds the tenant's writer meanwhile (its writes wait for the upload).
+func (r *Runtime) snapshotLongTails() {
+	every := r.cfg.SnapshotEvery
+	if every == 0 {
+		every = DefaultSnapshotEvery
+	}
+	e := r.currentEngine()
+	if every < 0 || e == nil {
+		return
+	}
+	for _, t := range r.node.LongTails(every) {
+		ctx, cancel := context.WithTimeout(r.stopping, time.Minute)
+		err := e.SnapshotTenant(ctx, t.Database, t.Branch, t.Name, func(path string) error {
+			return r.node.Snapshot(ctx, t, path)
+		})
+		cancel()
+		if err != nil {
+			r.log.Debug("cluster: snapshot of a long log tail", "tenant", t.String(), "err", err)
+		}
 	}
 }

@@ -74,8 +74,9 @@ type owned struct {
 	// ever committed to it anywhere): the first commit stores the file as
 	// it is then (made here from the branch's template) as the snapshot all
 	// later commits apply to.
-	needBase bool
-	commits  int // commits appended since Acquire
+	needBase  bool
+	commits   int // commits appended since Acquire
+	sinceSnap int // records appended since Acquire or this node's last Snapshot of it
 
 	// Set by Handoff (n.mu): Release hands the lease to handoffTo instead
 	// of deleting it, records the outcome and closes released. handoffWarm:
@@ -354,6 +355,7 @@ func (o *owned) sink(c sqlite.Commit) error {
 	}
 	o.last = seq
 	o.commits++
+	o.sinceSnap++
 	o.n.metrics.committed() // writes per second (load.go)
 	return nil
 }
@@ -592,6 +594,27 @@ func (n *Node) Forget(ctx context.Context, t Tenant) error {
 	return errors.Join(err, n.log.PurgeAll(ctx, t))
 }
 
+// LongTails lists the owned tenants that appended at least min records
+// since they were acquired here or last snapshotted by Snapshot.
+func (n *Node) LongTails(min int) []Tenant {
+	n.mu.Lock()
+	all := make([]*owned, 0, len(n.owned))
+	for _, o := range n.owned {
+		all = append(all, o)
+	}
+	n.mu.Unlock()
+	var out []Tenant
+	for _, o := range all {
+		o.mu.Lock()
+		long := o.sinceSnap >= min && !o.broken
+		o.mu.Unlock()
+		if long {
+			out = append(out, o.t)
+		}
+	}
+	return out
+}
+
 // PutBase stores data as the first snapshot of a tenant identity that has
 // no log yet (a copy's data): every node that acquires it starts there.
 func (n *Node) PutBase(ctx context.Context, t Tenant, data []byte) error {
@@ -622,6 +645,9 @@ func (n *Node) Snapshot(ctx context.Context, t Tenant, path string) error {
 	if err := n.putSnapshotFile(ctx, t, path, seq); err != nil {
 		return err
 	}
+	o.mu.Lock()
+	o.sinceSnap = 0
+	o.mu.Unlock()
 	return n.log.Purge(ctx, t, seq)
 }
 

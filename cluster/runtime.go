@@ -28,7 +28,17 @@ type RuntimeConfig struct {
 	Replicas int         // JetStream replicas of the cluster's state; 3 when zero (1 for a one-server NATS)
 	Addr     string      // this node's HTTP address, shown by cluster status
 	Logger   *slog.Logger
+	// SnapshotEvery is how many log records an owned tenant may append
+	// before this node stores its snapshot and purges the log below it
+	// (besides the snapshot at each release); DefaultSnapshotEvery if zero,
+	// never if negative.
+	SnapshotEvery int
 }
+
+// DefaultSnapshotEvery bounds the log tail of a tenant written without
+// pause (never released): a rebuild replays at most about this many
+// records past the snapshot, and JetStream keeps no more of its log.
+const DefaultSnapshotEvery = 10000
 
 // Engine is what the runtime needs from the node's engine (local.Project).
 type Engine interface {
@@ -48,6 +58,10 @@ type Engine interface {
 	BackupTenant(ctx context.Context, database, branch, tenant, dst string) (lazy bool, err error)
 	// TenantNames lists the branch's tenants, archived ones only when asked.
 	TenantNames(ctx context.Context, database, branch string, archived bool) ([]string, error)
+	// SnapshotTenant runs fn on the file of a tenant open here, holding its
+	// writer, after a checkpoint that copied its whole WAL into the file;
+	// nil without running fn when the tenant is not open here.
+	SnapshotTenant(ctx context.Context, database, branch, tenant string, fn func(path string) error) error
 }
 
 // Runtime is one cluster node: its NATS connection (and embedded server),

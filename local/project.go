@@ -858,6 +858,51 @@ func (p *Project) BackupTenant(ctx context.Context, database, branch, tenant, ds
 	return false, h.useWriter(func(w *sqlite.Conn) error { return w.BackupToTemp(ctx, dst, nil) })
 }
 
+// SnapshotTenant runs fn on the file of a tenant open here, holding its
+// writer (no commit runs meanwhile) after a checkpoint that copied every
+// frame of its WAL into the file, so the file alone holds every commit:
+// cluster mode stores it as the tenant's snapshot. A tenant not open here
+// (or lazy) is left alone: nil, fn not run. A checkpoint that could not
+// copy every frame (a reader holds an old snapshot of the WAL) is
+// cinch.ErrBusy, and fn is not run: try again later. Encrypted tenants are
+// refused.
+func (p *Project) SnapshotTenant(ctx context.Context, database, branch, tenant string, fn func(path string) error) error {
+	b, err := p.branch(ctx, database, branch)
+	if err != nil {
+		return err
+	}
+	key := poolKey{b.database, b.name, tenant}
+	p.pool.mu.Lock()
+	h := p.pool.m[key]
+	if h != nil && !h.dead {
+		h.refs++
+	} else {
+		h = nil
+	}
+	p.pool.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	defer p.pool.release(h)
+	h.initMu.Lock()
+	ready, lazy, encrypted := h.ready, h.lazy, h.dk != nil
+	h.initMu.Unlock()
+	if !ready || lazy {
+		return nil
+	}
+	if encrypted {
+		return cinch.Errorf(cinch.ErrNotImplemented, "tenant %q is encrypted", tenant)
+	}
+	return h.useWriter(func(w *sqlite.Conn) error {
+		if complete, err := w.CheckpointPassive(); err != nil {
+			return err
+		} else if !complete {
+			return cinch.Errorf(cinch.ErrBusy, "tenant %q: a reader holds part of its WAL", tenant).WithHint("try again later")
+		}
+		return fn(h.path)
+	})
+}
+
 // TenantNames lists a branch's tenants by name (cluster mode splits a fleet
 // operation into one request per tenant); archived ones only when asked.
 func (p *Project) TenantNames(ctx context.Context, database, branch string, archived bool) ([]string, error) {

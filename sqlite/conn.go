@@ -266,6 +266,17 @@ func (c *Conn) Checkpoint() error {
 	return c.translate(err)
 }
 
+// CheckpointPassive copies what it can of the WAL into the database file
+// without waiting for readers, and reports whether that was every frame
+// (the file then holds every commit, though the WAL is not reset).
+func (c *Conn) CheckpointPassive() (complete bool, err error) {
+	nLog, nCkpt, err := c.raw.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
+	if err != nil {
+		return false, c.translate(err)
+	}
+	return nLog == nCkpt || nLog < 0, nil
+}
+
 // LastInsertRowID is the rowid of the last row inserted on this connection.
 func (c *Conn) LastInsertRowID() int64 { return c.raw.LastInsertRowID() }
 
