@@ -77,8 +77,12 @@ func BenchmarkClusterOwnedTenants(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	sample := 5 * time.Second
+	if testing.Short() {
+		sample = time.Second // make bench: it only has to keep working
+	}
 	cpu0 := cpuTime()
-	time.Sleep(5 * time.Second)
-	b.ReportMetric(float64(cpuTime()-cpu0)/5/float64(time.Millisecond), "cpu-ms/s")
+	time.Sleep(sample)
+	b.ReportMetric(float64(cpuTime()-cpu0)/sample.Seconds()/float64(time.Millisecond), "cpu-ms/s")
 	b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MiB")
 }
