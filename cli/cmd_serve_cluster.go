@@ -100,7 +100,7 @@ func (a *app) serveCluster(ctx context.Context, addr, certFile, keyFile string, 
 		return err
 	}
 	defer rt.Close(context.WithoutCancel(ctx))
-	// An open handle is an owned tenant (its lease renewed each second); a
+	// An open handle is an owned tenant (held through the node's lease); a
 	// closed one is given up (snapshot, lease deleted). A memory bound as
 	// tight as a single server's would close them too often, and so would
 	// the single server's 128 handles: a node owns up to clusterOpenTenants.

@@ -53,8 +53,10 @@ func kvGetLeader(ctx context.Context, nc *nats.Conn, bucket, key string) (value 
 		return nil, 0, false, nil
 	}
 	if len(res.Message.Header) > 0 {
-		if h, err := nats.DecodeHeadersMsg(res.Message.Header); err == nil && h.Get("KV-Operation") != "" {
-			return nil, res.Message.Seq, false, nil // deleted, purged or expired
+		if h, err := nats.DecodeHeadersMsg(res.Message.Header); err == nil && (h.Get("KV-Operation") != "" || h.Get(jetstream.MarkerReasonHeader) != "") {
+			// Deleted or purged, or the marker JetStream leaves where a
+			// key's TTL expired (no KV-Operation header): gone either way.
+			return nil, res.Message.Seq, false, nil
 		}
 	}
 	return res.Message.Data, res.Message.Seq, true, nil

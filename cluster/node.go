@@ -147,11 +147,8 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = retry(ctx, func(ctx context.Context) (err error) {
-		n.nl, err = startNodeLease(ctx, js, n.leases, cfg.Node, cfg.LeaseTTL)
-		return err
-	})
-	if err != nil {
+	n.nl = newNodeLease(js, n.leases, cfg.Node, cfg.LeaseTTL)
+	if err := retry(ctx, func(ctx context.Context) error { return n.nl.start(ctx) }); err != nil {
 		return nil, err
 	}
 	err = retry(ctx, func(ctx context.Context) (err error) {
@@ -164,6 +161,7 @@ func NewNode(ctx context.Context, nc *nats.Conn, cfg Config) (*Node, error) {
 		return nil
 	})
 	if err != nil {
+		n.nl.close(context.WithoutCancel(ctx)) // its renewals would outlive this failed start
 		return nil, err
 	}
 	captures.addRoot(root, n)
@@ -300,6 +298,27 @@ func (n *Node) Acquire(ctx context.Context, t Tenant, path string) error {
 	n.byTenant[t] = o
 	n.mu.Unlock()
 	go o.watchLease()
+	return nil
+}
+
+// stillOwner checks that this node still owns o's tenant with seq as the
+// log's last record (its term goes on, nobody appended a takeover after
+// it): what a snapshot at seq must hold while it is stored and before the
+// log below it is purged. It narrows, and does not close, the window of a
+// node paused in between; the log's fence does not cover snapshots.
+func (o *owned) stillOwner(ctx context.Context, seq uint64) error {
+	select {
+	case <-o.lease.lost:
+		return fenced(o.t)
+	default:
+	}
+	last, err := o.n.log.Last(ctx, o.t)
+	if err != nil {
+		return err
+	}
+	if last != seq {
+		return fenced(o.t)
+	}
 	return nil
 }
 
@@ -642,7 +661,16 @@ func (n *Node) Snapshot(ctx context.Context, t Tenant, path string) error {
 	if broken {
 		return fenced(t)
 	}
+	// Still the owner, before the upload and again before the purge: a
+	// node that lost the tenant (paused past its lease) must not replace a
+	// newer owner's snapshot, nor purge the log that one still replays.
+	if err := o.stillOwner(ctx, seq); err != nil {
+		return err
+	}
 	if err := n.putSnapshotFile(ctx, t, path, seq); err != nil {
+		return err
+	}
+	if err := o.stillOwner(ctx, seq); err != nil {
 		return err
 	}
 	o.mu.Lock()
@@ -686,8 +714,8 @@ func (n *Node) Release(ctx context.Context, t Tenant, path string) {
 		// Only a file that is still there: a tenant renamed or deleted while
 		// a request held its handle is closed after its file moved away, and
 		// an empty snapshot would lose the log it replaces.
-		if fi, err := os.Stat(path + "-wal"); (err != nil || fi.Size() == 0) && isDatabaseFile(path) {
-			if err := n.putSnapshotFile(ctx, t, path, last); err == nil {
+		if fi, err := os.Stat(path + "-wal"); (err != nil || fi.Size() == 0) && isDatabaseFile(path) && o.stillOwner(ctx, last) == nil {
+			if err := n.putSnapshotFile(ctx, t, path, last); err == nil && o.stillOwner(ctx, last) == nil {
 				_ = n.log.Purge(ctx, t, last)
 			}
 		}

@@ -47,31 +47,46 @@ type nodeLease struct {
 	node string
 	ttl  time.Duration
 
-	mu   sync.Mutex
-	rev  uint64
-	ok   time.Time     // last successful take or renewal
-	held bool          // a term is running
-	lost chan struct{} // closed when the current (or last) term ends
-	term chan struct{} // closed when a term starts; replaced when it ends
-	stop chan struct{}
-	done chan struct{}
+	mu      sync.Mutex
+	rev     uint64
+	ok      time.Time     // last successful take or renewal
+	held    bool          // a term is running
+	started bool          // start ran: run is renewing
+	lost    chan struct{} // closed when the current (or last) term ends
+	term    chan struct{} // closed when a term starts; replaced when it ends
+	stop    chan struct{}
+	done    chan struct{}
 
 	renewed func(time.Duration) // observes each renewal's latency (metrics), may be nil
 }
 
-// startNodeLease takes the node's key (adopting it when the node's previous
-// process left it) and keeps renewing it. Two processes given the same
-// node name would end each other's terms over and over (the log's fence
-// still keeps their writes apart): node names must be unique.
-func startNodeLease(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, node string, ttl time.Duration) (*nodeLease, error) {
+// newNodeLease is a node's lease before its first term (start takes it).
+func newNodeLease(js jetstream.JetStream, kv jetstream.KeyValue, node string, ttl time.Duration) *nodeLease {
 	nl := &nodeLease{js: js, kv: kv, node: node, ttl: ttl, lost: make(chan struct{}), term: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	close(nl.lost) // no term yet
-	if err := nl.take(ctx); err != nil {
-		return nil, err
+	return nl
+}
+
+// start takes the node's key (adopting it when the node's previous process
+// left it) and keeps renewing it; once only. Two processes given the same
+// node name would end each other's terms over and over (the log's fence
+// still keeps their writes apart): node names must be unique.
+func (nl *nodeLease) start(ctx context.Context) error {
+	nl.mu.Lock()
+	started := nl.started
+	nl.mu.Unlock()
+	if started {
+		return nil
 	}
+	if err := nl.take(ctx); err != nil {
+		return err
+	}
+	nl.mu.Lock()
+	nl.started = true
+	nl.mu.Unlock()
 	go nl.run()
-	return nl, nil
+	return nil
 }
 
 // take starts a term: it creates the node's key, or adopts it when it is
@@ -119,8 +134,12 @@ func (nl *nodeLease) end() {
 	nl.term = make(chan struct{})
 }
 
-// current waits for a term and returns the channel closed when it ends.
+// current waits for a term (at most the TTL: a node that cannot renew
+// its lease for that long cannot take one either, and its callers may hold
+// locks) and returns the channel closed when it ends.
 func (nl *nodeLease) current(ctx context.Context) (chan struct{}, error) {
+	ctx, cancel := context.WithTimeout(ctx, nl.ttl)
+	defer cancel()
 	for {
 		nl.mu.Lock()
 		held, lost, term := nl.held, nl.lost, nl.term
@@ -196,12 +215,17 @@ func (nl *nodeLease) run() {
 // halt stops renewing without ending the term or deleting the key: what a
 // paused or killed process leaves (tests).
 func (nl *nodeLease) halt() {
+	nl.mu.Lock()
+	started := nl.started
+	nl.mu.Unlock()
 	select {
 	case <-nl.stop:
 	default:
 		close(nl.stop)
 	}
-	<-nl.done
+	if started {
+		<-nl.done
+	}
 }
 
 // close stops renewing, ends the term and deletes the node's key, so
@@ -244,6 +268,7 @@ func (nl *nodeLease) acquireTenantLease(ctx context.Context, key string) (*lease
 		return nil, err
 	}
 	rev, err := nl.kv.Create(ctx, key, []byte(nl.node))
+	err = keyExists(err)
 	for attempt := 0; errors.Is(err, jetstream.ErrKeyExists) && attempt < 3; attempt++ {
 		value, lrev, found, gerr := kvGetLeader(ctx, nl.js.Conn(), nl.kv.Bucket(), key)
 		switch {
@@ -251,6 +276,7 @@ func (nl *nodeLease) acquireTenantLease(ctx context.Context, key string) (*lease
 			return nil, unavailable("read the lease of "+key, gerr)
 		case !found:
 			rev, err = nl.kv.Create(ctx, key, []byte(nl.node)) // released meanwhile
+			err = keyExists(err)
 			continue
 		case string(value) != nl.node:
 			alive, aerr := nl.alive(ctx, string(value))
@@ -264,9 +290,7 @@ func (nl *nodeLease) acquireTenantLease(ctx context.Context, key string) (*lease
 		// Ours already, or its node's lease is gone: write it, expecting
 		// the revision read, so that of two nodes doing this one wins.
 		rev, err = nl.kv.Update(ctx, key, []byte(nl.node), lrev)
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			err = jetstream.ErrKeyExists // changed meanwhile: read it again
-		}
+		err = keyExists(err) // changed meanwhile: read it again
 	}
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return nil, notOwner(key, "")
@@ -278,6 +302,20 @@ func (nl *nodeLease) acquireTenantLease(ctx context.Context, key string) (*lease
 	close(done) // no renewal loop: the node's lease is renewed for it
 	return &lease{kv: nl.kv, js: nl.js, key: key, node: nl.node, rev: rev, ok: time.Now(), permanent: true,
 		lost: lost, stop: make(chan struct{}), done: done}, nil
+}
+
+// keyExists maps the errors of a create or update that lost to another
+// writer of the key to jetstream.ErrKeyExists: a wrong last sequence
+// (10071), its replicated-stream form (10164: a concurrent proposal), or a
+// revision mismatch. (kv.Create, when the key is a delete marker, retries
+// as an update and returns that update's raw error.)
+func keyExists(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return jetstream.ErrKeyExists
+	}
+	return err
 }
 
 // notOwner is the error of a tenant held by another node.

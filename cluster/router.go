@@ -43,11 +43,9 @@ func (r *Runtime) Handler(e Engine, inner http.Handler) (http.Handler, error) {
 		return nil, err
 	}
 	h := &router{r: r, inner: inner, engine: e}
-	sub, err := r.nc.Subscribe(forwardSubject(r.cfg.Node), h.serveForwarded)
-	if err != nil {
-		return nil, unavailable("listen for forwarded requests", err)
+	if r.forwards.Swap(h) == nil {
+		close(r.routerReady) // forwarded requests waiting since Start go on (awaitRouter)
 	}
-	r.sub = sub
 	return h, nil
 }
 

@@ -104,7 +104,14 @@ type Runtime struct {
 	stopping   context.Context
 	cancelStop context.CancelFunc
 	done       sync.WaitGroup
-	sub        *nats.Subscription
+	sub        *nats.Subscription // forwarded requests, from Start on (awaitRouter)
+	// forwards is the router once Handler made it; routerReady is closed
+	// then. A node restarted within its lease's TTL adopts its previous
+	// process's lease at Start, and with it the tenants whose keys name
+	// it: requests forwarded to it wait for the router instead of finding
+	// nobody until they fail.
+	forwards    atomic.Pointer[router]
+	routerReady chan struct{}
 }
 
 // nodesBucket holds each live node's heartbeat (a per-key TTL).
@@ -123,7 +130,7 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 3
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), metrics: newMetrics(), load: newLoadTracker()}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), metrics: newMetrics(), load: newLoadTracker(), routerReady: make(chan struct{})}
 	r.stopping, r.cancelStop = context.WithCancel(context.Background())
 	url := cfg.NATSURL
 	if url == "" {
@@ -143,6 +150,11 @@ func Start(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	}
 	r.nc = nc
 	r.js, _ = jetstream.New(nc)
+	// Before the node's lease is taken (NewNode): see Runtime.forwards.
+	if r.sub, err = nc.Subscribe(forwardSubject(cfg.Node), r.awaitRouter); err != nil {
+		r.Close(ctx)
+		return nil, unavailable("listen for forwarded requests", err)
+	}
 	r.node, err = NewNode(ctx, nc, Config{Node: cfg.Node, Root: cfg.Dir, Replicas: cfg.Replicas, OnLost: r.lost})
 	if err != nil {
 		r.Close(ctx)
@@ -460,4 +472,21 @@ func (r *Runtime) String() string {
 		return fmt.Sprintf("node %s (embedded NATS on %s)", r.cfg.Node, r.ns.ClientURL())
 	}
 	return fmt.Sprintf("node %s (NATS at %s)", r.cfg.Node, r.cfg.NATSURL)
+}
+
+// awaitRouter serves a forwarded request once Handler made the router,
+// waiting for it if needed (a node still starting), or drops it when the
+// node stops first (the sender then asks again elsewhere).
+func (r *Runtime) awaitRouter(m *nats.Msg) {
+	if h := r.forwards.Load(); h != nil {
+		h.serveForwarded(m)
+		return
+	}
+	go func() {
+		select {
+		case <-r.routerReady:
+			r.forwards.Load().serveForwarded(m)
+		case <-r.stop:
+		}
+	}()
 }
