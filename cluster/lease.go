@@ -100,13 +100,12 @@ func (l *lease) renew(ctx context.Context) error {
 	l.mu.Lock()
 	rev := l.rev
 	l.mu.Unlock()
-	ack, err := l.js.Publish(ctx, "$KV."+leaseBucket+"."+l.key, []byte(l.node),
-		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(l.ttl))
+	seq, err := putTTL(ctx, l.js, leaseBucket, l.key, l.node, rev, l.ttl)
 	if err != nil {
 		return err
 	}
 	l.mu.Lock()
-	l.rev, l.ok = ack.Sequence, time.Now()
+	l.rev, l.ok = seq, time.Now()
 	l.mu.Unlock()
 	return nil
 }
@@ -137,9 +136,7 @@ func (l *lease) renewLoop() {
 		l.mu.Lock()
 		late := time.Since(l.ok) > 2*l.ttl/3
 		l.mu.Unlock()
-		var apiErr *jetstream.APIError
-		refused := errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
-		if refused || (err != nil && late) {
+		if lostRace(err) || (err != nil && late) {
 			close(l.lost)
 			return
 		}
@@ -163,8 +160,7 @@ func (l *lease) transfer(ctx context.Context, to string) error {
 		_, err := l.kv.Update(ctx, l.key, []byte(to), rev)
 		return err
 	}
-	_, err := l.js.Publish(ctx, "$KV."+leaseBucket+"."+l.key, []byte(to),
-		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(l.ttl))
+	_, err := putTTL(ctx, l.js, leaseBucket, l.key, to, rev, l.ttl)
 	return err
 }
 
@@ -186,4 +182,25 @@ func (l *lease) release(ctx context.Context) {
 	rev := l.rev
 	l.mu.Unlock()
 	_ = l.kv.Delete(ctx, l.key, jetstream.LastRevision(rev))
+}
+
+// putTTL publishes value to key of bucket with a fresh per-key TTL,
+// expecting rev as the key's last revision (a KV Update would make a
+// per-key-TTL key permanent), and returns the new revision.
+func putTTL(ctx context.Context, js jetstream.JetStream, bucket, key, value string, rev uint64, ttl time.Duration) (uint64, error) {
+	ack, err := js.Publish(ctx, "$KV."+bucket+"."+key, []byte(value),
+		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// lostRace reports whether a write expecting a key's revision lost to
+// another writer: a wrong last sequence (10071), its replicated-stream form
+// (10164: a concurrent proposal), or a KV revision mismatch.
+func lostRace(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -103,12 +103,7 @@ func (nl *nodeLease) take(ctx context.Context) error {
 		if !found {
 			rev, err = nl.kv.Create(ctx, key, []byte(nl.node), jetstream.KeyTTL(nl.ttl))
 		} else {
-			var ack *jetstream.PubAck
-			ack, err = nl.js.Publish(ctx, "$KV."+nl.kv.Bucket()+"."+key, []byte(nl.node),
-				jetstream.WithExpectLastSequencePerSubject(lrev), jetstream.WithMsgTTL(nl.ttl))
-			if err == nil {
-				rev = ack.Sequence
-			}
+			rev, err = putTTL(ctx, nl.js, nl.kv.Bucket(), key, nl.node, lrev, nl.ttl)
 		}
 	}
 	if err != nil {
@@ -163,13 +158,12 @@ func (nl *nodeLease) renew(ctx context.Context) error {
 	nl.mu.Lock()
 	rev := nl.rev
 	nl.mu.Unlock()
-	ack, err := nl.js.Publish(ctx, "$KV."+nl.kv.Bucket()+"."+nodeKey(nl.node), []byte(nl.node),
-		jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(nl.ttl))
+	seq, err := putTTL(ctx, nl.js, nl.kv.Bucket(), nodeKey(nl.node), nl.node, rev, nl.ttl)
 	if err != nil {
 		return err
 	}
 	nl.mu.Lock()
-	nl.rev, nl.ok = ack.Sequence, time.Now()
+	nl.rev, nl.ok = seq, time.Now()
 	nl.mu.Unlock()
 	return nil
 }
@@ -204,9 +198,7 @@ func (nl *nodeLease) run() {
 		nl.mu.Lock()
 		late := time.Since(nl.ok) > 2*nl.ttl/3
 		nl.mu.Unlock()
-		var apiErr *jetstream.APIError
-		refused := errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
-		if refused || (err != nil && late) {
+		if lostRace(err) || (err != nil && late) {
 			nl.end()
 		}
 	}
@@ -310,9 +302,7 @@ func (nl *nodeLease) acquireTenantLease(ctx context.Context, key string) (*lease
 // revision mismatch. (kv.Create, when the key is a delete marker, retries
 // as an update and returns that update's raw error.)
 func keyExists(err error) error {
-	var apiErr *jetstream.APIError
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.As(err, &apiErr) &&
-		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+	if lostRace(err) {
 		return jetstream.ErrKeyExists
 	}
 	return err
