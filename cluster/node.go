@@ -236,6 +236,9 @@ func (n *Node) Owns(t Tenant, path string) bool {
 // it (what the node itself knows; a KV read may be answered by a replica
 // that still shows an older lease).
 func (n *Node) OwnsTenant(t Tenant) bool {
+	if !n.nl.fresh() {
+		return false // woken from a pause: the tenant may be another node's now
+	}
 	n.mu.Lock()
 	o := n.byTenant[t]
 	if o != nil && n.owned[o.path] != o {

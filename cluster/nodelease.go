@@ -314,6 +314,16 @@ func notOwner(key, owner string) error {
 		Hint: "send the request to that node, or retry after its lease expires"}
 }
 
+// fresh reports whether a term runs and was renewed within two thirds of
+// the TTL: a node paused past that (its key may have expired, another node
+// may own its tenants and have written to them) must not serve them from
+// its file until its renewal loop has looked.
+func (nl *nodeLease) fresh() bool {
+	nl.mu.Lock()
+	defer nl.mu.Unlock()
+	return nl.held && time.Since(nl.ok) <= 2*nl.ttl/3
+}
+
 // observe sets what each renewal's latency is reported to (metrics).
 func (nl *nodeLease) observe(fn func(time.Duration)) {
 	nl.mu.Lock()
