@@ -86,7 +86,9 @@ type control struct {
 	// it here under ctx; ok false: not applied (the node is stopping).
 	coordinated func(e controlEntry, run func(ctx context.Context) applied) (applied, bool)
 	// decided reports whether coordinated change id has its outcome.
-	decided func(ctx context.Context, id string) bool
+	// An error: the outcome could not be read (the bucket's leader is
+	// being elected); the barrier asks again.
+	decided func(ctx context.Context, id string) (bool, error)
 	// pendingSeq, pendingID: the coordinated entry being applied (waited
 	// for, or run) now; the barrier does not wait for it while undecided.
 	pendingSeq uint64
@@ -298,7 +300,20 @@ func (c *control) barrier(ctx context.Context) error {
 			// it (and later entries cannot have been told of either: they
 			// are appended after it, and wait for it everywhere).
 			c.mu.Unlock()
-			decided := c.decided(ctx, id)
+			decided, err := c.decided(ctx, id)
+			if err != nil {
+				// Unknown (the outcome's bucket elects a leader after a
+				// node died): ask again soon. Waiting on the condition would
+				// wait for an apply that may itself wait for this barrier
+				// (a node finishing the change moves tenants, and the
+				// targets' moves pass this barrier).
+				select {
+				case <-ctx.Done():
+				case <-time.After(decidedRetry):
+				}
+				c.mu.Lock()
+				continue
+			}
 			c.mu.Lock()
 			if !decided && c.pendingID == id {
 				return nil
@@ -311,6 +326,10 @@ func (c *control) barrier(ctx context.Context) error {
 	}
 	return nil
 }
+
+// decidedRetry is how soon the barrier asks again for a coordinated
+// change's outcome it could not read.
+const decidedRetry = 100 * time.Millisecond
 
 // appliedSeq is the sequence of the last control entry applied here.
 func (c *control) appliedSeq() uint64 {

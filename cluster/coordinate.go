@@ -192,10 +192,12 @@ func (r *Runtime) finish(ctx context.Context, e controlEntry) (applied, bool) {
 			return applied{}, false
 		}
 		uctx := context.WithValue(ctx, coordIDKey{}, e.Coordinated)
+		start := time.Now()
 		if err := eng.UndoPrepared(uctx, r.coordinator(), *rec.Prepared); err != nil {
 			r.log.Warn("cluster: undoing an abandoned change", "change", e.Coordinated, "err", err)
 			return applied{}, false // the lease goes; someone (maybe this node) tries again
 		}
+		r.log.Info("cluster: undid an abandoned change on every tenant of the branch", "change", e.Coordinated, "took", time.Since(start).Round(time.Millisecond))
 		_, rev, err = r.outcome(ctx, e.Coordinated)
 		if err != nil {
 			return applied{}, false
@@ -231,31 +233,37 @@ func (r *Runtime) recordCommitted(ctx context.Context, prep local.Prepared) appl
 
 // coordinationDecided reports whether coordinated change id has its
 // outcome (read through the leader: a decision a client was told of must
-// not be missed).
-func (r *Runtime) coordinationDecided(ctx context.Context, id string) bool {
+// not be missed). An error: it could not be read now.
+func (r *Runtime) coordinationDecided(ctx context.Context, id string) (bool, error) {
 	v, _, found, err := kvGetLeader(ctx, r.nc, changesBucket, id)
-	if err != nil || !found {
-		return err != nil // unknown: wait, as for any entry
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		return false, nil
 	}
 	var rec coordRecord
 	if json.Unmarshal(v, &rec) != nil {
-		return true
+		return true, nil // not ours to read: wait for the entry, as for any
 	}
-	return rec.State == stateCommitted || rec.State == stateAborted
+	return rec.State == stateCommitted || rec.State == stateAborted, nil
 }
 
 // outcome reads a coordinated change's record (through the stream leader:
 // a lagging replica must not hide a decision).
 func (r *Runtime) outcome(ctx context.Context, id string) (coordRecord, uint64, error) {
-	e, err := r.changes.Get(ctx, id)
+	v, rev, found, err := kvGetLeader(ctx, r.nc, changesBucket, id)
 	var rec coordRecord
 	if err != nil {
 		return rec, 0, err
 	}
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	if !found {
+		return rec, 0, jetstream.ErrKeyNotFound
+	}
+	if err := json.Unmarshal(v, &rec); err != nil {
 		return rec, 0, err
 	}
-	return rec, e.Revision(), nil
+	return rec, rev, nil
 }
 
 // updateOutcome replaces the record if it is still at revision rev (0: create).
