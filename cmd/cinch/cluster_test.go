@@ -95,6 +95,13 @@ func tryClusterNodes(t *testing.T, n int, last bool) ([]*clusterNode, bool) {
 			cn.kill()
 			if t.Failed() {
 				out := cn.log.String()
+				if dir := os.Getenv("CINCH_TEST_LOGS"); dir != "" {
+					// The whole log, for a failure hunted over many runs.
+					name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.log", t.Name(), cn.name, time.Now().UnixNano()))
+					if err := os.WriteFile(name, []byte(out), 0o644); err == nil {
+						t.Logf("log of node %s: %s", cn.name, name)
+					}
+				}
 				if len(out) > 4000 {
 					out = out[len(out)-4000:]
 				}
