@@ -115,7 +115,7 @@ func (k *Keys) get(ctx context.Context, id string) (storedKey, error) {
 		return c.sk, nil
 	}
 	var value []byte
-	e, err := k.kv.Get(ctx, "k."+id)
+	e, err := replicaGet(ctx, k.kv, "k."+id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		// KV reads may be answered by any replica, and one that has not
 		// caught up yet misses a key created a moment ago (cluster init, then

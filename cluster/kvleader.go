@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,35 @@ import (
 
 // leaderReadTimeout bounds one kvGetLeader call.
 const leaderReadTimeout = 5 * time.Second
+
+// replicaTries and replicaTryTimeout bound replicaGet: a replica answers
+// in a millisecond or so when it answers at all.
+const (
+	replicaTries      = 5
+	replicaTryTimeout = time.Second
+)
+
+// replicaGet reads a KV key from any replica of its stream (a direct get:
+// the nearest replica answers). A replica whose server is paused (SIGSTOP,
+// a frozen VM, a long stall) takes the request and never answers, and the
+// server routes it there when its own replica is not caught up: each try
+// waits replicaTryTimeout, so that one of the next ones reaches a live
+// replica, instead of the request timing out (5 s) while two of three
+// nodes could answer.
+func replicaGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
+	var err error
+	for range replicaTries {
+		tctx, cancel := context.WithTimeout(ctx, replicaTryTimeout)
+		var e jetstream.KeyValueEntry
+		e, err = kv.Get(tctx, key)
+		cancel()
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+		if !timedOut || ctx.Err() != nil {
+			return e, err
+		}
+	}
+	return nil, err
+}
 
 // kvGetLeader reads a KV key through its stream's leader (the JetStream
 // API's non-direct get). KV Get may be answered by any replica, and one that

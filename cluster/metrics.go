@@ -18,6 +18,7 @@ type Metrics struct {
 	snapshotSize prometheus.Counter
 	moves        prometheus.Counter
 	commits      prometheus.Counter
+	abandoned    prometheus.Counter
 
 	// appended counts the commits appended to owned tenants' logs, for
 	// writes per second (load.go).
@@ -44,6 +45,8 @@ func newMetrics() *Metrics {
 			Help: "Tenants this node handed to another node (move, drain)."}),
 		commits: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_commits_total",
 			Help: "Commits this node appended to the logs of the tenants it owns (acknowledged writes)."}),
+		abandoned: prometheus.NewCounter(prometheus.CounterOpts{Name: "cinch_cluster_forwards_abandoned_total",
+			Help: "Forwarded writes not run because their sender had stopped waiting (this node was paused or slow)."}),
 	}
 }
 
@@ -59,7 +62,7 @@ func (m *Metrics) committed() {
 // load (load.go), the tenants it owns and how far its control log lags.
 func (r *Runtime) Collectors() []prometheus.Collector {
 	m := r.metrics
-	return append(r.rebuildCollectors(), m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves, m.commits,
+	return append(r.rebuildCollectors(), m.logAppend, m.leaseRenew, m.takeovers, m.fenced, m.snapshots, m.snapshotSize, m.moves, m.commits, m.abandoned,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_writes_per_second", Help: "Commits appended per second over the last 10 s."},
 			func() float64 { return r.load.current().writes }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cinch_cluster_snapshot_age_seconds",

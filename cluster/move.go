@@ -72,6 +72,20 @@ func (r *Runtime) gate(t Tenant) chan struct{} {
 	return nil
 }
 
+// tenantUse is t's use lock: a request served here holds it shared from
+// the moment it checks that t is this node's (no gate, lease held) until
+// it has answered; a move takes it exclusively after closing t's gate, so
+// it hands t over only once the requests already past that check are done.
+// Without it, a request that checked just before the gate closed reached
+// the engine after the handoff, and its client got "not the owner".
+func (r *Runtime) tenantUse(t Tenant) *sync.RWMutex {
+	if l, ok := r.uses.Load(t); ok {
+		return l.(*sync.RWMutex)
+	}
+	l, _ := r.uses.LoadOrStore(t, new(sync.RWMutex))
+	return l.(*sync.RWMutex)
+}
+
 // waitGate waits while t is being moved away from this node.
 func (r *Runtime) waitGate(ctx context.Context, t Tenant) error {
 	if g := r.gate(t); g != nil {
@@ -105,6 +119,9 @@ func (r *Runtime) move(ctx context.Context, t Tenant, to string) (time.Duration,
 		r.gates.Delete(t)
 		close(g)
 	}()
+	use := r.tenantUse(t)
+	use.Lock() // the requests already past the gate finish first
+	defer use.Unlock()
 	err := r.node.Handoff(ctx, t, to, prep.Warm, func() {
 		r.engineMu.Lock()
 		e := r.engine
@@ -289,7 +306,7 @@ func (r *Runtime) SetDrain(ctx context.Context, node string, drain bool) error {
 
 // draining reports whether node is marked as draining.
 func (r *Runtime) isDraining(ctx context.Context, node string) bool {
-	e, err := r.flags.Get(ctx, "drain."+node)
+	e, err := replicaGet(ctx, r.flags, "drain."+node)
 	return err == nil && len(e.Value()) > 0
 }
 

@@ -232,17 +232,15 @@ func (n *Node) Owns(t Tenant, path string) bool {
 	return !o.broken
 }
 
-// OwnsTenant reports whether this node holds t's lease and may commit to
-// it (what the node itself knows; a KV read may be answered by a replica
-// that still shows an older lease).
-func (n *Node) OwnsTenant(t Tenant) bool {
-	if !n.nl.fresh() {
-		return false // woken from a pause: the tenant may be another node's now
-	}
+// Holds reports whether this node holds t (acquired, not lost), fresh or
+// not: a node woken from a pause may still hold a tenant another node took
+// meanwhile, until its lease's renewal loop looks (OwnsTenant is false
+// then).
+func (n *Node) Holds(t Tenant) bool {
 	n.mu.Lock()
 	o := n.byTenant[t]
 	if o != nil && n.owned[o.path] != o {
-		o = nil // replaced or dropped by path
+		o = nil
 	}
 	n.mu.Unlock()
 	if o == nil {
@@ -251,6 +249,16 @@ func (n *Node) OwnsTenant(t Tenant) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return !o.broken
+}
+
+// OwnsTenant reports whether this node holds t's lease and may commit to
+// it (what the node itself knows; a KV read may be answered by a replica
+// that still shows an older lease).
+func (n *Node) OwnsTenant(t Tenant) bool {
+	if !n.nl.fresh() {
+		return false // woken from a pause: the tenant may be another node's now
+	}
+	return n.Holds(t)
 }
 
 // Acquire makes this node t's owner, its file at path: it takes the lease,

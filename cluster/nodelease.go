@@ -94,6 +94,7 @@ func (nl *nodeLease) start(ctx context.Context) error {
 // was lost), writing it so the revision is this term's.
 func (nl *nodeLease) take(ctx context.Context) error {
 	key := nodeKey(nl.node)
+	sent := time.Now() // the key expires a TTL after the server wrote it: after this
 	rev, err := nl.kv.Create(ctx, key, []byte(nl.node), jetstream.KeyTTL(nl.ttl))
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		_, lrev, found, gerr := kvGetLeader(ctx, nl.js.Conn(), nl.kv.Bucket(), key)
@@ -111,7 +112,7 @@ func (nl *nodeLease) take(ctx context.Context) error {
 	}
 	nl.mu.Lock()
 	defer nl.mu.Unlock()
-	nl.rev, nl.ok, nl.held = rev, time.Now(), true
+	nl.rev, nl.ok, nl.held = rev, sent, true
 	nl.lost = make(chan struct{})
 	close(nl.term)
 	return nil
@@ -158,12 +159,16 @@ func (nl *nodeLease) renew(ctx context.Context) error {
 	nl.mu.Lock()
 	rev := nl.rev
 	nl.mu.Unlock()
+	// The renewal counts from when it was sent, not from its answer: a node
+	// paused after sending it reads the answer only when it wakes, perhaps
+	// after the key it renewed has expired.
+	sent := time.Now()
 	seq, err := putTTL(ctx, nl.js, nl.kv.Bucket(), nodeKey(nl.node), nl.node, rev, nl.ttl)
 	if err != nil {
 		return err
 	}
 	nl.mu.Lock()
-	nl.rev, nl.ok = seq, time.Now()
+	nl.rev, nl.ok = seq, sent
 	nl.mu.Unlock()
 	return nil
 }

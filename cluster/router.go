@@ -308,12 +308,22 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 		} else {
 			owner, err = h.r.node.Owner(ctx, t)
 		}
+		stale := false // held here, but the lease was not renewed lately
 		if err == nil && owner == h.r.cfg.Node && !h.r.node.OwnsTenant(t) {
-			// A lagging replica still shows this node's lost lease: ask the
-			// leader who holds it.
-			owner, err = h.r.node.OwnerByLeader(ctx, t)
-			if err == nil && owner == h.r.cfg.Node {
-				owner = "" // held by this node's previous life: Acquire adopts it
+			if h.r.node.Holds(t) {
+				// Woken from a pause (or renewals stalled): another node may
+				// have taken the tenant and written to it, and a leader read
+				// answered by this node's own server may be stale too. Serve
+				// nothing from the file until the renewal loop has looked:
+				// renewed, the tenant is ours; refused, it is dropped.
+				stale = true
+			} else {
+				// A lagging replica still shows this node's lost lease: ask
+				// the leader who holds it.
+				owner, err = h.r.node.OwnerByLeader(ctx, t)
+				if err == nil && owner == h.r.cfg.Node {
+					owner = "" // held by this node's previous life: Acquire adopts it
+				}
 			}
 		}
 		if err == nil && owner == "" && h.r.draining.Load() {
@@ -322,26 +332,39 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 				owner = targets[int(time.Now().UnixNano()%int64(len(targets)))]
 			}
 		}
-		if err == nil && owner == h.r.cfg.Node {
+		if stale {
+			err = fmt.Errorf("node %s has not renewed its lease lately", h.r.cfg.Node)
+		} else if err == nil && owner == h.r.cfg.Node {
 			// Ours: the engine opens (or already holds) it.
 			if body != nil {
 				req.Body = io.NopCloser(bytes.NewReader(body))
 			}
-			h.serveHere(w, req)
-			return
+			if h.serveHeld(w, req, t) {
+				return
+			}
+			err = fmt.Errorf("tenant %s is moving away from node %s", t, h.r.cfg.Node)
 		}
 		if err == nil && owner == "" {
 			// Nobody's: take it here first, so losing a race to another
 			// node is seen before the request runs.
 			err = h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name)
-			if err == nil || !errors.Is(err, cinch.ErrNotOwner) {
-				// Served here: owned now, or an error the API reports itself
-				// (no such tenant, ...).
+			if err != nil && !retryOwner(err) {
+				// An error the API reports itself (no such tenant, ...).
 				if body != nil {
 					req.Body = io.NopCloser(bytes.NewReader(body))
 				}
 				h.serveHere(w, req)
 				return
+			}
+			if err == nil {
+				// Owned now.
+				if body != nil {
+					req.Body = io.NopCloser(bytes.NewReader(body))
+				}
+				if h.serveHeld(w, req, t) {
+					return
+				}
+				err = fmt.Errorf("tenant %s moved away from node %s as it took it", t, h.r.cfg.Node)
 			}
 		} else if err == nil {
 			if body == nil {
@@ -371,6 +394,30 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 		}
 		wait = min(2*wait, 100*time.Millisecond)
 	}
+}
+
+// serveHeld serves req here if t is still this node's once its use lock
+// is held (no move closed its gate, the lease is held and fresh); false
+// without writing anything otherwise: the caller asks again.
+func (h *router) serveHeld(w http.ResponseWriter, req *http.Request, t Tenant) bool {
+	use := h.r.tenantUse(t)
+	use.RLock()
+	defer use.RUnlock()
+	if h.r.gate(t) != nil || !h.r.node.OwnsTenant(t) {
+		return false
+	}
+	h.serveHere(w, req)
+	return true
+}
+
+// retryOwner reports whether taking a tenant here failed in a way that
+// asking again may cure: another node holds it (ErrNotOwner), or the
+// lease could not be read or written right now (ErrUnavailable: a KV
+// leader election, a lagging replica). Serving the request here anyway
+// would only make the engine try the same acquire and hand its error to
+// the client.
+func retryOwner(err error) bool {
+	return errors.Is(err, cinch.ErrNotOwner) || errors.Is(err, cinch.ErrUnavailable)
 }
 
 // serveHere serves a tenant request on this node, the tenant's owner: a
@@ -494,9 +541,18 @@ func (h *router) request(ctx context.Context, owner string, data []byte) (forwar
 	if err := h.r.nc.PublishRequest(forwardSubject(owner), inbox, data); err != nil {
 		return forwarded{}, err
 	}
-	first, err := sub.NextMsgWithContext(ctx)
-	if err != nil {
-		return forwarded{}, err
+	var first *nats.Msg
+	for {
+		if first, err = sub.NextMsgWithContext(ctx); err != nil {
+			return forwarded{}, err
+		}
+		if first.Header.Get(claimHeader) == "" {
+			break
+		}
+		// The owner asks whether this node still waits before it runs a
+		// write: it does (it has not given up, or it would have
+		// unsubscribed and the owner would find nobody here).
+		first.Respond(nil)
 	}
 	if first.Header.Get("Status") == "503" && len(first.Data) == 0 {
 		return forwarded{}, nats.ErrNoResponders
@@ -561,24 +617,43 @@ func (h *router) serveForwarded(m *nats.Msg) {
 			return
 		}
 		owner, err := h.r.node.Owner(ctx, t)
+		var apiErr error // taking the tenant failed in a way the API answers itself
 		switch {
 		case err != nil:
 			reply(notOwner)
 			return
 		case owner == h.r.cfg.Node && h.r.node.OwnsTenant(t):
 			// Ours, and held: served below.
+		case owner == h.r.cfg.Node && h.r.node.Holds(t):
+			// Held, but the lease was not renewed lately (this node was
+			// paused): the tenant may be another node's now. The sender
+			// asks again, once the renewal loop has looked.
+			reply(notOwner)
+			return
 		case owner == h.r.cfg.Node, owner == "" && !h.r.draining.Load():
 			// Ours by this node's KV replica only (it may lag a move away
 			// from here: the engine's open would then fail on the lease
 			// and answer not_owner to the client), or nobody's (sent here
 			// by a draining node): take the lease first, so a tenant that
 			// is another node's now sends the sender to ask again.
-			if err := h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name); errors.Is(err, cinch.ErrNotOwner) {
+			if err := h.engine.WarmTenant(ctx, t.Database, t.Branch, t.Name); err != nil && retryOwner(err) {
 				reply(notOwner)
 				return
+			} else if err != nil {
+				apiErr = err
 			}
 		default:
 			reply(notOwner)
+			return
+		}
+		if f.Method != http.MethodGet && f.Method != http.MethodHead && !h.senderWaits(m.Reply) {
+			// The sender gave up on this request (this node was paused, or
+			// slow, past the time it waits): the client was told the
+			// outcome is unknown, and running it now, perhaps seconds
+			// later and after another owner served the tenant, would apply
+			// a write nobody expects any more. Nobody listens for an answer.
+			h.r.metrics.abandoned.Inc()
+			h.r.log.Warn("cluster: a forwarded write not run: its sender stopped waiting for it", "method", f.Method, "path", f.Path)
 			return
 		}
 		req := httptest.NewRequest(f.Method, f.Path, bytes.NewReader(f.Body))
@@ -586,10 +661,39 @@ func (h *router) serveForwarded(m *nats.Msg) {
 			req.Header[k] = v
 		}
 		rec := httptest.NewRecorder()
-		h.serveHere(rec, req)
+		if apiErr != nil {
+			h.serveHere(rec, req) // (no such tenant, ...)
+		} else if !h.serveHeld(rec, req, t) {
+			reply(notOwner) // moved away meanwhile: the sender asks again
+			return
+		}
 		reply(forwarded{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()})
 	}()
 }
+
+// claimHeader marks the question an owner asks a forwarded request's
+// sender before it runs a write: "do you still wait for the answer?".
+const claimHeader = "Cinch-Claim"
+
+// senderWaits asks the sender of a forwarded request, at its reply inbox,
+// whether it still waits for the answer. It answers at once while it does;
+// once it gave up it has unsubscribed, and the question finds no responder
+// (or, while that news travels between servers, no answer). One round trip
+// on a forwarded write, paid so that a write runs only while its client
+// can still learn its outcome.
+func (h *router) senderWaits(reply string) bool {
+	if reply == "" {
+		return false
+	}
+	m := nats.NewMsg(reply)
+	m.Header.Set(claimHeader, "1")
+	_, err := h.r.nc.RequestMsg(m, senderWaitsTimeout)
+	return err == nil
+}
+
+// senderWaitsTimeout bounds the claim's round trip: a sender that waits
+// answers in a millisecond or so; no answer within this means it is gone.
+const senderWaitsTimeout = 2 * time.Second
 
 // serveInit creates the cluster's admin key, once.
 func (h *router) serveInit(w http.ResponseWriter, req *http.Request) {

@@ -95,6 +95,7 @@ type Runtime struct {
 
 	flags    jetstream.KeyValue // drain.<node>
 	gates    sync.Map           // Tenant -> chan struct{}: requests wait while the tenant moves away
+	uses     sync.Map           // Tenant -> *sync.RWMutex: held shared by requests served here (tenantUse)
 	draining atomic.Bool        // this node is marked as draining
 	moveSubs []*nats.Subscription
 
@@ -410,7 +411,7 @@ func (r *Runtime) Nodes(ctx context.Context) ([]cinch.ClusterNode, error) {
 		if name == r.cfg.Node {
 			st = r.status()
 		} else {
-			e, err := r.nodes.Get(ctx, name)
+			e, err := replicaGet(ctx, r.nodes, name)
 			if err != nil || json.Unmarshal(e.Value(), &st) != nil {
 				continue
 			}
