@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"hash/fnv"
 	"strings"
 
@@ -188,13 +189,27 @@ func (l *Log) Last(ctx context.Context, t Tenant) (uint64, error) {
 	return m.Sequence, nil
 }
 
+// ErrLogGap is the error (as cinch.ErrInternal) of a log read that found
+// a record missing between the one it started after and the next one.
+var ErrLogGap = fmt.Errorf("%w: a tenant's log has a gap", cinch.ErrInternal)
+
 // Read calls fn for each record of t's log with a sequence in [from, to],
-// in order.
+// in order, without a gap: each record must follow the one before it, and
+// the first one from-1 (a snapshot's or a mark's sequence, a record of t)
+// unless from is 1 (whatever the log still holds); else Read fails with
+// ErrLogGap and calls fn no more.
+// Each record names the one it follows: the sequence its append expected
+// (JetStream keeps the Nats-Expected-Last-Subject-Sequence header with the
+// message). A gap means the log below a newer snapshot was purged while
+// the caller started from an older one (a snapshot stored by an owner that
+// was paused during the upload, over its successor's): replaying on would
+// silently leave commits out.
 func (l *Log) Read(ctx context.Context, t Tenant, from, to uint64, fn func(seq uint64, r Record) error) error {
 	s, err := l.js.Stream(ctx, logStream(t.shard()))
 	if err != nil {
 		return unavailable("read the log", err)
 	}
+	prev := from - 1
 	for seq := from; seq <= to; seq++ {
 		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(t.subject()))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -205,6 +220,12 @@ func (l *Log) Read(ctx context.Context, t Tenant, from, to uint64, fn func(seq u
 		if m.Sequence > to {
 			return nil
 		}
+		if e := m.Header.Get(jetstream.ExpectedLastSubjSeqHeader); e != "" {
+			if follows, perr := strconv.ParseUint(e, 10, 64); perr == nil && follows != prev && (from > 1 || prev >= from) {
+				return &cinch.Error{Err: ErrLogGap, Message: fmt.Sprintf("the log of tenant %s has a gap: record %d follows record %d, and the replay expected it to follow %d", t, m.Sequence, follows, prev),
+					Hint: "the tenant's snapshot is older than the point its log was purged at: report it (docs/cluster.md, Snapshots); the tenant is not served from an incomplete rebuild"}
+			}
+		}
 		r, err := DecodeRecord(m.Data)
 		if err != nil {
 			return fmt.Errorf("tenant %s, log record %d: %w", t, m.Sequence, err)
@@ -212,7 +233,7 @@ func (l *Log) Read(ctx context.Context, t Tenant, from, to uint64, fn func(seq u
 		if err := fn(m.Sequence, r); err != nil {
 			return err
 		}
-		seq = m.Sequence
+		seq, prev = m.Sequence, m.Sequence
 	}
 	return nil
 }

@@ -77,7 +77,9 @@ func (n *Node) catchUp(ctx context.Context, t Tenant, path string, seq, last uin
 	if err := os.Remove(seqFile(path)); err != nil {
 		return false, 0, err
 	}
-	if _, stable, err = n.replay(ctx, t, path, seq+1, last); err != nil {
+	if _, stable, err = n.replay(ctx, t, path, seq+1, last); errors.Is(err, ErrLogGap) {
+		return false, 0, nil // purged beyond seq meanwhile: from the snapshot
+	} else if err != nil {
 		return false, 0, err
 	}
 	// A purge beyond seq during the replay (the owner stored a newer
@@ -140,7 +142,9 @@ func (n *Node) Prepare(ctx context.Context, t Tenant, path string) (seq uint64, 
 			return 0, false, nil
 		}
 		_, stable, err := n.rebuildFrom(ctx, t, path, base, from, last)
-		if err != nil {
+		if errors.Is(err, ErrLogGap) {
+			continue // a newer snapshot and its purge came meanwhile: again, from it
+		} else if err != nil {
 			return 0, false, err
 		}
 		now, found, err := n.snapshotSeq(ctx, t)
