@@ -309,6 +309,7 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 			owner, err = h.r.node.Owner(ctx, t)
 		}
 		stale := false // held here, but the lease was not renewed lately
+		adopt := false // the key names this node, which does not hold the tenant
 		if err == nil && owner == h.r.cfg.Node && !h.r.node.OwnsTenant(t) {
 			if h.r.node.Holds(t) {
 				// Woken from a pause (or renewals stalled): another node may
@@ -322,12 +323,15 @@ func (h *router) routeTenant(w http.ResponseWriter, req *http.Request, t Tenant)
 				// the leader who holds it.
 				owner, err = h.r.node.OwnerByLeader(ctx, t)
 				if err == nil && owner == h.r.cfg.Node {
-					owner = "" // held by this node's previous life: Acquire adopts it
+					owner, adopt = "", true // held by this node's previous life: Acquire adopts it
 				}
 			}
 		}
-		if err == nil && owner == "" && h.r.draining.Load() {
-			// Draining: another node takes the tenant.
+		if err == nil && owner == "" && !adopt && h.r.draining.Load() {
+			// Draining: another node takes the tenant. (One whose key still
+			// names this node, after a failed move, is adopted here and
+			// moved away by the drain loop: another node would refuse it,
+			// since the key names a live node.)
 			if targets := h.r.placementTargets(ctx); len(targets) > 0 {
 				owner = targets[int(time.Now().UnixNano()%int64(len(targets)))]
 			}
