@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -129,4 +131,74 @@ func BenchmarkClusterInsertParallel(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "inserts/s")
+}
+
+// BenchmarkClusterForwardedInsert: an acknowledged single-row insert sent
+// to the tenant's owner by another node (the forwarded request over NATS,
+// the owner's "do you still wait?" round trip before it runs a write, the
+// insert with its log append, the answer), against the same insert made by
+// the owner itself in the same run. Reports both p50s and the ratio.
+func BenchmarkClusterForwardedInsert(b *testing.B) {
+	ctx := context.Background()
+	tc := startTestCluster(b)
+	dir := b.TempDir()
+	owner, err := Start(ctx, RuntimeConfig{Node: "owner", Dir: dir, NATSURL: tc.servers[0].ClientURL(), Replicas: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { owner.Close(context.Background()) })
+	sender, err := Start(ctx, RuntimeConfig{Node: "sender", Dir: b.TempDir(), NATSURL: tc.servers[1].ClientURL(), Replicas: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sender.Close(context.Background()) })
+	p := benchProject(b, owner, dir+"/p", 1)
+	db, err := p.Connect(cinch.Target{Tenant: "t0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	inner := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if _, err := db.Insert(req.Context(), "users", cinch.Record{"name": "x"}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	if _, err := owner.Handler(p, inner); err != nil {
+		b.Fatal(err)
+	}
+	h, err := sender.Handler(p, http.NotFoundHandler()) // only its request() is used
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Insert(ctx, "users", cinch.Record{"name": "x"}); err != nil { // owned now
+		b.Fatal(err)
+	}
+	msg, _ := json.Marshal(forwarded{Method: http.MethodPost, Path: "/v1/databases/main/branches/main/tenants/t0/tables/users/rows", Header: http.Header{}})
+	p50 := map[string]time.Duration{}
+	for _, mode := range []string{"owner", "forwarded"} {
+		b.Run(mode, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if mode == "owner" {
+					if _, err := db.Insert(ctx, "users", cinch.Record{"name": "x"}); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					res, err := h.(*router).request(ctx, "owner", msg)
+					if err != nil || res.Status != http.StatusCreated {
+						b.Fatalf("forwarded insert: %v %d %s", err, res.Status, res.Body)
+					}
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			p50[mode] = lat[len(lat)/2]
+			b.ReportMetric(float64(p50[mode].Microseconds())/1000, "p50-ms")
+		})
+	}
+	if p50["owner"] > 0 && p50["forwarded"] > 0 {
+		b.Logf("acked insert p50: by the owner %v, forwarded %v (%.2fx)", p50["owner"], p50["forwarded"], float64(p50["forwarded"])/float64(p50["owner"]))
+	}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"hash/fnv"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
