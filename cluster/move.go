@@ -135,12 +135,27 @@ func (r *Runtime) move(ctx context.Context, t Tenant, to string) (time.Duration,
 	}
 	inc(r.metrics.moves, 1)
 	// The target takes it now, so the first request there pays nothing.
+	// The key names the target already: until it acquires, nobody holds
+	// the tenant (a request reaching the target would adopt it, but status
+	// and the rebalancer would count it nowhere), so a failure is tried
+	// again, briefly.
 	var rep moveReply
-	if err := r.call(ctx, acquireSubject(to), moveRequest{Tenant: t, To: to}, &rep); err != nil {
-		r.log.Warn("cluster: the target did not acquire a moved tenant (its lease will expire)", "tenant", t.String(), "to", to, "err", err)
-		return time.Since(start), err
+	for attempt, wait := 0, 100*time.Millisecond; attempt < 3; attempt, wait = attempt+1, 2*wait {
+		rep = moveReply{}
+		if err = r.call(ctx, acquireSubject(to), moveRequest{Tenant: t, To: to}, &rep); err == nil && rep.err() == nil {
+			return time.Since(start), nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
 	}
-	return time.Since(start), rep.err()
+	err = errors.Join(err, rep.err())
+	r.log.Warn("cluster: the target did not acquire a moved tenant (the first request there adopts it)", "tenant", t.String(), "to", to, "err", err)
+	return time.Since(start), err
 }
 
 // call sends a JSON request to a node and decodes its JSON reply.
