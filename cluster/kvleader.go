@@ -43,6 +43,57 @@ func replicaGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstre
 	return nil, err
 }
 
+// objectInfo reads an object's info with replicaGet's tries: the info is
+// a message read by direct get, which a paused server's replica may take
+// and never answer.
+func objectInfo(ctx context.Context, obs jetstream.ObjectStore, name string) (*jetstream.ObjectInfo, error) {
+	var err error
+	for range replicaTries {
+		tctx, cancel := context.WithTimeout(ctx, replicaTryTimeout)
+		var info *jetstream.ObjectInfo
+		info, err = obs.GetInfo(tctx, name)
+		cancel()
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+		if !timedOut || ctx.Err() != nil {
+			return info, err
+		}
+	}
+	return nil, err
+}
+
+// objectGet opens an object for reading, with replicaGet's tries for the
+// info it reads first; the download itself runs under ctx, as long as it
+// takes. Close the result, then call its cancel.
+func objectGet(ctx context.Context, obs jetstream.ObjectStore, name string) (jetstream.ObjectResult, context.CancelFunc, error) {
+	var err error
+	for range replicaTries {
+		gctx, cancel := context.WithCancel(ctx)
+		watchdog := time.AfterFunc(replicaTryTimeout, cancel) // Get returns once it has the info
+		var r jetstream.ObjectResult
+		r, err = obs.Get(gctx, name)
+		if watchdog.Stop() {
+			if err != nil {
+				cancel()
+				return nil, nil, err
+			}
+			return r, cancel, nil
+		}
+		// Too slow to answer (or answered just as the watchdog fired):
+		// again, so that another replica may answer.
+		if r != nil {
+			r.Close()
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		if err == nil || errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("reading object %s: no replica answered within %v", name, replicaTryTimeout)
+		}
+	}
+	return nil, nil, err
+}
+
 // kvGetLeader reads a KV key through its stream's leader (the JetStream
 // API's non-direct get). KV Get may be answered by any replica, and one that
 // lags (a node just resumed after a pause, say) shows an older value: a

@@ -218,7 +218,7 @@ func (l *loadTracker) lookupSnapshots(n *Node) {
 	l.mu.Unlock()
 	for _, o := range due {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := n.snaps.GetInfo(ctx, o.t.logKey())
+		info, err := objectInfo(ctx, n.snaps, o.t.logKey())
 		cancel()
 		s := snapInfo{checked: now}
 		switch {

@@ -546,7 +546,7 @@ func removeIfExists(path string) error {
 
 // snapshotSeq reports whether t has a snapshot and its sequence.
 func (n *Node) snapshotSeq(ctx context.Context, t Tenant) (uint64, bool, error) {
-	info, err := n.snaps.GetInfo(ctx, t.logKey())
+	info, err := objectInfo(ctx, n.snaps, t.logKey())
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return 0, false, nil
 	} else if err != nil {
@@ -558,12 +558,13 @@ func (n *Node) snapshotSeq(ctx context.Context, t Tenant) (uint64, bool, error) 
 
 // snapshot returns t's latest snapshot and the log sequence it holds.
 func (n *Node) snapshot(ctx context.Context, t Tenant) (data []byte, seq uint64, found bool, err error) {
-	r, err := n.snaps.Get(ctx, t.logKey())
+	r, cancel, err := objectGet(ctx, n.snaps, t.logKey())
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, 0, false, nil
 	} else if err != nil {
 		return nil, 0, false, unavailable("read the snapshot of tenant "+t.String(), err)
 	}
+	defer cancel()
 	defer r.Close()
 	info, err := r.Info()
 	if err != nil {
