@@ -270,15 +270,10 @@ func (c *control) submit(ctx context.Context, e controlEntry) (applied, error) {
 // before the call: a request served after it sees every schema change a
 // client was told about, whichever node told it.
 func (c *control) barrier(ctx context.Context) error {
-	s, err := c.js.Stream(ctx, controlStream)
+	last, err := c.lastSeq(ctx)
 	if err != nil {
-		return unavailable("read the control stream", err)
+		return err
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return unavailable("read the control stream", err)
-	}
-	last := info.State.LastSeq
 	stop := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
 		c.cond.Broadcast()
@@ -326,6 +321,40 @@ func (c *control) barrier(ctx context.Context) error {
 	}
 	return nil
 }
+
+// lastSeq reads the control stream's last sequence. The request goes to
+// the stream's leader; while a new one is elected (its node stopped or
+// paused: up to ~9 s with JetStream's election timeouts) it gets no
+// answer, so it is asked again, each try bounded, for up to
+// lastSeqPatience in all, before the caller is told to retry.
+func (c *control) lastSeq(ctx context.Context) (uint64, error) {
+	deadline := time.Now().Add(lastSeqPatience)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, lastSeqTry)
+		var info *jetstream.StreamInfo
+		s, err := c.js.Stream(tctx, controlStream)
+		if err == nil {
+			info, err = s.Info(tctx)
+		}
+		cancel()
+		if err == nil {
+			return info.State.LastSeq, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return 0, unavailable("read the control stream", err)
+		}
+		select { // an error that came at once (no responders) is not asked again at once
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// lastSeqTry and lastSeqPatience bound lastSeq's tries and their sum.
+const (
+	lastSeqTry      = 2 * time.Second
+	lastSeqPatience = 15 * time.Second
+)
 
 // decidedRetry is how soon the barrier asks again for a coordinated
 // change's outcome it could not read.
