@@ -66,7 +66,7 @@ var errorTable = map[string]errorInfo{
 	"rate_limited":        {1, "try again later"},
 	"not_implemented":     {1, ""},
 	"not_owner":           {1, "retry: another node owns the tenant"},
-	"unavailable":         {1, "the cluster has no quorum; retry when a majority of nodes is up"},
+	"unavailable":         {1, "retry in a moment; a cluster answers while a majority of its nodes is up"},
 	"canceled":            {1, ""},
 	"confirmation_needed": {1, "pass --force to do it without asking"},
 	"internal":            {1, ""},
@@ -205,7 +205,10 @@ func errorMessage(err error) string {
 		entity = leadingEntity.FindString(msg)
 	}
 	if hint == "" {
-		if h := entityHint(info.hint, entity); h != "" && !strings.Contains(msg, h) {
+		// A server's message may carry a hint the CLI has no words for;
+		// one that says to retry already says what this fallback would.
+		saysRetry := cinch.Code(err) == "unavailable" && strings.Contains(msg, "retry")
+		if h := entityHint(info.hint, entity); h != "" && !strings.Contains(msg, h) && !saysRetry {
 			msg += " (" + h + ")"
 		}
 	} else if h, ok := cliHint(hint); ok {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -277,6 +278,10 @@ func TestErrorMessage(t *testing.T) {
 		{cinch.ValidateTenantName("acme-corp"), `invalid tenant name "acme-corp": must be 1-63 characters of a-z, 0-9 and _, not starting with __ (reserved)`},
 		{errors.New("line one\nline two"), "line one; line two"},
 		{cinch.ErrNoProject, "No CinchDB project found (run `cinch init` to create one, or pass --project DIR)"},
+		// Unavailable: the fallback hint, unless the server's message already says to retry.
+		{cinch.ErrUnavailable, "unavailable (retry in a moment; a cluster answers while a majority of its nodes is up)"},
+		{fmt.Errorf("%w: tenant t has no reachable owner (retry: another node takes the tenant over)", cinch.ErrUnavailable),
+			"unavailable: tenant t has no reachable owner (retry: another node takes the tenant over)"},
 	}
 	for _, tt := range tests {
 		if got := cli.ErrorMessage(tt.err); got != tt.want {
