@@ -92,6 +92,15 @@ func tryClusterNodes(t *testing.T, n int, last bool) ([]*clusterNode, bool) {
 	}
 	t.Cleanup(func() {
 		for _, cn := range nodes {
+			if t.Failed() && os.Getenv("CINCH_TEST_LOGS") != "" && cn.running() {
+				// SIGQUIT: the Go runtime writes every goroutine's stack to
+				// the log before it exits (where a stuck node waits).
+				cn.cmd.Process.Signal(syscall.SIGQUIT)
+				select {
+				case <-cn.exited:
+				case <-time.After(10 * time.Second):
+				}
+			}
 			cn.kill()
 			if t.Failed() {
 				out := cn.log.String()
