@@ -321,7 +321,14 @@ func (o *Owner) Decide(ctx context.Context, p local.Prepared, commit bool) error
 // taken, when nobody owns it).
 func (o *Owner) Pull(ctx context.Context, database, branch, tenant string) error {
 	t := o.r.resolve(Tenant{Database: database, Branch: branch, Name: tenant})
-	deadline := time.Now().Add(3*o.r.node.cfg.LeaseTTL + 10*time.Second)
+	// Long enough for a dead owner's lease to expire and for a large
+	// tenant's warm move; each try is bounded by it too: a move's request
+	// waits up to a minute for its owner, and an undo that pulls every
+	// tenant must not stall that long on one (it fails here and is tried
+	// again, on this node or another).
+	deadline := time.Now().Add(3*o.r.node.cfg.LeaseTTL + 30*time.Second)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	for {
 		owner, err := o.r.node.Owner(ctx, t)
 		if err == nil && owner == o.r.cfg.Node {
