@@ -206,6 +206,19 @@ func (c *control) apply(m jetstream.Msg) {
 			}
 		} else {
 			res = run(context.Background())
+			// 503 is this node's trouble, not the entry's outcome (an API key
+			// or a lease that could not be read right now): every other
+			// node applies the entry, so this one must too, not record it
+			// as done. Asked again for a while, then the node stops applying
+			// (and serving) rather than diverge.
+			for try := 0; passing(res) && try < applyRetries; try++ {
+				time.Sleep(applyRetryWait)
+				res = run(context.Background())
+			}
+			if passing(res) {
+				c.fail(seq, fmt.Errorf("still unavailable after %v: %s", time.Duration(applyRetries)*applyRetryWait, bytes.TrimSpace(res.body)))
+				return
+			}
 		}
 		if after != nil {
 			after(res.status)
@@ -321,6 +334,20 @@ func (c *control) barrier(ctx context.Context) error {
 	}
 	return nil
 }
+
+// passing reports whether an entry's result here is this node's passing
+// trouble (503 unavailable), not the entry's outcome; not_owner (also 503)
+// is an outcome.
+func passing(res applied) bool {
+	return res.status == http.StatusServiceUnavailable && bytes.Contains(res.body, []byte(`"code":"unavailable"`))
+}
+
+// applyRetries and applyRetryWait bound how long a control entry that this
+// node could not apply for a passing reason (503) is asked again.
+const (
+	applyRetries   = 100
+	applyRetryWait = 200 * time.Millisecond
+)
 
 // lastSeq reads the control stream's last sequence. The request goes to
 // the stream's leader; while a new one is elected (its node stopped or

@@ -2,12 +2,18 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cinchdb/cinch"
+	"github.com/cinchdb/cinch/server"
 )
 
 // TestBarrierAsksAgainWhenTheOutcomeIsUnknown: a coordinated change is
@@ -57,5 +63,69 @@ func TestBarrierAsksAgainWhenTheOutcomeIsUnknown(t *testing.T) {
 	}
 	if asked != 3 {
 		t.Fatalf("the outcome was asked %d times, want 3", asked)
+	}
+}
+
+// TestApplyRetriesAPassingUnavailable: a control entry this node cannot
+// apply right now (its handler answers 503 unavailable: an API key or a
+// lease not readable for a moment) is applied again, not recorded as done
+// with the error: every other node applied it, and a node that skipped it
+// would serve a registry or schema without it (a joining node answered
+// "tenant not found" for tenants moved to it). A 503 not_owner is an
+// outcome, applied once.
+func TestApplyRetriesAPassingUnavailable(t *testing.T) {
+	tc := startTestCluster(t)
+	nc, err := nats.Connect(tc.servers[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	keys, err := newKeys(ctx, js, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newControl(ctx, js, 3, "n", keys, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.stop)
+	calls := map[string]int{}
+	var mu sync.Mutex
+	inner := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		calls[req.URL.Path]++
+		n := calls[req.URL.Path]
+		mu.Unlock()
+		switch {
+		case req.URL.Path == "/passing" && n <= 2:
+			server.WriteError(w, &cinch.Error{Err: cinch.ErrUnavailable, Message: "not now"})
+		case req.URL.Path == "/owner":
+			server.WriteError(w, &cinch.Error{Err: cinch.ErrNotOwner, Message: "another node's"})
+		default:
+			w.WriteHeader(http.StatusCreated)
+		}
+	})
+	for _, path := range []string{"/passing", "/owner"} {
+		b, _ := json.Marshal(controlEntry{Method: http.MethodPost, Path: path})
+		if _, err := js.Publish(ctx, controlSubject, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.start(ctx, inner); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls["/passing"] != 3 || calls["/owner"] != 1 {
+		t.Fatalf("handler calls %v, want /passing 3 times (twice unavailable, then applied) and /owner once", calls)
 	}
 }

@@ -147,8 +147,12 @@ func (k *Keys) Authenticate(ctx context.Context, secret string) (cinch.APIKey, e
 		// A control request applied for another node: the scope of the key
 		// that sent it (checked there too).
 		sk, err := k.get(ctx, rest)
-		if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return cinch.APIKey{}, badKey("the key of a control request is gone")
+		} else if err != nil {
+			// Not read right now: the entry is applied again (control.apply),
+			// not refused on this node only.
+			return cinch.APIKey{}, unavailable("read the key of a control request", err)
 		}
 		return apiKey(sk.Key), nil
 	}

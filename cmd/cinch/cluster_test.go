@@ -92,33 +92,41 @@ func tryClusterNodes(t *testing.T, n int, last bool) ([]*clusterNode, bool) {
 	}
 	t.Cleanup(func() {
 		for _, cn := range nodes {
-			if t.Failed() && os.Getenv("CINCH_TEST_LOGS") != "" && cn.running() {
-				// SIGQUIT: the Go runtime writes every goroutine's stack to
-				// the log before it exits (where a stuck node waits).
-				cn.cmd.Process.Signal(syscall.SIGQUIT)
-				select {
-				case <-cn.exited:
-				case <-time.After(10 * time.Second):
-				}
-			}
-			cn.kill()
-			if t.Failed() {
-				out := cn.log.String()
-				if dir := os.Getenv("CINCH_TEST_LOGS"); dir != "" {
-					// The whole log, for a failure hunted over many runs.
-					name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.log", t.Name(), cn.name, time.Now().UnixNano()))
-					if err := os.WriteFile(name, []byte(out), 0o644); err == nil {
-						t.Logf("log of node %s: %s", cn.name, name)
-					}
-				}
-				if len(out) > 4000 {
-					out = out[len(out)-4000:]
-				}
-				t.Logf("log of node %s (end):\n%s", cn.name, out)
-			}
+			cn.finish()
 		}
 	})
 	return nodes, true
+}
+
+// finish kills the node at the end of its test; when the test failed, it
+// shows the end of the node's log (and with CINCH_TEST_LOGS=DIR keeps the
+// whole log there, after a SIGQUIT that ends it with every goroutine's
+// stack: where a stuck node waits).
+func (cn *clusterNode) finish() {
+	t := cn.t
+	if t.Failed() && os.Getenv("CINCH_TEST_LOGS") != "" && cn.running() {
+		cn.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-cn.exited:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	cn.kill()
+	if !t.Failed() {
+		return
+	}
+	out := cn.log.String()
+	if dir := os.Getenv("CINCH_TEST_LOGS"); dir != "" {
+		// The whole log, for a failure hunted over many runs.
+		name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.log", t.Name(), cn.name, time.Now().UnixNano()))
+		if err := os.WriteFile(name, []byte(out), 0o644); err == nil {
+			t.Logf("log of node %s: %s", cn.name, name)
+		}
+	}
+	if len(out) > 4000 {
+		out = out[len(out)-4000:]
+	}
+	t.Logf("log of node %s (end):\n%s", cn.name, out)
 }
 
 // launch starts the node's process (again, after a kill: same folder and
@@ -789,7 +797,7 @@ func TestClusterJoiningNodeReceivesTenants(t *testing.T) {
 	fourth := &clusterNode{t: t, name: "n4", dir: filepath.Join(t.TempDir(), "n4"), natsAddr: freeAddr(t), routeAddr: freeAddr(t)}
 	fourth.routes = nodes[0].routes + ",nats://" + fourth.routeAddr
 	fourth.launch()
-	t.Cleanup(fourth.kill)
+	t.Cleanup(fourth.finish)
 	fourth.waitListening()
 	admin := nodes[0].client(t, key)
 	eventually(t, 2*time.Minute, "n4 owns tenants", func() error {
