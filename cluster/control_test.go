@@ -26,16 +26,7 @@ import (
 // whole context (a minute for a move), and the change stayed half undone
 // meanwhile.
 func TestBarrierAsksAgainWhenTheOutcomeIsUnknown(t *testing.T) {
-	tc := startTestCluster(t)
-	nc, err := nats.Connect(tc.servers[0].ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := startTestCluster(t).jetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := newControl(ctx, js, 3, "n", nil, t.TempDir())
@@ -74,16 +65,7 @@ func TestBarrierAsksAgainWhenTheOutcomeIsUnknown(t *testing.T) {
 // "tenant not found" for tenants moved to it). A 503 not_owner is an
 // outcome, applied once.
 func TestApplyRetriesAPassingUnavailable(t *testing.T) {
-	tc := startTestCluster(t)
-	nc, err := nats.Connect(tc.servers[0].ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := startTestCluster(t).jetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	keys, err := newKeys(ctx, js, 3)
@@ -128,4 +110,19 @@ func TestApplyRetriesAPassingUnavailable(t *testing.T) {
 	if calls["/passing"] != 3 || calls["/owner"] != 1 {
 		t.Fatalf("handler calls %v, want /passing 3 times (twice unavailable, then applied) and /owner once", calls)
 	}
+}
+
+// jetStream connects to the cluster's first server.
+func (tc *testCluster) jetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(tc.servers[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

@@ -11,7 +11,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cinchdb/cinch"
-	"github.com/cinchdb/cinch/local"
 )
 
 // TestForwardedWriteRunsOnlyWhileItsSenderWaits: a write forwarded to the
@@ -22,21 +21,7 @@ import (
 // waits gets it applied and answered.
 func TestForwardedWriteRunsOnlyWhileItsSenderWaits(t *testing.T) {
 	ctx := context.Background()
-	tc := startTestCluster(t)
-	dir := t.TempDir()
-	rt, err := Start(ctx, RuntimeConfig{Node: "r", Dir: dir, NATSURL: tc.servers[0].ClientURL(), Replicas: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(context.Background()) })
-	if err := local.Init(ctx, dir+"/p", ""); err != nil {
-		t.Fatal(err)
-	}
-	p, err := local.Open(ctx, local.Config{Dir: dir + "/p", Owner: rt.Owner()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(context.Background()) })
+	rt, p := startTestCluster(t).runtimeProject(t, RuntimeConfig{Node: "r"})
 	db, _ := p.Connect(cinch.Target{})
 	// The API handler behind the router: an insert of one row into "hot".
 	inner := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

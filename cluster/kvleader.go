@@ -29,36 +29,32 @@ const (
 // replica, instead of the request timing out (5 s) while two of three
 // nodes could answer.
 func replicaGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.KeyValueEntry, error) {
-	var err error
-	for range replicaTries {
-		tctx, cancel := context.WithTimeout(ctx, replicaTryTimeout)
-		var e jetstream.KeyValueEntry
-		e, err = kv.Get(tctx, key)
-		cancel()
-		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
-		if !timedOut || ctx.Err() != nil {
-			return e, err
-		}
-	}
-	return nil, err
+	return tryReplicas(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
 }
 
 // objectInfo reads an object's info with replicaGet's tries: the info is
 // a message read by direct get, which a paused server's replica may take
 // and never answer.
 func objectInfo(ctx context.Context, obs jetstream.ObjectStore, name string) (*jetstream.ObjectInfo, error) {
+	return tryReplicas(ctx, func(ctx context.Context) (*jetstream.ObjectInfo, error) { return obs.GetInfo(ctx, name) })
+}
+
+// tryReplicas runs read up to replicaTries times, each bounded by
+// replicaTryTimeout, while it times out and ctx goes on.
+func tryReplicas[T any](ctx context.Context, read func(context.Context) (T, error)) (T, error) {
+	var v T
 	var err error
 	for range replicaTries {
 		tctx, cancel := context.WithTimeout(ctx, replicaTryTimeout)
-		var info *jetstream.ObjectInfo
-		info, err = obs.GetInfo(tctx, name)
+		v, err = read(tctx)
 		cancel()
 		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
 		if !timedOut || ctx.Err() != nil {
-			return info, err
+			return v, err
 		}
 	}
-	return nil, err
+	var zero T
+	return zero, err
 }
 
 // objectGet opens an object for reading, with replicaGet's tries for the

@@ -19,20 +19,7 @@ import (
 func TestRuntimeSnapshotsLongTails(t *testing.T) {
 	ctx := context.Background()
 	tc := startTestCluster(t)
-	dir := t.TempDir()
-	rt, err := Start(ctx, RuntimeConfig{Node: "r", Dir: dir, NATSURL: tc.servers[0].ClientURL(), Replicas: 3, SnapshotEvery: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(context.Background()) })
-	if err := local.Init(ctx, dir+"/p", ""); err != nil {
-		t.Fatal(err)
-	}
-	p, err := local.Open(ctx, local.Config{Dir: dir + "/p", Owner: rt.Owner()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(context.Background()) })
+	rt, p := tc.runtimeProject(t, RuntimeConfig{Node: "r", SnapshotEvery: 20})
 	if _, err := rt.Handler(p, http.NotFoundHandler()); err != nil {
 		t.Fatal(err)
 	}
@@ -96,4 +83,26 @@ func TestRuntimeSnapshotsLongTails(t *testing.T) {
 	if got := res.Rows[0][0]; got != int64(rows+1) {
 		t.Fatalf("rebuilt tenant has %v rows, want %d", got, rows+1)
 	}
+}
+
+// runtimeProject starts a Runtime on the cluster's first server (cfg's
+// Dir, NATSURL and Replicas are filled in) and opens a project it owns.
+func (tc *testCluster) runtimeProject(t *testing.T, cfg RuntimeConfig) (*Runtime, *local.Project) {
+	t.Helper()
+	ctx := context.Background()
+	cfg.Dir, cfg.NATSURL, cfg.Replicas = t.TempDir(), tc.servers[0].ClientURL(), 3
+	rt, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	if err := local.Init(ctx, cfg.Dir+"/p", ""); err != nil {
+		t.Fatal(err)
+	}
+	p, err := local.Open(ctx, local.Config{Dir: cfg.Dir + "/p", Owner: rt.Owner()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return rt, p
 }
